@@ -1,0 +1,231 @@
+"""The mitmproxy addon: record, replay or inspect Microsoft Graph traffic.
+
+Usable from ``graphtape`` (the CLI) and from ``mitmdump -s addon/graphtape/entry.py
+--set graphtape_mode=replay --set graphtape_cassette=PATH`` (or mitmweb). All options share the
+``graphtape_`` prefix.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from mitmproxy import ctx, exceptions, http
+from mitmproxy.proxy import server_hooks
+
+from graphtape.cassette import CassetteError, load_cassette
+from graphtape.describe import describe_exchange, short_path
+from graphtape.flows import ca_cert_path, canonical_url, request_of, response_of, to_mitmproxy_response
+from graphtape.graph import error_response, is_token_endpoint, parse_graph_url
+from graphtape.model import Interaction
+from graphtape.recorder import Recorder, RecordMode, RecordRefused
+from graphtape.redaction import Redactor
+from graphtape.replay import Replayer
+from graphtape.session import FAILED, NOT_RECORDED, OBSERVED, RECORDED, Session
+
+logger = logging.getLogger("graphtape")
+
+MODES = ("record", "replay", "inspect", "off")
+
+
+class Upstream:
+    """Where record and inspect send Graph calls instead of the host the client asked for."""
+
+    def __init__(self, url: str):
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"--upstream must be an http(s) base URL like https://127.0.0.1:8443, not {url!r}")
+        self.scheme = parts.scheme
+        self.host = parts.hostname
+        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.prefix = parts.path.rstrip("/")
+
+    def apply(self, req: http.Request) -> None:
+        req.scheme = self.scheme
+        req.host = self.host
+        req.port = self.port
+        if self.prefix:
+            req.path = self.prefix + req.path
+
+
+class GraphTape:
+    def __init__(self) -> None:
+        self.mode = "inspect"
+        self.session = Session(mode="inspect")
+        self.recorder: Recorder | None = None
+        self.replayer: Replayer | None = None
+        self.upstream: Upstream | None = None
+        self.redactor = Redactor()
+        self.start_line = ""
+        self.listen: tuple[str, int] | None = None
+
+    # ------------------------------------------------------------------ options
+
+    def load(self, loader: object) -> None:
+        add = loader.add_option  # type: ignore[attr-defined]
+        add("graphtape_mode", str, "inspect", "What graphtape does: record, replay, inspect or off.",
+            choices=list(MODES))
+        add("graphtape_cassette", str, "", "The cassette file to record into or replay from.")
+        add("graphtape_record_mode", str, "new",
+            "When the cassette exists: new (refuse), append (add to it) or overwrite (start anew).",
+            choices=[m.value for m in RecordMode])
+        add("graphtape_upstream", str, "",
+            "Record/inspect: send Graph calls to this base URL instead (cassettes keep the Graph URL).")
+        add("graphtape_redact_headers", Sequence[str], [], "Extra header names to redact when recording.")
+        add("graphtape_redact_params", Sequence[str], [], "Extra query parameters to redact when recording.")
+        add("graphtape_allow_repeats", bool, False, "Replay: serve a recorded interaction more than once.")
+        add("graphtape_quiet", bool, False, "Print only the start line and the session summary.")
+
+    def configure(self, updated: set[str]) -> None:
+        opts = ctx.options
+        if "graphtape_redact_headers" in updated or "graphtape_redact_params" in updated:
+            self.redactor = Redactor.with_extra(opts.graphtape_redact_headers, opts.graphtape_redact_params)
+        if "graphtape_upstream" in updated:
+            try:
+                self.upstream = Upstream(opts.graphtape_upstream) if opts.graphtape_upstream else None
+            except ValueError as e:
+                raise exceptions.OptionsError(str(e)) from e
+        keys = {"graphtape_mode", "graphtape_cassette", "graphtape_record_mode", "graphtape_allow_repeats"}
+        if updated & keys:
+            self._setup(opts.graphtape_mode, opts.graphtape_cassette)
+        if self.mode != "off" and opts.connection_strategy != "lazy":
+            # Replay must not connect upstream when a client CONNECTs; record/inspect connect per request.
+            opts.update(connection_strategy="lazy")
+
+    def _setup(self, mode: str, cassette: str) -> None:
+        self.mode = mode
+        self.recorder = None
+        self.replayer = None
+        self.session = Session(mode=mode, cassette=cassette)
+        if mode in ("record", "replay") and not cassette:
+            raise exceptions.OptionsError(f"graphtape: {mode} needs a cassette (set graphtape_cassette)")
+        try:
+            if mode == "record":
+                self.recorder = Recorder(Path(cassette), RecordMode(ctx.options.graphtape_record_mode),
+                                         self.redactor)
+            elif mode == "replay":
+                loaded = load_cassette(cassette)
+                self.replayer = Replayer(cassette, loaded.interactions, self.session,
+                                         allow_repeats=ctx.options.graphtape_allow_repeats)
+        except CassetteError as e:
+            raise exceptions.OptionsError(f"graphtape: {e}") from e
+        except OSError as e:
+            raise exceptions.OptionsError(f"graphtape: cannot write {cassette}: {e.strerror or e}") from e
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def running(self) -> None:
+        if self.mode == "off":
+            return
+        ps = ctx.master.addons.get("proxyserver")
+        addrs = ps.listen_addrs() if ps is not None else []
+        host, port = (addrs[0][0], addrs[0][1]) if addrs else (ctx.options.listen_host, ctx.options.listen_port)
+        host = ctx.options.listen_host or host
+        self.listen = (host, int(port))
+        self.start_line = f"graphtape: {self.mode} on http://{host}:{port}, CA certificate: {ca_cert_path()}"
+        print(self.start_line, flush=True)
+
+    def done(self) -> None:
+        if self.replayer is not None:
+            self.replayer.finish()
+        if self.mode != "off":
+            for line in self.session.summary_lines():
+                print(line, file=sys.stderr, flush=True)
+
+    # ------------------------------------------------------------------ traffic
+
+    def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
+        if self.mode == "replay":
+            # The last line of defence: replay is offline, whatever a hook did or did not do.
+            data.server.error = "graphtape replay is offline: no upstream connections"
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        if self.mode == "off":
+            return
+        url = canonical_url(flow)
+        flow.metadata["graphtape_url"] = url
+        if self.mode == "replay":
+            self._replay(flow, url)
+            return
+        if parse_graph_url(url) is None:
+            return  # out of scope: passes through untouched, never written down
+        flow.metadata["graphtape_scope"] = True
+        if self.upstream is not None:
+            self.upstream.apply(flow.request)
+
+    def _replay(self, flow: http.HTTPFlow, url: str) -> None:
+        assert self.replayer is not None
+        try:
+            ex, resp = self.replayer.handle(request_of(flow, url))
+        except Exception as e:  # never let a bug send a request to the network
+            logger.exception("graphtape: replay failed")
+            resp = error_response(500, "graphtape.InternalError", f"graphtape failed to replay: {e!r}")
+            flow.response = to_mitmproxy_response(resp)
+            return
+        flow.response = to_mitmproxy_response(resp)
+        flow.metadata["graphtape_exchange"] = ex
+        if not ctx.options.graphtape_quiet:
+            which = f"interaction {ex.interaction + 1}" if ex.interaction is not None else ex.outcome
+            logger.info(f"graphtape: {ex.method} {short_path(url)} -> {resp.status} ({which})")
+            for f in ex.findings:
+                logger.warning(f"graphtape:   {f.line()}")
+            for d in ex.deviations:
+                logger.warning(f"graphtape:   deviation {d.line()}")
+            if ex.note and ex.interaction is None:
+                logger.warning(f"graphtape:   {ex.note}")
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        if self.mode not in ("record", "inspect") or not flow.metadata.get("graphtape_scope"):
+            return
+        url = flow.metadata["graphtape_url"]
+        if is_token_endpoint(urlsplit(url).hostname or "", urlsplit(url).path):
+            return
+        assert flow.response is not None
+        req = request_of(flow, url)
+        resp = response_of(flow.response)
+        duration = None
+        if flow.response.timestamp_end and flow.request.timestamp_start:
+            duration = (flow.response.timestamp_end - flow.request.timestamp_start) * 1000
+        ex = self.session.start(req.method, url)
+        ex.status = resp.status
+        if self.mode == "inspect":
+            ex.outcome = OBSERVED
+            block = describe_exchange(req, resp, duration)
+            flow.comment = block
+            if not ctx.options.graphtape_quiet:
+                logger.info(f"graphtape:\n{block}")
+            return
+        assert self.recorder is not None
+        recorded_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        try:
+            ex.interaction = self.recorder.add(Interaction(req, resp, recorded_at, duration))
+            ex.outcome = RECORDED
+        except RecordRefused as e:
+            ex.outcome = NOT_RECORDED
+            ex.note = str(e)
+            self.session.problems.append(f"#{ex.number} {req.method} {short_path(url)}: {e}")
+            logger.error(f"graphtape: {req.method} {short_path(url)} {e}")
+            return
+        except OSError as e:
+            ex.outcome = NOT_RECORDED
+            ex.note = f"write failed: {e}"
+            self.session.problems.append(f"cannot write {self.recorder.path}: {e}; the file holds what it held")
+            logger.error(f"graphtape: cannot write {self.recorder.path}: {e}")
+            return
+        if not ctx.options.graphtape_quiet:
+            logger.info(f"graphtape: recorded #{ex.interaction + 1} {req.method} {short_path(url)} -> {resp.status}")
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        if self.mode not in ("record", "inspect") or not flow.metadata.get("graphtape_scope"):
+            return
+        url = flow.metadata.get("graphtape_url", flow.request.url)
+        ex = self.session.start(flow.request.method, url)
+        ex.outcome = FAILED
+        ex.note = str(flow.error.msg if flow.error else "unknown error")
+        logger.error(f"graphtape: {flow.request.method} {short_path(url)} failed upstream: {ex.note} "
+                     "(nothing recorded for it)")
+

@@ -1,0 +1,50 @@
+"""Recognising and decoding the kinds of body Graph mail traffic carries: JSON, base64 MIME, text."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from typing import Any
+
+_B64_WS = re.compile(rb"[\r\n\t ]+")
+_B64_STRICT = re.compile(rb"^[A-Za-z0-9+/]*={0,2}$")
+
+
+def media_type(content_type: str) -> str:
+    """``"application/json; charset=utf-8"`` -> ``"application/json"``."""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def is_json_type(content_type: str) -> bool:
+    mt = media_type(content_type)
+    return mt == "application/json" or mt.endswith("+json")
+
+
+def is_mime_upload_type(content_type: str) -> bool:
+    """Graph takes base64 MIME as ``text/plain`` (the documented type)."""
+    return media_type(content_type) == "text/plain"
+
+
+def decode_base64_mime(body: bytes) -> bytes | None:
+    """Strictly decode a base64 MIME body (line wrapping allowed); None if it is not valid base64."""
+    compact = _B64_WS.sub(b"", body)
+    if not compact or len(compact) % 4 or not _B64_STRICT.match(compact):
+        return None
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def looks_like_rfc5322(data: bytes) -> bool:
+    """A cheap test that decoded bytes start with a header block (``Name: value``)."""
+    head = data[:1000].lstrip(b"\r\n")
+    first = head.split(b"\n", 1)[0]
+    return bool(re.match(rb"^[!-9;-~]+:", first))
+
+
+def parse_json(body: bytes) -> Any:
+    """Parse a JSON body; raises ValueError with the position on bad input."""
+    return json.loads(body.decode("utf-8-sig"))

@@ -1,0 +1,351 @@
+"""The cassette file: YAML a person reviews in a pull request, loaded with a safe loader only.
+
+Reading is strict: an unknown format version, a malformed or truncated file, a missing or mistyped
+field, or a YAML alias is refused with the file, the line and what to do. A broken cassette is never
+treated as empty and never written over.
+
+Writing is atomic (write aside, then rename), so a proxy killed at any moment leaves the previous,
+loadable file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from graphtape import __version__
+from graphtape.bodycodec import BodyFormatError, decode_body, encode_body
+from graphtape.model import Headers, HttpRequest, HttpResponse, Interaction
+
+FORMAT_VERSION = 1
+VERSION_KEY = "graphtape_cassette"
+MAX_CASSETTE_BYTES = 512 * 1024 * 1024
+
+
+class CassetteError(Exception):
+    """A cassette that cannot be read: says which file, which line, what is wrong and what to do."""
+
+    def __init__(self, path: str | os.PathLike[str], message: str, line: int | None = None, hint: str = ""):
+        self.path = str(path)
+        self.line = line
+        self.detail = message
+        self.hint = hint
+        where = f"{self.path}:{line}" if line else self.path
+        super().__init__(f"{where}: {message}" + (f" ({hint})" if hint else ""))
+
+
+@dataclass
+class Cassette:
+    path: Path
+    interactions: list[Interaction] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def mitmproxy_version() -> str:
+    try:
+        from mitmproxy.version import VERSION
+
+        return VERSION
+    except ImportError:  # pragma: no cover - mitmproxy is a dependency
+        return "unknown"
+
+
+def new_meta() -> dict[str, Any]:
+    now = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return {"created": now, "graphtape_version": __version__, "mitmproxy_version": mitmproxy_version()}
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors and aliases (no alias bombs, no shared nodes)."""
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.MarkedYAMLError(
+                None, None, "YAML aliases are not allowed in a cassette", event.start_mark
+            )
+        event = self.peek_event()
+        if getattr(event, "anchor", None):
+            raise yaml.MarkedYAMLError(
+                None, None, "YAML anchors are not allowed in a cassette", event.start_mark
+            )
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
+class _Reader:
+    """Walks the composed YAML nodes so every error can name its line."""
+
+    def __init__(self, path: Path, loader: _StrictLoader):
+        self.path = path
+        self.loader = loader
+
+    def fail(self, node: Node | None, message: str, hint: str = "") -> CassetteError:
+        line = node.start_mark.line + 1 if node is not None else None
+        return CassetteError(self.path, message, line, hint)
+
+    def value(self, node: Node) -> Any:
+        return self.loader.construct_object(node, deep=True)
+
+    def mapping(self, node: Node, what: str) -> dict[str, Node]:
+        if not isinstance(node, MappingNode):
+            raise self.fail(node, f"{what} must be a mapping")
+        out: dict[str, Node] = {}
+        for key_node, value_node in node.value:
+            key = self.value(key_node)
+            if not isinstance(key, str):
+                raise self.fail(key_node, f"{what}: keys must be strings, got {key!r}")
+            if key in out:
+                raise self.fail(key_node, f"{what}: duplicate key {key!r}")
+            out[key] = value_node
+        return out
+
+    def required(self, fields: dict[str, Node], parent: Node, key: str, what: str) -> Node:
+        if key not in fields:
+            raise self.fail(parent, f"{what} has no {key!r}")
+        return fields[key]
+
+    def string(self, node: Node, what: str) -> str:
+        value = self.value(node)
+        if not isinstance(value, str):
+            raise self.fail(node, f"{what} must be a string, got {value!r}")
+        return value
+
+    def headers(self, node: Node | None, what: str) -> Headers:
+        if node is None:
+            return []
+        if not isinstance(node, SequenceNode):
+            raise self.fail(node, f"{what} must be a list of 'Name: value' entries")
+        out: Headers = []
+        for item in node.value:
+            pairs = self.mapping(item, f"{what} entry")
+            if len(pairs) != 1:
+                raise self.fail(item, f"{what} entry must have exactly one 'Name: value'")
+            ((name, value_node),) = pairs.items()
+            value = self.value(value_node)
+            if value is None:
+                value = ""
+            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+                raise self.fail(value_node, f"{what} {name!r} must be a string")
+            out.append((name, str(value)))
+        return out
+
+    def body(self, node: Node | None, what: str) -> bytes:
+        if node is None:
+            return b""
+        try:
+            return decode_body(self.value(node))
+        except BodyFormatError as e:
+            raise self.fail(node, f"{what}: {e}") from None
+
+    def request(self, node: Node, what: str) -> HttpRequest:
+        f = self.mapping(node, what)
+        method = self.string(self.required(f, node, "method", what), f"{what}.method")
+        url = self.string(self.required(f, node, "url", what), f"{what}.url")
+        if not url.startswith(("http://", "https://")):
+            raise self.fail(f["url"], f"{what}.url must be an absolute http(s) URL, got {url!r}")
+        return HttpRequest(
+            method=method.upper(),
+            url=url,
+            headers=self.headers(f.get("headers"), f"{what}.headers"),
+            body=self.body(f.get("body"), f"{what}.body"),
+        )
+
+    def response(self, node: Node, what: str) -> HttpResponse:
+        f = self.mapping(node, what)
+        status_node = self.required(f, node, "status", what)
+        status = self.value(status_node)
+        if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+            raise self.fail(status_node, f"{what}.status must be an HTTP status code, got {status!r}")
+        reason = self.value(f["reason"]) if "reason" in f else ""
+        return HttpResponse(
+            status=status,
+            reason=str(reason or ""),
+            headers=self.headers(f.get("headers"), f"{what}.headers"),
+            body=self.body(f.get("body"), f"{what}.body"),
+        )
+
+    def interaction(self, node: Node, index: int) -> Interaction:
+        what = f"interaction {index + 1}"
+        f = self.mapping(node, what)
+        recorded_at = self.value(f["recorded_at"]) if "recorded_at" in f else ""
+        duration = self.value(f["duration_ms"]) if "duration_ms" in f else None
+        if duration is not None and not isinstance(duration, (int, float)):
+            raise self.fail(f["duration_ms"], f"{what}.duration_ms must be a number")
+        return Interaction(
+            request=self.request(self.required(f, node, "request", what), f"{what}.request"),
+            response=self.response(self.required(f, node, "response", what), f"{what}.response"),
+            recorded_at=str(recorded_at or ""),
+            duration_ms=float(duration) if duration is not None else None,
+        )
+
+
+def _decode_text(path: Path, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise CassetteError(
+            path, f"not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start})", line,
+            "a cassette is UTF-8 YAML; was it saved by another tool or corrupted?",
+        ) from None
+
+
+def parse_cassette(path: Path, text: str) -> Cassette:
+    """Parse cassette text; raises CassetteError with the line on anything malformed."""
+    loader = _StrictLoader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else None
+        raise CassetteError(path, f"invalid YAML: {e.problem or e.context}", line,
+                            "is the file truncated or hand-edited?") from None
+    except yaml.YAMLError as e:
+        raise CassetteError(path, f"invalid YAML: {e}") from None
+    finally:
+        loader.dispose()
+    reader = _Reader(path, loader)
+    if root is None:
+        raise CassetteError(path, "the file is empty, not a cassette",
+                            hint="record one with 'graphtape record' or delete the file")
+    if not isinstance(root, MappingNode):
+        raise reader.fail(root, "not a graphtape cassette (the top level is not a mapping)")
+    top = reader.mapping(root, "the cassette")
+    if VERSION_KEY not in top:
+        raise reader.fail(root, f"not a graphtape cassette (no '{VERSION_KEY}' version key)",
+                          "graphtape only reads files it wrote; VCR.py cassettes are not supported")
+    version = reader.value(top[VERSION_KEY])
+    if version != FORMAT_VERSION:
+        raise reader.fail(top[VERSION_KEY], f"unknown cassette format version {version!r}",
+                          f"this graphtape ({__version__}) reads version {FORMAT_VERSION}; upgrade graphtape "
+                          "or re-record the cassette")
+    meta: dict[str, Any] = {}
+    if "meta" in top:
+        meta_value = reader.value(top["meta"])
+        if meta_value is not None and not isinstance(meta_value, dict):
+            raise reader.fail(top["meta"], "meta must be a mapping")
+        meta = dict(meta_value or {})
+    interactions_node = top.get("interactions")
+    if interactions_node is None or (isinstance(interactions_node, ScalarNode)
+                                     and reader.value(interactions_node) is None):
+        return Cassette(path=path, interactions=[], meta=meta)
+    if not isinstance(interactions_node, SequenceNode):
+        raise reader.fail(interactions_node, "interactions must be a list")
+    items = [reader.interaction(n, i) for i, n in enumerate(interactions_node.value)]
+    return Cassette(path=path, interactions=items, meta=meta)
+
+
+def load_cassette(path: str | os.PathLike[str]) -> Cassette:
+    """Read a cassette from disk (never modifies it)."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_CASSETTE_BYTES:
+            raise CassetteError(p, f"the file is {size // (1024 * 1024)} MB, over the "
+                                f"{MAX_CASSETTE_BYTES // (1024 * 1024)} MB limit for a cassette")
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise CassetteError(p, "no such cassette", hint="record it first with 'graphtape record'") from None
+    except IsADirectoryError:
+        raise CassetteError(p, "is a folder, not a cassette file") from None
+    except PermissionError:
+        raise CassetteError(p, "cannot be read (permission denied)") from None
+    return parse_cassette(p, _decode_text(p, data))
+
+
+# --------------------------------------------------------------------------- writing
+
+
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in data and len(data) > 40 else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _str_representer)
+
+
+def _headers_node(headers: Headers) -> list[dict[str, str]]:
+    return [{name: value} for name, value in headers]
+
+
+def interaction_to_data(interaction: Interaction) -> dict[str, Any]:
+    req, resp = interaction.request, interaction.response
+    data: dict[str, Any] = {
+        "request": {
+            "method": req.method,
+            "url": req.url,
+            "headers": _headers_node(req.headers),
+            "body": encode_body(req.body, req.content_type),
+        },
+        "response": {
+            "status": resp.status,
+            "reason": resp.reason,
+            "headers": _headers_node(resp.headers),
+            "body": encode_body(resp.body, resp.content_type),
+        },
+    }
+    if interaction.recorded_at:
+        data["recorded_at"] = interaction.recorded_at
+    if interaction.duration_ms is not None:
+        data["duration_ms"] = round(interaction.duration_ms, 1)
+    return data
+
+
+def dump_yaml(data: Any) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100,
+                     default_flow_style=False)
+
+
+def interaction_chunk(data: dict[str, Any]) -> str:
+    """One interaction as the YAML text of one item of the top-level ``interactions`` list."""
+    return dump_yaml([data])
+
+
+_HEADER_COMMENT = (
+    "# graphtape cassette: recorded Microsoft Graph traffic, replayed by 'graphtape replay'.\n"
+    "# Bodies are stored decoded (JSON as YAML, base64 MIME as its RFC 5322 text); secrets are redacted.\n"
+)
+
+
+def render(meta: dict[str, Any], chunks: Iterable[str]) -> str:
+    head = dump_yaml({VERSION_KEY: FORMAT_VERSION, "meta": meta})
+    body = "".join(chunks)
+    return _HEADER_COMMENT + head + ("interactions:\n" + body if body else "interactions: []\n")
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` beside ``path`` and rename it over: readers see the old or the new file, whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def save_cassette(path: Path, interactions: Sequence[Interaction], meta: dict[str, Any] | None = None) -> None:
+    chunks = [interaction_chunk(interaction_to_data(i)) for i in interactions]
+    atomic_write(path, render(meta or new_meta(), chunks))

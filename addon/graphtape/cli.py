@@ -1,0 +1,306 @@
+"""The ``graphtape`` command: record, replay, inspect, run, show."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from graphtape import __version__
+from graphtape.cassette import CassetteError, load_cassette
+from graphtape.describe import short_path, subject_and_recipients
+
+EXIT_USAGE = 2
+EXIT_SESSION_FAILED = 3  # run: the command passed, but the session had unmatched or unrecorded requests
+GRAPH_BASE = "https://graph.microsoft.com"
+
+
+def _proxy_args(p: argparse.ArgumentParser, *, upstream: bool) -> None:
+    g = p.add_argument_group("proxy")
+    g.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, loopback only)")
+    g.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080; 0 picks a free one)")
+    g.add_argument("--confdir", default="~/.mitmproxy", help="mitmproxy's folder with the CA (default ~/.mitmproxy)")
+    g.add_argument("--reverse", action="store_true",
+                   help="reverse-proxy mode: clients use http://HOST:PORT as their Graph base URL")
+    g.add_argument("--quiet", action="store_true", help="print only the start line and the summary")
+    if upstream:
+        g.add_argument("--upstream", metavar="URL", default="",
+                       help="send Graph calls to this base URL instead (cassettes keep the Graph URL)")
+        g.add_argument("--upstream-ca", metavar="FILE", default="",
+                       help="trust this CA (PEM) for the upstream's certificate")
+        g.add_argument("--upstream-insecure", action="store_true",
+                       help="do not verify the upstream's certificate")
+
+
+def _record_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("recording")
+    x = g.add_mutually_exclusive_group()
+    x.add_argument("--append", action="store_true", help="add to an existing cassette")
+    x.add_argument("--overwrite", action="store_true", help="replace an existing cassette")
+    g.add_argument("--redact-header", action="append", default=[], metavar="NAME",
+                   help="another header to redact (repeatable)")
+    g.add_argument("--redact-param", action="append", default=[], metavar="NAME",
+                   help="another query parameter to redact (repeatable)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="graphtape",
+        description="Record, replay and inspect Microsoft Graph mail traffic through mitmproxy.",
+    )
+    parser.add_argument("--version", action="version", version=f"graphtape {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("record", help="record Graph calls into a cassette")
+    p.add_argument("cassette")
+    _proxy_args(p, upstream=True)
+    _record_args(p)
+
+    p = sub.add_parser("replay", help="serve a cassette offline")
+    p.add_argument("cassette")
+    _proxy_args(p, upstream=False)
+    p.add_argument("--allow-repeats", action="store_true", help="serve a recorded interaction more than once")
+
+    p = sub.add_parser("inspect", help="show every Graph mail call, decoded")
+    _proxy_args(p, upstream=True)
+
+    p = sub.add_parser("run", help="run a command with the proxy in front of it")
+    p.add_argument("--cassette", required=True)
+    p.add_argument("--record", action="store_true", help="record instead of replaying")
+    p.add_argument("--allow-repeats", action="store_true", help="replay: serve an interaction more than once")
+    _proxy_args(p, upstream=True)
+    _record_args(p)
+    p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND...")
+
+    p = sub.add_parser("show", help="list a cassette's interactions")
+    p.add_argument("cassettes", nargs="+")
+    return parser
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def proxy_options(args: argparse.Namespace, mode: str, cassette: str) -> dict[str, Any]:
+    """mitmproxy and graphtape options for a command line (pure)."""
+    opts: dict[str, Any] = {
+        "listen_host": args.host,
+        "listen_port": args.port,
+        "confdir": args.confdir,
+        "mode": [f"reverse:{GRAPH_BASE}"] if args.reverse else ["regular"],
+        "connection_strategy": "lazy",
+        "graphtape_mode": mode,
+        "graphtape_cassette": cassette,
+        "graphtape_quiet": args.quiet,
+    }
+    if getattr(args, "upstream", ""):
+        opts["graphtape_upstream"] = args.upstream
+    if getattr(args, "upstream_ca", ""):
+        opts["ssl_verify_upstream_trusted_ca"] = args.upstream_ca
+    if getattr(args, "upstream_insecure", False):
+        opts["ssl_insecure"] = True
+    if mode == "record":
+        opts["graphtape_record_mode"] = "append" if args.append else "overwrite" if args.overwrite else "new"
+        opts["graphtape_redact_headers"] = args.redact_header
+        opts["graphtape_redact_params"] = args.redact_param
+    if mode == "replay":
+        opts["graphtape_allow_repeats"] = getattr(args, "allow_repeats", False)
+    return opts
+
+
+class ProxyFailed(Exception):
+    pass
+
+
+class Proxy:
+    """mitmproxy's DumpMaster with the graphtape addon, run inside this process's event loop."""
+
+    def __init__(self, opts: dict[str, Any]):
+        from mitmproxy import exceptions, options
+        from mitmproxy.tools.dump import DumpMaster
+
+        from graphtape.addon import GraphTape
+
+        logging.getLogger("graphtape").setLevel(logging.INFO)
+        self.options = options.Options()
+        self.master = DumpMaster(self.options, with_termlog=True, with_dumper=False)
+        self.addon = GraphTape()
+        self.master.addons.add(self.addon)
+        mitm = {k: v for k, v in opts.items() if not k.startswith("graphtape_")}
+        ours = {k: v for k, v in opts.items() if k.startswith("graphtape_")}
+        try:
+            self.options.update(**mitm)  # first, so the cassette is opened with the final confdir/mode
+            self.options.update(**ours)
+        except exceptions.OptionsError as e:
+            raise ProxyFailed(str(e)) from None
+
+    async def serve(self, ready: asyncio.Event | None = None) -> None:
+        task = asyncio.create_task(self.master.run())
+        while self.addon.listen is None and not task.done():
+            await asyncio.sleep(0.01)
+        if ready is not None:
+            ready.set()
+        await task
+        if self.addon.listen is None:
+            raise ProxyFailed("mitmproxy could not start (is the port in use?)")
+
+    def stop(self) -> None:
+        self.master.shutdown()
+
+
+def ca_bundle(confdir: str) -> tuple[Path, Path]:
+    """(mitmproxy's CA, a bundle of the usual public CAs plus it) for clients that replace their trust store."""
+    import certifi
+
+    folder = Path(confdir).expanduser()
+    ca = folder / "mitmproxy-ca-cert.pem"
+    bundle = folder / "graphtape-ca-bundle.pem"
+    text = Path(certifi.where()).read_text() + "\n" + ca.read_text()
+    if not bundle.exists() or bundle.read_text() != text:
+        bundle.write_text(text)
+    return ca, bundle
+
+
+def client_env(proxy_url: str, ca: Path, bundle: Path) -> dict[str, str]:
+    """The variables that put common clients (Python, curl, Node, Go) behind the proxy."""
+    return {
+        "HTTPS_PROXY": proxy_url,
+        "HTTP_PROXY": proxy_url,
+        "https_proxy": proxy_url,
+        "http_proxy": proxy_url,
+        "SSL_CERT_FILE": str(bundle),
+        "REQUESTS_CA_BUNDLE": str(bundle),
+        "CURL_CA_BUNDLE": str(bundle),
+        "NODE_EXTRA_CA_CERTS": str(ca),
+        "GRAPHTAPE_PROXY": proxy_url,
+        "GRAPHTAPE_CA": str(ca),
+    }
+
+
+def _warn_if_exposed(host: str) -> None:
+    if not _is_loopback(host):
+        print(f"graphtape: warning: listening on {host}, reachable from other machines; the proxy sees "
+              "mail and tokens in clear. Use --host 127.0.0.1 unless you mean it.", file=sys.stderr)
+
+
+async def _serve_until_signal(proxy: Proxy) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, proxy.stop)
+    await proxy.serve()
+
+
+def cmd_proxy(args: argparse.Namespace, mode: str, cassette: str) -> int:
+    _warn_if_exposed(args.host)
+
+    async def main() -> int:
+        proxy = Proxy(proxy_options(args, mode, cassette))
+        await _serve_until_signal(proxy)
+        return 1 if proxy.addon.session.problems else 0
+
+    return asyncio.run(main())
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    command = list(args.cmd)
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        print("graphtape run: give the command after --, e.g. graphtape run --cassette c.yaml -- pytest",
+              file=sys.stderr)
+        return EXIT_USAGE
+    _warn_if_exposed(args.host)
+    mode = "record" if args.record else "replay"
+
+    async def main() -> int:
+        proxy = Proxy(proxy_options(args, mode, args.cassette))
+        ready = asyncio.Event()
+        server = asyncio.create_task(proxy.serve(ready))
+        await ready.wait()
+        if proxy.addon.listen is None:
+            await server
+            return 1
+        host, port = proxy.addon.listen
+        ca, bundle = ca_bundle(args.confdir)
+        env = {**os.environ, **client_env(f"http://{host}:{port}", ca, bundle)}
+        try:
+            child = await asyncio.create_subprocess_exec(*command, env=env)
+        except OSError as e:
+            print(f"graphtape run: cannot start {command[0]!r}: {e.strerror or e}", file=sys.stderr)
+            proxy.stop()
+            await server
+            return 127
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, lambda s=sig: child.send_signal(s))
+        rc = await child.wait()
+        proxy.stop()
+        await server
+        session = proxy.addon.session
+        if rc == 0 and (session.unmatched or session.problems):
+            print(f"graphtape run: the command passed, but the session had {session.unmatched} unmatched "
+                  f"request(s) and {len(session.problems)} problem(s); exit status {EXIT_SESSION_FAILED}",
+                  file=sys.stderr)
+            return EXIT_SESSION_FAILED
+        return rc
+
+    return asyncio.run(main())
+
+
+def show_lines(path: str) -> list[str]:
+    cassette = load_cassette(path)
+    lines = [f"{path}: {len(cassette.interactions)} interaction(s), created {cassette.meta.get('created', '?')}"]
+    for i, it in enumerate(cassette.interactions, 1):
+        req, resp = it.request, it.response
+        extra = subject_and_recipients(req)
+        lines.append(f"{i:4}  {req.method:6} {short_path(req.url)}  {resp.status}" + (f"  {extra}" if extra else ""))
+    return lines
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    for path in args.cassettes:
+        print("\n".join(show_lines(path)))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "record":
+            return cmd_proxy(args, "record", args.cassette)
+        if args.command == "replay":
+            return cmd_proxy(args, "replay", args.cassette)
+        if args.command == "inspect":
+            return cmd_proxy(args, "inspect", "")
+        if args.command == "run":
+            return cmd_run(args)
+        if args.command == "show":
+            return cmd_show(args)
+    except CassetteError as e:
+        print(f"graphtape: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except ProxyFailed as e:
+        message = str(e)
+        print(message if message.startswith("graphtape") else f"graphtape: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(BrokenPipeError):
+        sys.exit(main())

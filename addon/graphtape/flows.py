@@ -1,0 +1,72 @@
+"""Between mitmproxy flows and graphtape's plain data (the only module that knows both)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mitmproxy import ctx, http
+from mitmproxy.proxy import mode_specs
+
+from graphtape.model import Headers, HttpRequest, HttpResponse
+
+# Headers that describe one connection's framing, never replayed as recorded.
+HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer",
+     "content-length"}
+)
+
+
+def ca_cert_path() -> Path:
+    return Path(ctx.options.confdir).expanduser() / "mitmproxy-ca-cert.pem"
+
+
+def canonical_url(flow: http.HTTPFlow) -> str:
+    """The URL the client asked for; in reverse mode, on the host the proxy stands in for."""
+    mode = flow.client_conn.proxy_mode
+    if isinstance(mode, mode_specs.ReverseMode):
+        host, port = mode.address
+        default = 443 if mode.scheme == "https" else 80
+        netloc = host if port == default else f"{host}:{port}"
+        return f"{mode.scheme}://{netloc}{flow.request.path}"
+    return flow.request.url
+
+
+def _text(value: bytes) -> str:
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+def headers_of(headers: http.Headers) -> Headers:
+    return [(_text(k), _text(v)) for k, v in headers.fields]
+
+
+def _content(message: http.Message) -> bytes:
+    content = message.get_content(strict=False)
+    return content or b""
+
+
+def request_of(flow: http.HTTPFlow, url: str) -> HttpRequest:
+    return HttpRequest(
+        method=flow.request.method,
+        url=url,
+        headers=headers_of(flow.request.headers),
+        body=_content(flow.request),
+    )
+
+
+def response_of(resp: http.Response) -> HttpResponse:
+    return HttpResponse(status=resp.status_code, reason=resp.reason, headers=headers_of(resp.headers),
+                        body=_content(resp))
+
+
+def to_mitmproxy_response(resp: HttpResponse) -> http.Response:
+    """A response to send: headers as recorded (order and repeats kept), framing recomputed."""
+    fields = tuple(
+        (k.encode("utf-8"), v.encode("utf-8")) for k, v in resp.headers if k.lower() not in HOP_BY_HOP
+    )
+    out = http.Response.make(resp.status, b"", http.Headers(fields))
+    out.reason = resp.reason or out.reason
+    out.content = resp.body  # re-applies any Content-Encoding and sets Content-Length
+    return out

@@ -1,0 +1,132 @@
+"""What graphtape knows about Microsoft Graph URLs: hosts, versions, scope and normalisation.
+
+This is the one place that knows which hosts are Graph and how two URLs that a client may spell
+differently (``/v1.0//me``, ``AAMk...%3D`` vs ``AAMk...=``) are the same request.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from http import HTTPStatus
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+from graphtape.model import HttpResponse
+
+GRAPH_HOSTS: tuple[str, ...] = (
+    "graph.microsoft.com",  # global service
+    "graph.microsoft.us",  # US Government L4
+    "dod-graph.microsoft.us",  # US Government L5 (DoD)
+    "microsoftgraph.chinacloudapi.cn",  # China, operated by 21Vianet
+)
+DEFAULT_GRAPH_BASE = "https://graph.microsoft.com"
+VERSIONS: tuple[str, ...] = ("v1.0", "beta")
+
+# Hosts that issue tokens: never recorded, never shown.
+TOKEN_HOSTS: tuple[str, ...] = (
+    "login.microsoftonline.com",
+    "login.microsoftonline.us",
+    "login.chinacloudapi.cn",
+    "login.windows.net",
+    "login.live.com",
+)
+
+_SLASHES = re.compile(r"/{2,}")
+
+
+def is_graph_host(host: str) -> bool:
+    return host.lower().rstrip(".") in GRAPH_HOSTS
+
+
+def is_token_endpoint(host: str, path: str) -> bool:
+    """True for OAuth endpoints (any host): their traffic carries secrets and is never recorded."""
+    host = host.lower().rstrip(".")
+    lpath = path.lower()
+    return host in TOKEN_HOSTS or "/oauth2/" in lpath or lpath.rstrip("/").endswith("/token")
+
+
+@dataclass(frozen=True)
+class GraphUrl:
+    """A Graph URL split into the parts matching and the contract care about."""
+
+    host: str  # lower case
+    version: str  # "v1.0" or "beta"
+    resource: str  # normalised path after the version, starting with "/" (e.g. "/me/sendMail")
+    query: tuple[tuple[str, str], ...]  # sorted, decoded
+
+    @property
+    def path(self) -> str:
+        return f"/{self.version}{self.resource}"
+
+    def key(self) -> str:
+        """A string equal for URLs that mean the same request (host aside: any Graph cloud)."""
+        q = "&".join(f"{quote(k, safe='$')}={quote(v, safe='$,')}" for k, v in self.query)
+        return f"{self.path}?{q}" if q else self.path
+
+
+def normalise_path(path: str) -> str:
+    """Collapse repeated slashes and normalise percent-encoding so equal paths compare equal."""
+    path = _SLASHES.sub("/", path)
+    segments = [quote(unquote(seg), safe="!$&'()*+,;=:@-._~") for seg in path.split("/")]
+    return "/".join(segments)
+
+
+def parse_query(query: str) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(parse_qsl(query, keep_blank_values=True)))
+
+
+def parse_graph_url(url: str) -> GraphUrl | None:
+    """Split a URL on a Graph host under /v1.0 or /beta; None for anything out of scope."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if not is_graph_host(host):
+        return None
+    path = normalise_path(parts.path or "/")
+    segments = path.split("/", 2)  # "", version, rest
+    if len(segments) < 2 or segments[1] not in VERSIONS:
+        return None
+    resource = "/" + (segments[2] if len(segments) > 2 else "")
+    return GraphUrl(host=host, version=segments[1], resource=resource, query=parse_query(parts.query))
+
+
+def request_key(method: str, url: str) -> str:
+    """The matching key of a request: method and normalised URL (path and query as a set)."""
+    parsed = parse_graph_url(url)
+    if parsed is not None:
+        return f"{method.upper()} {parsed.key()}"
+    parts = urlsplit(url)
+    q = "&".join(f"{k}={v}" for k, v in parse_query(parts.query))
+    base = f"{parts.scheme}://{(parts.netloc or '').lower()}{normalise_path(parts.path or '/')}"
+    return f"{method.upper()} {base}" + (f"?{q}" if q else "")
+
+
+def error_response(
+    status: int, code: str, message: str, *, reason: str = "", source: str = "graphtape"
+) -> HttpResponse:
+    """A response in Graph's error shape: ``{"error": {"code", "message", "innerError": {...}}}``."""
+    now = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "")
+    request_id = str(uuid.uuid4())
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "innerError": {"date": now, "request-id": request_id, "client-request-id": request_id},
+        }
+    }
+    try:
+        phrase = reason or HTTPStatus(status).phrase
+    except ValueError:
+        phrase = reason
+    return HttpResponse(
+        status=status,
+        reason=phrase,
+        headers=[
+            ("Content-Type", "application/json; charset=utf-8"),
+            ("request-id", request_id),
+            ("x-graphtape", source),
+        ],
+        body=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+    )
