@@ -154,6 +154,7 @@ class GraphTape:
         if parse_graph_url(url) is None:
             return  # out of scope: passes through untouched, never written down
         flow.metadata["graphtape_scope"] = True
+        flow.metadata["graphtape_request"] = request_of(flow, url)  # as the client sent it
         if self.upstream is not None:
             self.upstream.apply(flow.request)
 
@@ -185,7 +186,7 @@ class GraphTape:
         if is_token_endpoint(urlsplit(url).hostname or "", urlsplit(url).path):
             return
         assert flow.response is not None
-        req = request_of(flow, url)
+        req = flow.metadata.get("graphtape_request") or request_of(flow, url)
         resp = response_of(flow.response)
         duration = None
         if flow.response.timestamp_end and flow.request.timestamp_start:

@@ -4,7 +4,7 @@ A body node is one of (``None`` for an empty body)::
 
     {json: <value>, style: compact|spaced}          JSON as a YAML mapping
     {mime: <RFC 5322 text>, encoding: base64,       a base64 MIME body, stored decoded;
-     wrap: 76, newline: "\\n", final_newline: true}  re-encoded byte for byte on replay
+     wrap: 76, newline: lf, final_newline: true}    re-encoded byte for byte on replay
     {text: <str>}                                   other UTF-8 text
     {base64: <str>}                                 anything else
 
@@ -30,6 +30,10 @@ _JSON_STYLES: dict[str, dict[str, Any]] = {
     "indent2": {"indent": 2, "ensure_ascii": False},
     "indent4": {"indent": 4, "ensure_ascii": False},
 }
+
+
+_NEWLINES = {"lf": "\n", "crlf": "\r\n"}
+_NEWLINE_NAMES = {v: k for k, v in _NEWLINES.items()}
 
 
 class BodyFormatError(ValueError):
@@ -95,7 +99,8 @@ def _mime_node(body: bytes) -> BodyNode:
     wrap, newline, final = layout
     if encode_base64_layout(decoded, wrap, newline, final) != body:
         return None
-    return {"mime": text, "encoding": "base64", "wrap": wrap, "newline": newline, "final_newline": final}
+    return {"mime": text, "encoding": "base64", "wrap": wrap, "newline": _NEWLINE_NAMES[newline],
+            "final_newline": final}
 
 
 def _text_node(body: bytes) -> BodyNode:
@@ -154,11 +159,11 @@ def _decode_mime_node(node: dict[str, Any]) -> bytes:
     if node.get("encoding", "base64") != "base64":
         raise BodyFormatError(f"body.encoding {node.get('encoding')!r} is not supported (only base64)")
     wrap = node.get("wrap", 0)
-    newline = node.get("newline", "\n")
+    newline = _NEWLINES.get(node.get("newline", "lf"))
     if not isinstance(wrap, int) or wrap < 0 or wrap % 4:
         raise BodyFormatError(f"body.wrap must be 0 or a positive multiple of 4, not {wrap!r}")
-    if newline not in ("\n", "\r\n"):
-        raise BodyFormatError("body.newline must be '\\n' or '\\r\\n'")
+    if newline is None:
+        raise BodyFormatError(f"body.newline must be lf or crlf, not {node.get('newline')!r}")
     return encode_base64_layout(
         node["mime"].encode("utf-8"), wrap, newline, bool(node.get("final_newline", False))
     )

@@ -14,7 +14,7 @@ import contextlib
 import datetime as _dt
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,7 +70,7 @@ def new_meta() -> dict[str, Any]:
 class _StrictLoader(yaml.SafeLoader):
     """SafeLoader that refuses anchors and aliases (no alias bombs, no shared nodes)."""
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.MarkedYAMLError(
@@ -81,7 +81,7 @@ class _StrictLoader(yaml.SafeLoader):
             raise yaml.MarkedYAMLError(
                 None, None, "YAML anchors are not allowed in a cassette", event.start_mark
             )
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 class _Reader:
@@ -240,10 +240,12 @@ def parse_cassette(path: Path, text: str) -> Cassette:
     interactions_node = top.get("interactions")
     if interactions_node is None or (isinstance(interactions_node, ScalarNode)
                                      and reader.value(interactions_node) is None):
+        _check_complete(path, text, 0)
         return Cassette(path=path, interactions=[], meta=meta)
     if not isinstance(interactions_node, SequenceNode):
         raise reader.fail(interactions_node, "interactions must be a list")
     items = [reader.interaction(n, i) for i, n in enumerate(interactions_node.value)]
+    _check_complete(path, text, len(items))
     return Cassette(path=path, interactions=items, meta=meta)
 
 
@@ -271,6 +273,15 @@ def load_cassette(path: str | os.PathLike[str]) -> Cassette:
 class _Dumper(yaml.SafeDumper):
     def ignore_aliases(self, data: Any) -> bool:
         return True
+
+    def analyze_scalar(self, scalar: str) -> Any:
+        """As PyYAML's, but a tab (folded MIME headers start lines with one) does not rule out ``|`` blocks."""
+        if "\t" not in scalar:
+            return super().analyze_scalar(scalar)
+        analysis = super().analyze_scalar(scalar.replace("\t", "x"))
+        analysis.scalar = scalar
+        analysis.allow_flow_plain = analysis.allow_block_plain = False
+        return analysis
 
 
 def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
@@ -324,10 +335,27 @@ _HEADER_COMMENT = (
 )
 
 
-def render(meta: dict[str, Any], chunks: Iterable[str]) -> str:
+def _end_marker(count: int) -> str:
+    return f"# end of graphtape cassette: {count} interaction{'s' * (count != 1)}\n"
+
+
+def render(meta: dict[str, Any], chunks: Sequence[str]) -> str:
     head = dump_yaml({VERSION_KEY: FORMAT_VERSION, "meta": meta})
     body = "".join(chunks)
-    return _HEADER_COMMENT + head + ("interactions:\n" + body if body else "interactions: []\n")
+    interactions = "interactions:\n" + body if body else "interactions: []\n"
+    return _HEADER_COMMENT + head + interactions + _end_marker(len(chunks))
+
+
+def _check_complete(path: Path, text: str, count: int) -> None:
+    """A file graphtape wrote ends with its end line; one cut short (a bad copy, a full disk) does not."""
+    if not text.startswith(_HEADER_COMMENT.splitlines()[0]):
+        return  # written by hand: nothing to check against
+    last = text.rstrip("\n").rsplit("\n", 1)[-1] + "\n"
+    if last != _end_marker(count):
+        line = text.count("\n") + 1
+        raise CassetteError(path, "the file ends early: no end-of-cassette line after the last interaction, "
+                            "so it was cut short", line,
+                            "restore it from version control or re-record it; graphtape itself writes atomically")
 
 
 def atomic_write(path: Path, text: str) -> None:

@@ -148,6 +148,7 @@ class Proxy:
             raise ProxyFailed(str(e)) from None
 
     async def serve(self, ready: asyncio.Event | None = None) -> None:
+        _quiet_cancelled_connections()
         task = asyncio.create_task(self.master.run())
         while self.addon.listen is None and not task.done():
             await asyncio.sleep(0.01)
@@ -159,6 +160,18 @@ class Proxy:
 
     def stop(self) -> None:
         self.master.shutdown()
+
+
+def _quiet_cancelled_connections() -> None:
+    """At shutdown, asyncio reports client connections cancelled mid keep-alive; they are expected."""
+    loop = asyncio.get_running_loop()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if isinstance(context.get("exception"), asyncio.CancelledError):
+            return
+        loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
 
 
 def ca_bundle(confdir: str) -> tuple[Path, Path]:
@@ -245,7 +258,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 127
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, lambda s=sig: child.send_signal(s))
+            loop.add_signal_handler(sig, child.send_signal, sig)  # the command decides; the proxy stays up
         rc = await child.wait()
         proxy.stop()
         await server

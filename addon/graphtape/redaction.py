@@ -55,7 +55,7 @@ SECRET_PARAMS: frozenset[str] = frozenset(
 
 JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 BEARER_RE = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]{16,}=*")
-_URL_IN_TEXT = re.compile(r"https?://[^\s\"'<>]+")
+_URL_IN_TEXT = re.compile(r'https?://[^\s"<>]+')
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,94 @@
+"""Run ``graphtape`` as a child process and wait for its start line: for tests, builders and benchmarks."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+_START = re.compile(r"graphtape: (\w+) on (http://[^:]+:(\d+)), CA certificate: (.+)$")
+
+
+class ProxyProcess:
+    """``with ProxyProcess(["replay", "c.yaml"], confdir) as p: p.url, p.ca, p.env()``."""
+
+    def __init__(self, args: Sequence[str], confdir: Path, *, timeout: float = 30.0,
+                 extra_env: dict[str, str] | None = None):
+        self.args = [*args, "--port", "0", "--confdir", str(confdir)]
+        self.confdir = confdir
+        self.timeout = timeout
+        self.extra_env = extra_env or {}
+        self.proc: subprocess.Popen[str] | None = None
+        self.url = ""
+        self.port = 0
+        self.ca = Path()
+        self.lines: list[str] = []
+        self.stderr = ""
+        self.returncode: int | None = None
+
+    def start(self) -> ProxyProcess:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.extra_env}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "graphtape.cli", *self.args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )
+        found = threading.Event()
+
+        def read_stdout() -> None:
+            assert self.proc is not None and self.proc.stdout is not None
+            for line in self.proc.stdout:
+                self.lines.append(line.rstrip("\n"))
+                m = _START.search(line.rstrip("\n"))
+                if m and not found.is_set():
+                    self.url, self.port, self.ca = m.group(2), int(m.group(3)), Path(m.group(4))
+                    found.set()
+            found.set()
+
+        def read_stderr() -> None:
+            assert self.proc is not None and self.proc.stderr is not None
+            self.stderr = self.proc.stderr.read()
+
+        self._threads = [threading.Thread(target=read_stdout, daemon=True),
+                         threading.Thread(target=read_stderr, daemon=True)]
+        for t in self._threads:
+            t.start()
+        if not found.wait(self.timeout) or not self.url:
+            self.stop()
+            raise RuntimeError(f"graphtape did not start: {' '.join(self.args)}\n{self.output}")
+        return self
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines) + "\n" + self.stderr
+
+    def env(self) -> dict[str, str]:
+        from graphtape.cli import ca_bundle, client_env
+
+        ca, bundle = ca_bundle(str(self.confdir))
+        return client_env(self.url, ca, bundle)
+
+    def stop(self, sig: int = signal.SIGINT) -> int:
+        if self.proc is None:
+            return -1
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(self.timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for t in self._threads:
+            t.join(5)
+        self.returncode = self.proc.returncode
+        return self.returncode
+
+    def __enter__(self) -> ProxyProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
