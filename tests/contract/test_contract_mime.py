@@ -1,0 +1,96 @@
+"""MIME checks on big bodies: the bulk-run shortcut must not change what is found."""
+
+from __future__ import annotations
+
+import base64
+import os
+from email.message import EmailMessage
+
+from contract_cases import big_mime
+
+from graphtape.bodies import decode_base64_mime as decode_base64
+from graphtape.contract import validate_request
+from graphtape.contract.mimecheck import _thin, check_mime
+from graphtape.model import HttpRequest
+
+SENDMAIL = "https://graph.microsoft.com/v1.0/me/sendMail"
+
+
+def _check(raw: bytes, sends: bool = True) -> list[str]:
+    return [f.rule for f in check_mime(base64.encodebytes(raw), sends=sends, doc="d")]
+
+
+def _message(attachment: bytes) -> EmailMessage:
+    msg = EmailMessage()
+    msg["To"] = "megan@contoso.com"
+    msg["Subject"] = "report"
+    msg.set_content("Voilà, the report.", charset="utf-8", cte="quoted-printable")
+    msg.add_attachment(attachment, maintype="application", subtype="pdf", filename="r.pdf")
+    return msg
+
+
+def test_big_valid_attachment_just_under_4mb() -> None:
+    body = big_mime(2_230_000)
+    assert len(body) < 4 * 1024 * 1024
+    req = HttpRequest("POST", SENDMAIL, [("Content-Type", "text/plain")], body)
+    assert validate_request(req) == []
+
+
+def test_big_attachment_with_crlf_lines() -> None:
+    raw = _message(os.urandom(300_000)).as_bytes().replace(b"\n", b"\r\n")
+    assert _check(raw) == []
+
+
+def test_broken_base64_at_the_end_of_a_big_attachment_is_found() -> None:
+    raw = _message(os.urandom(300_000)).as_bytes()
+    end = raw.rindex(b"\n--")
+    broken = raw[: end - 1] + b"!" + raw[end:]  # last character of the attachment's base64
+    assert _check(broken) == ["mime.transfer-encoding"]
+
+
+def test_padding_inside_a_big_attachment_is_found() -> None:
+    raw = _message(os.urandom(300_000)).as_bytes()
+    start = raw.index(b"\n\n", raw.index(b"r.pdf")) + 2
+    broken = raw[: start + 10_000] + b"==" + raw[start + 10_002 :]
+    assert _check(broken) == ["mime.transfer-encoding"]
+
+
+def test_big_text_part_is_decoded_for_its_charset() -> None:
+    msg = EmailMessage()
+    msg["To"] = "megan@contoso.com"
+    msg.set_content(("héllo wörld " * 20_000), charset="utf-8", cte="base64")
+    raw = msg.as_bytes()
+    assert _check(raw) == []
+    latin = raw.replace(b'charset="utf-8"', b'charset="us-ascii"')
+    assert _check(latin) == ["mime.charset"]
+
+
+def test_long_alphanumeric_lines_in_quoted_printable_keep_soft_breaks() -> None:
+    line = b"A" * 75 + b"=\n"
+    head = b"To: a@contoso.com\nContent-Type: text/plain; charset=utf-8\n"
+    head += b"Content-Transfer-Encoding: quoted-printable\n\n"
+    raw = head + line * 300 + (b"B" * 76 + b"\n") * 200 + b"end=\n"
+    assert _check(raw) == []
+
+
+def test_decode_base64_accepts_wrapping_and_refuses_garbage() -> None:
+    assert decode_base64(b"aGVs\r\nbG8=\n") == b"hello"
+    assert decode_base64(b"aGVsbG8") is None
+    assert decode_base64(b"aGVs bG8=") == b"hello"
+    assert decode_base64(b"aGVsbG8=!") is None
+    assert decode_base64(b"") is None
+
+
+def test_draft_without_recipient_is_fine_but_sending_it_is_not() -> None:
+    raw = b"Subject: hi\n\nhello\n"
+    assert _check(raw, sends=False) == []
+    assert _check(raw, sends=True) == ["mime.no-recipient"]
+
+
+def test_bulk_runs_are_thinned_whatever_the_padding() -> None:
+    # Parsing speed depends on this (about 1.5 µs per line otherwise); see mimecheck's docstring.
+    for size in (300_000, 300_001, 300_002):
+        raw = _message(os.urandom(size)).as_bytes()
+        thinned, runs = _thin(raw)
+        assert len(runs) == 1 and len(thinned) < 2_000
+        assert _check(raw) == []
