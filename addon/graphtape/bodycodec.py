@@ -50,11 +50,27 @@ def dump_json(value: Any, style: str) -> bytes:
     return json.dumps(value, **opts).encode("utf-8")
 
 
+MAX_JSON_DEPTH = 100
+
+
+def _too_deep(value: Any) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
 def _json_node(body: bytes) -> BodyNode:
     try:
         value = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
+    if _too_deep(value):
+        return None  # YAML's loader recurses per level: a very deep tree is kept as text instead
     for style in _JSON_STYLES:
         try:
             if dump_json(value, style) == body:
@@ -160,8 +176,9 @@ def _decode_mime_node(node: dict[str, Any]) -> bytes:
         raise BodyFormatError(f"body.encoding {node.get('encoding')!r} is not supported (only base64)")
     wrap = node.get("wrap", 0)
     newline = _NEWLINES.get(node.get("newline", "lf"))
-    if not isinstance(wrap, int) or wrap < 0 or wrap % 4:
-        raise BodyFormatError(f"body.wrap must be 0 or a positive multiple of 4, not {wrap!r}")
+    if not isinstance(wrap, int) or isinstance(wrap, bool) or wrap < 0:
+        # any width: encode_body keeps whatever regular width the client wrapped at (76, 64, 75, ...)
+        raise BodyFormatError(f"body.wrap must be 0 or a positive line width, not {wrap!r}")
     if newline is None:
         raise BodyFormatError(f"body.newline must be lf or crlf, not {node.get('newline')!r}")
     return encode_base64_layout(

@@ -96,7 +96,10 @@ class _Reader:
         return CassetteError(self.path, message, line, hint)
 
     def value(self, node: Node) -> Any:
-        return self.loader.construct_object(node, deep=True)
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError, RecursionError) as e:  # e.g. a !!python/... tag
+            raise self.fail(node, f"cannot read this value: {getattr(e, 'problem', None) or e}") from None
 
     def mapping(self, node: Node, what: str) -> dict[str, Node]:
         if not isinstance(node, MappingNode):
@@ -214,6 +217,8 @@ def parse_cassette(path: Path, text: str) -> Cassette:
                             "is the file truncated or hand-edited?") from None
     except yaml.YAMLError as e:
         raise CassetteError(path, f"invalid YAML: {e}") from None
+    except RecursionError:
+        raise CassetteError(path, "invalid YAML: nested too deeply") from None
     finally:
         loader.dispose()
     reader = _Reader(path, loader)
@@ -280,12 +285,15 @@ class _Dumper(yaml.SafeDumper):
             return super().analyze_scalar(scalar)
         analysis = super().analyze_scalar(scalar.replace("\t", "x"))
         analysis.scalar = scalar
-        analysis.allow_flow_plain = analysis.allow_block_plain = False
+        # flow scalars drop tabs at line folds ('a\t\nb' would load as 'a\nb'): only | blocks or "..."
+        analysis.allow_flow_plain = analysis.allow_block_plain = analysis.allow_single_quoted = False
         return analysis
 
 
 def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     style = "|" if "\n" in data and len(data) > 40 else None
+    if "\x85" in data:
+        style = '"'  # YAML reads a raw NEL as a line break (a space or \n): only the "\N" escape keeps it
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 

@@ -1,0 +1,244 @@
+"""recorder: each interaction lands on disk at once; nothing secret, nothing half-written, nothing clobbered."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graphtape.cassette import CassetteError, load_cassette, save_cassette
+from graphtape.model import HttpRequest, HttpResponse, Interaction
+from graphtape.recorder import Recorder, RecordMode, RecordRefused
+from graphtape.redaction import Redactor
+
+GRAPH = "https://graph.microsoft.com/v1.0"
+JWT = ("eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2dyYXBoLm1pY3Jvc29mdC5jb20iLCJzdWIiOiJ0ZXN0In0."
+       "c2lnbmF0dXJlLXNpZ25hdHVyZQ")
+
+
+def call(subject: str, resp_body: bytes = b'{"id":"AAMk="}') -> Interaction:
+    return Interaction(
+        HttpRequest("POST", f"{GRAPH}/me/messages",
+                    [("Content-Type", "application/json"), ("Authorization", f"Bearer {JWT}")],
+                    json.dumps({"subject": subject}, separators=(",", ":")).encode()),
+        HttpResponse(201, "Created", [("Content-Type", "application/json")], resp_body),
+        recorded_at="2026-11-22T00:00:00.000Z", duration_ms=12.0,
+    )
+
+
+def snapshot(path: Path) -> tuple[bytes, int]:
+    return path.read_bytes(), path.stat().st_mtime_ns
+
+
+def subjects(path: Path) -> list[str]:
+    return [json.loads(i.request.body)["subject"] for i in load_cassette(path).interactions]
+
+
+@pytest.fixture
+def existing(tmp_path: Path) -> Path:
+    path = tmp_path / "c.yaml"
+    Recorder(path, RecordMode.NEW, Redactor()).add(call("old"))
+    return path
+
+
+def test_new_cassette_is_written_at_start(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "c.yaml"
+    rec = Recorder(path, RecordMode.NEW, Redactor())
+    assert len(rec) == 0
+    loaded = load_cassette(path)
+    assert loaded.interactions == []
+    assert loaded.meta["created"]
+
+
+def test_each_add_is_on_disk_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    rec = Recorder(path, RecordMode.NEW, Redactor())
+    assert rec.add(call("one")) == 0
+    assert subjects(path) == ["one"]
+    assert rec.add(call("two")) == 1
+    assert subjects(path) == ["one", "two"]
+    assert len(rec) == 2
+
+
+def test_new_refuses_an_existing_cassette(existing: Path) -> None:
+    before = snapshot(existing)
+    with pytest.raises(CassetteError) as info:
+        Recorder(existing, RecordMode.NEW, Redactor())
+    assert "--append" in str(info.value) and "--overwrite" in str(info.value)
+    assert str(existing) in str(info.value)
+    assert snapshot(existing) == before
+
+
+def test_new_refuses_even_an_unreadable_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_bytes(b"\x00\xffnot yaml")
+    with pytest.raises(CassetteError):
+        Recorder(path, RecordMode.NEW, Redactor())
+    assert path.read_bytes() == b"\x00\xffnot yaml"
+
+
+def test_append_keeps_and_adds(existing: Path) -> None:
+    created = load_cassette(existing).meta["created"]
+    rec = Recorder(existing, RecordMode.APPEND, Redactor())
+    assert len(rec) == 1
+    assert subjects(existing) == ["old"]
+    assert rec.add(call("new")) == 1
+    assert subjects(existing) == ["old", "new"]
+    meta = load_cassette(existing).meta
+    assert meta["created"] == created
+    assert "appended" in meta
+
+
+def test_append_keeps_bodies_byte_for_byte(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    odd = Interaction(HttpRequest("POST", f"{GRAPH}/me/sendMail", [("Content-Type", "text/plain")],
+                                  b"RnJvbTogYUBiLmMKCmhp\r\n"),
+                      HttpResponse(202, "Accepted", [("X", "1"), ("x", "2")], b"\x00\x01"))
+    save_cassette(path, [odd])
+    Recorder(path, RecordMode.APPEND, Redactor()).add(call("new"))
+    first = load_cassette(path).interactions[0]
+    assert first.request == odd.request
+    assert first.response == odd.response
+
+
+def test_append_creates_a_missing_cassette(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    Recorder(path, RecordMode.APPEND, Redactor()).add(call("x"))
+    assert subjects(path) == ["x"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"graphtape_cassette: 1\ninteractions: [\n", b"graphtape_cassette: 7\n", b"", b"\xff\xfe",
+     b"interactions: []\n"],
+)
+def test_append_onto_a_malformed_cassette_refuses_and_leaves_it(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_bytes(content)
+    before = snapshot(path)
+    with pytest.raises(CassetteError):
+        Recorder(path, RecordMode.APPEND, Redactor())
+    assert snapshot(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]
+
+
+def test_append_onto_a_truncated_cassette_refuses(existing: Path) -> None:
+    data = existing.read_bytes()
+    existing.write_bytes(data[: len(data) * 2 // 3])
+    before = snapshot(existing)
+    with pytest.raises(CassetteError):
+        Recorder(existing, RecordMode.APPEND, Redactor())
+    assert snapshot(existing) == before
+
+
+def test_overwrite_starts_anew(existing: Path) -> None:
+    rec = Recorder(existing, RecordMode.OVERWRITE, Redactor())
+    assert len(rec) == 0
+    assert load_cassette(existing).interactions == []
+    rec.add(call("fresh"))
+    assert subjects(existing) == ["fresh"]
+
+
+def test_overwrite_replaces_a_malformed_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("garbage: [")
+    Recorder(path, RecordMode.OVERWRITE, Redactor())
+    assert load_cassette(path).interactions == []
+
+
+def test_authorization_is_redacted_on_disk(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    Recorder(path, RecordMode.NEW, Redactor()).add(call("x"))
+    text = path.read_text()
+    assert JWT not in text
+    assert "Authorization: <redacted>" in text
+    assert load_cassette(path).interactions[0].request.headers[1] == ("Authorization", "<redacted>")
+
+
+def test_extra_redacted_header(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    i = Interaction(HttpRequest("GET", f"{GRAPH}/me", [("X-Tenant-Key", "abc")]), HttpResponse(200))
+    Recorder(path, RecordMode.NEW, Redactor.with_extra(headers=["x-tenant-key"])).add(i)
+    assert load_cassette(path).interactions[0].request.headers == [("X-Tenant-Key", "<redacted>")]
+
+
+def test_jwt_in_response_body_is_refused_and_file_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    rec = Recorder(path, RecordMode.NEW, Redactor())
+    rec.add(call("ok"))
+    before = snapshot(path)
+    leaky = call("leaky", resp_body=json.dumps({"id": "x", "note": JWT}).encode())
+    with pytest.raises(RecordRefused) as info:
+        rec.add(leaky)
+    message = str(info.value)
+    assert "response.body.json.note" in message
+    assert "JWT" in message
+    assert JWT not in message
+    assert "--redact-header" in message
+    assert str(path) in message
+    assert snapshot(path) == before
+    assert len(rec) == 1
+    assert rec.add(call("after")) == 1
+    assert subjects(path) == ["ok", "after"]
+
+
+def test_bearer_in_unknown_header_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    rec = Recorder(path, RecordMode.NEW, Redactor())
+    i = Interaction(HttpRequest("GET", f"{GRAPH}/me", [("X-Auth", "Bearer abcdefghijklmnopqrstuvwxyz0123")]),
+                    HttpResponse(200))
+    with pytest.raises(RecordRefused, match=r"request\.headers\[0\]\.X-Auth"):
+        rec.add(i)
+    assert load_cassette(path).interactions == []
+
+
+@pytest.fixture
+def unwritable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A folder new files cannot be put in: chmod where that stops writes; a failing rename for root."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    yield folder
+    folder.chmod(stat.S_IRWXU)
+
+
+def _block_writes(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    probe = folder / ".probe"
+    try:
+        probe.write_text("x")
+    except OSError:
+        return  # chmod works here
+    probe.unlink()
+
+    def refuse(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        raise PermissionError(13, "Permission denied", str(dst))
+
+    monkeypatch.setattr(os, "replace", refuse)  # running as root: chmod does not stop writes
+
+
+def test_failed_write_keeps_previous_file_and_state(unwritable: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = unwritable / "c.yaml"
+    rec = Recorder(path, RecordMode.NEW, Redactor())
+    rec.add(call("one"))
+    before = snapshot(path)
+    _block_writes(unwritable, monkeypatch)
+    with pytest.raises(OSError):
+        rec.add(call("two"))
+    assert len(rec) == 1
+    monkeypatch.undo()
+    unwritable.chmod(stat.S_IRWXU)
+    assert snapshot(path) == before
+    assert sorted(p.name for p in unwritable.iterdir()) == ["c.yaml"]  # no temp file left behind
+    assert rec.add(call("three")) == 1
+    assert subjects(path) == ["one", "three"]
+
+
+def test_failed_first_write_raises_oserror(unwritable: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _block_writes(unwritable, monkeypatch)
+    with pytest.raises(OSError):
+        Recorder(unwritable / "c.yaml", RecordMode.NEW, Redactor())
+    assert not (unwritable / "c.yaml").exists()
