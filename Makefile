@@ -31,6 +31,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check addon tests
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --allow-untyped-defs tests
 
 cassettes: install
 	$(PY) -m graphtape.demo --build --cassettes cassettes/seeds

@@ -44,7 +44,7 @@ def fake_graph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeGraph]:
 
 
 @pytest.fixture
-def proxy(confdir: Path):  # type: ignore[no-untyped-def]
+def proxy(confdir: Path):
     """``proxy("replay", "c.yaml", ...)`` starts graphtape; all started ones stop at the end of the test."""
     started: list[ProxyProcess] = []
 
@@ -59,7 +59,7 @@ def proxy(confdir: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def seed(tmp_path: Path):  # type: ignore[no-untyped-def]
+def seed(tmp_path: Path):
     """A private copy of a bundled seed cassette: ``seed("send-draft")``."""
 
     def copy(name: str) -> Path:

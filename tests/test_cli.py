@@ -16,6 +16,7 @@ from conftest import REPO, SEEDS
 from graphtape.harness import ProxyProcess
 
 GRAPHTAPE = [sys.executable, "-m", "graphtape.cli"]
+SENDMAIL = {"message": {"subject": "Hi", "toRecipients": [{"emailAddress": {"address": "megan@contoso.com"}}]}}
 SEND_DRAFT = "https://graph.microsoft.com/beta/me/messages/AAMkAGRWAAAFSmKXAAA=/send"
 
 
@@ -78,7 +79,7 @@ def test_run_curl_subprocess_is_captured(tmp_path, confdir, seed):
 
 def test_run_record_mode_writes_the_cassette(tmp_path, confdir, fake_graph):
     cassette = tmp_path / "new.yaml"
-    code = "r = requests.post('https://graph.microsoft.com/v1.0/me/sendMail', json={'message': {}}, timeout=10)\n" \
+    code = f"r = requests.post('https://graph.microsoft.com/v1.0/me/sendMail', json={SENDMAIL!r}, timeout=10)\n" \
            "sys.exit(0 if r.status_code == 202 else 1)\n"
     out = _run(tmp_path, confdir, cassette, code, "--record", "--upstream", fake_graph.url,
                "--upstream-ca", str(fake_graph.cert))
@@ -105,7 +106,7 @@ def test_record_append_keeps_what_was_recorded(tmp_path, confdir, seed, fake_gra
     cassette = seed("send-draft")
     args = ["record", str(cassette), "--append", "--upstream", fake_graph.url, "--upstream-ca", str(fake_graph.cert)]
     with ProxyProcess(args, confdir) as p, httpx.Client(proxy=p.url, verify=str(p.ca)) as c:
-        assert c.post("https://graph.microsoft.com/v1.0/me/sendMail", json={"message": {}}).status_code == 202
+        assert c.post("https://graph.microsoft.com/v1.0/me/sendMail", json=SENDMAIL).status_code == 202
     from graphtape.cassette import load_cassette
 
     urls = [i.request.url for i in load_cassette(cassette).interactions]

@@ -93,7 +93,7 @@ def test_sdk_double_slash_and_percent_encoded_id_match_a_plain_recording(tmp_pat
     """The SDK sends /v1.0//me/messages/AAMk...%3D/send; the cassette was written with neither."""
     p = proxy("replay", str(_send_cassette(tmp_path / "c.yaml")))
 
-    async def send(client):  # type: ignore[no-untyped-def]
+    async def send(client):
         await client.me.messages.by_message_id("AAMkAGRWAAAFSmKXAAA=").send.post()
         return "sent"
 

@@ -12,7 +12,7 @@ from graphtape.cassette import load_cassette
 from graphtape.scenario import MIME_SEND, mime_b64, send_mime
 
 
-async def _draft_and_send(client):  # type: ignore[no-untyped-def]
+async def _draft_and_send(client):
     from msgraph.generated.models.body_type import BodyType
     from msgraph.generated.models.email_address import EmailAddress
     from msgraph.generated.models.item_body import ItemBody

@@ -18,14 +18,19 @@ from mitmproxy import ctx, exceptions, http
 from mitmproxy.proxy import server_hooks
 
 from graphtape.cassette import CassetteError, load_cassette
+from graphtape.config import ConfigError, ignore_rules, load_project_config
+from graphtape.contract import enforcement_response, validate_request, validate_response
 from graphtape.describe import describe_exchange, short_path
+from graphtape.diffing import diff_requests, nearest
 from graphtape.flows import ca_cert_path, canonical_url, request_of, response_of, to_mitmproxy_response
 from graphtape.graph import error_response, is_token_endpoint, parse_graph_url
+from graphtape.ignore import IgnoreRules
 from graphtape.model import Interaction
 from graphtape.recorder import Recorder, RecordMode, RecordRefused
 from graphtape.redaction import Redactor
-from graphtape.replay import Replayer
-from graphtape.session import FAILED, NOT_RECORDED, OBSERVED, RECORDED, Session
+from graphtape.replay import Replayer, Steps
+from graphtape.report import DEFAULT_FAIL_ON, FAIL_ON_CHOICES, failures, parse_fail_on, write_reports
+from graphtape.session import FAILED, NOT_RECORDED, OBSERVED, RECORDED, REJECTED, Exchange, Session
 
 logger = logging.getLogger("graphtape")
 
@@ -62,6 +67,8 @@ class GraphTape:
         self.redactor = Redactor()
         self.start_line = ""
         self.listen: tuple[str, int] | None = None
+        self.fail_on = parse_fail_on(DEFAULT_FAIL_ON)
+        self.failures: list[str] = []
 
     # ------------------------------------------------------------------ options
 
@@ -79,6 +86,15 @@ class GraphTape:
         add("graphtape_redact_params", Sequence[str], [], "Extra query parameters to redact when recording.")
         add("graphtape_allow_repeats", bool, False, "Replay: serve a recorded interaction more than once.")
         add("graphtape_quiet", bool, False, "Print only the start line and the session summary.")
+        add("graphtape_ignore", Sequence[str], [],
+            "Replay: deviation paths to ignore (globs such as body.Message.subject), beyond the volatile ones.")
+        add("graphtape_report", str, "", "At shutdown, write the session report as JSON to this file.")
+        add("graphtape_junit", str, "", "At shutdown, write the session as JUnit XML (one test case per request).")
+        add("graphtape_policy", str, "auto",
+            "Contract errors: report (log them) or enforce (answer as Graph documents, do not send or replay); "
+            "auto is enforce in replay, report in record and inspect.", choices=["auto", "report", "enforce"])
+        add("graphtape_fail_on", str, DEFAULT_FAIL_ON,
+            f"What fails the session: any of {', '.join(FAIL_ON_CHOICES)}, comma-separated.")
 
     def configure(self, updated: set[str]) -> None:
         opts = ctx.options
@@ -89,12 +105,23 @@ class GraphTape:
                 self.upstream = Upstream(opts.graphtape_upstream) if opts.graphtape_upstream else None
             except ValueError as e:
                 raise exceptions.OptionsError(str(e)) from e
-        keys = {"graphtape_mode", "graphtape_cassette", "graphtape_record_mode", "graphtape_allow_repeats"}
+        if "graphtape_fail_on" in updated:
+            try:
+                self.fail_on = parse_fail_on(opts.graphtape_fail_on)
+            except ValueError as e:
+                raise exceptions.OptionsError(str(e)) from e
+        keys = {"graphtape_mode", "graphtape_cassette", "graphtape_record_mode", "graphtape_allow_repeats",
+                "graphtape_ignore", "graphtape_policy"}
         if updated & keys:
             self._setup(opts.graphtape_mode, opts.graphtape_cassette)
         if self.mode != "off" and opts.connection_strategy != "lazy":
             # Replay must not connect upstream when a client CONNECTs; record/inspect connect per request.
             opts.update(connection_strategy="lazy")
+
+    @property
+    def enforcing(self) -> bool:
+        policy = ctx.options.graphtape_policy
+        return policy == "enforce" or (policy == "auto" and self.mode == "replay")
 
     def _setup(self, mode: str, cassette: str) -> None:
         self.mode = mode
@@ -109,8 +136,13 @@ class GraphTape:
                                          self.redactor)
             elif mode == "replay":
                 loaded = load_cassette(cassette)
+                rules = ignore_rules(load_project_config().ignore, ctx.options.graphtape_ignore,
+                                     loaded.meta.get("ignore"))
                 self.replayer = Replayer(cassette, loaded.interactions, self.session,
-                                         allow_repeats=ctx.options.graphtape_allow_repeats)
+                                         allow_repeats=ctx.options.graphtape_allow_repeats,
+                                         steps=replay_steps(rules, enforce=self.enforcing))
+        except (ValueError, ConfigError) as e:
+            raise exceptions.OptionsError(str(e)) from e
         except CassetteError as e:
             raise exceptions.OptionsError(f"graphtape: {e}") from e
         except OSError as e:
@@ -130,11 +162,19 @@ class GraphTape:
         print(self.start_line, flush=True)
 
     def done(self) -> None:
+        if self.mode == "off":
+            return
         if self.replayer is not None:
             self.replayer.finish()
-        if self.mode != "off":
-            for line in self.session.summary_lines():
-                print(line, file=sys.stderr, flush=True)
+        self.failures = failures(self.session, self.fail_on)
+        try:
+            write_reports(self.session, ctx.options.graphtape_report, ctx.options.graphtape_junit)
+        except OSError as e:
+            self.failures.append(f"cannot write the report: {e}")
+        for line in self.session.summary_lines():
+            print(line, file=sys.stderr, flush=True)
+        if self.failures:
+            print(f"graphtape: the session fails: {'; '.join(self.failures)}", file=sys.stderr, flush=True)
 
     # ------------------------------------------------------------------ traffic
 
@@ -154,7 +194,20 @@ class GraphTape:
         if parse_graph_url(url) is None:
             return  # out of scope: passes through untouched, never written down
         flow.metadata["graphtape_scope"] = True
-        flow.metadata["graphtape_request"] = request_of(flow, url)  # as the client sent it
+        req = request_of(flow, url)  # as the client sent it
+        flow.metadata["graphtape_request"] = req
+        findings = validate_request(req)
+        flow.metadata["graphtape_findings"] = findings
+        if self.enforcing and any(f.severity == "error" for f in findings):
+            rejection = enforcement_response(req, findings)
+            if rejection is not None:  # not sent, not recorded: Graph would have refused it
+                ex = self.session.start(req.method, url)
+                ex.outcome, ex.status, ex.findings = REJECTED, rejection.status, findings
+                flow.response = to_mitmproxy_response(rejection)
+                flow.metadata["graphtape_scope"] = False
+                mark_flow(flow, ex)
+                self._log_findings(ex)
+                return
         if self.upstream is not None:
             self.upstream.apply(flow.request)
 
@@ -169,15 +222,21 @@ class GraphTape:
             return
         flow.response = to_mitmproxy_response(resp)
         flow.metadata["graphtape_exchange"] = ex
+        mark_flow(flow, ex)
         if not ctx.options.graphtape_quiet:
             which = f"interaction {ex.interaction + 1}" if ex.interaction is not None else ex.outcome
             logger.info(f"graphtape: {ex.method} {short_path(url)} -> {resp.status} ({which})")
-            for f in ex.findings:
-                logger.warning(f"graphtape:   {f.line()}")
-            for d in ex.deviations:
-                logger.warning(f"graphtape:   deviation {d.line()}")
+            self._log_findings(ex)
             if ex.note and ex.interaction is None:
                 logger.warning(f"graphtape:   {ex.note}")
+
+    def _log_findings(self, ex: Exchange) -> None:
+        if ctx.options.graphtape_quiet:
+            return
+        for f in ex.findings:
+            (logger.error if f.severity == "error" else logger.warning)(f"graphtape:   {f.line()}")
+        for d in ex.deviations:
+            logger.warning(f"graphtape:   deviation {d.line()}")
 
     def response(self, flow: http.HTTPFlow) -> None:
         if self.mode not in ("record", "inspect") or not flow.metadata.get("graphtape_scope"):
@@ -193,13 +252,16 @@ class GraphTape:
             duration = (flow.response.timestamp_end - flow.request.timestamp_start) * 1000
         ex = self.session.start(req.method, url)
         ex.status = resp.status
+        ex.findings = [*flow.metadata.get("graphtape_findings", []), *validate_response(req, resp)]
+        mark_flow(flow, ex)
         if self.mode == "inspect":
             ex.outcome = OBSERVED
-            block = describe_exchange(req, resp, duration)
+            block = "\n".join([describe_exchange(req, resp, duration), *(f"    {f.line()}" for f in ex.findings)])
             flow.comment = block
             if not ctx.options.graphtape_quiet:
                 logger.info(f"graphtape:\n{block}")
             return
+        self._log_findings(ex)
         assert self.recorder is not None
         recorded_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         try:
@@ -230,3 +292,24 @@ class GraphTape:
         logger.error(f"graphtape: {flow.request.method} {short_path(url)} failed upstream: {ex.note} "
                      "(nothing recorded for it)")
 
+
+def replay_steps(rules: IgnoreRules, *, enforce: bool) -> Steps:
+    """The replay pipeline: validate against the contract (and answer errors as Graph documents when
+    enforcing), diff against the recording, explain misses with the nearest recordings."""
+    return Steps(
+        validate=validate_request,
+        enforce=enforcement_response if enforce else None,
+        diff=lambda recorded, actual: diff_requests(recorded, actual, rules),
+        nearest=lambda req, candidates: nearest(req, candidates, 3, rules),
+    )
+
+
+def mark_flow(flow: http.HTTPFlow, ex: Exchange) -> None:
+    """Under mitmweb, flows with findings, deviations or a miss are marked and commented."""
+    lines = [f.line() for f in ex.findings] + [f"deviation {d.line()}" for d in ex.deviations]
+    if ex.interaction is None and ex.note:
+        lines.insert(0, f"graphtape {ex.outcome}: {ex.note}")
+    if not lines:
+        return
+    flow.marked = ":warning:" if ex.errors or ex.interaction is None else ":large_orange_diamond:"
+    flow.comment = "\n".join(lines)

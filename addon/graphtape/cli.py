@@ -16,7 +16,10 @@ from typing import Any
 
 from graphtape import __version__
 from graphtape.cassette import CassetteError, load_cassette
+from graphtape.config import ConfigError, ignore_rules, load_project_config
 from graphtape.describe import short_path, subject_and_recipients
+from graphtape.diffing import diff_cassettes
+from graphtape.report import DEFAULT_FAIL_ON, FAIL_ON_CHOICES
 
 EXIT_USAGE = 2
 EXIT_SESSION_FAILED = 3  # run: the command passed, but the session had unmatched or unrecorded requests
@@ -31,6 +34,11 @@ def _proxy_args(p: argparse.ArgumentParser, *, upstream: bool) -> None:
     g.add_argument("--reverse", action="store_true",
                    help="reverse-proxy mode: clients use http://HOST:PORT as their Graph base URL")
     g.add_argument("--quiet", action="store_true", help="print only the start line and the summary")
+    g.add_argument("--report", metavar="PATH", default="", help="write the session report as JSON at the end")
+    g.add_argument("--junit", metavar="PATH", default="", help="write the session as JUnit XML at the end")
+    g.add_argument("--policy", choices=["auto", "report", "enforce"], default="auto",
+                   help="contract errors: report them, or enforce (answer as Graph documents); "
+                        "auto = enforce in replay, report otherwise")
     if upstream:
         g.add_argument("--upstream", metavar="URL", default="",
                        help="send Graph calls to this base URL instead (cassettes keep the Graph URL)")
@@ -51,6 +59,15 @@ def _record_args(p: argparse.ArgumentParser) -> None:
                    help="another query parameter to redact (repeatable)")
 
 
+def _replay_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("replay")
+    g.add_argument("--allow-repeats", action="store_true", help="serve a recorded interaction more than once")
+    g.add_argument("--ignore", action="append", default=[], metavar="PATH",
+                   help="a deviation path to ignore, e.g. body.Message.subject or 'mime.header.X-*' (repeatable)")
+    g.add_argument("--fail-on", default=DEFAULT_FAIL_ON, metavar="LIST",
+                   help=f"what fails the session: any of {','.join(FAIL_ON_CHOICES)} (default {DEFAULT_FAIL_ON})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="graphtape",
@@ -67,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("replay", help="serve a cassette offline")
     p.add_argument("cassette")
     _proxy_args(p, upstream=False)
-    p.add_argument("--allow-repeats", action="store_true", help="serve a recorded interaction more than once")
+    _replay_args(p)
 
     p = sub.add_parser("inspect", help="show every Graph mail call, decoded")
     _proxy_args(p, upstream=True)
@@ -75,13 +92,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run a command with the proxy in front of it")
     p.add_argument("--cassette", required=True)
     p.add_argument("--record", action="store_true", help="record instead of replaying")
-    p.add_argument("--allow-repeats", action="store_true", help="replay: serve an interaction more than once")
     _proxy_args(p, upstream=True)
     _record_args(p)
+    _replay_args(p)
     p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND...")
 
     p = sub.add_parser("show", help="list a cassette's interactions")
     p.add_argument("cassettes", nargs="+")
+
+    p = sub.add_parser("check", help="validate every recorded request and response against the Graph contract")
+    p.add_argument("cassettes", nargs="+", help="cassette files or folders (searched for *.yaml)")
+    p.add_argument("--warnings", action="store_true", help="print warnings too (errors alone fail)")
+
+    p = sub.add_parser("diff", help="compare two cassettes interaction by interaction (drift)")
+    p.add_argument("old")
+    p.add_argument("new")
+    p.add_argument("--ignore", action="append", default=[], metavar="PATH", help="a deviation path to ignore")
     return parser
 
 
@@ -105,6 +131,9 @@ def proxy_options(args: argparse.Namespace, mode: str, cassette: str) -> dict[st
         "graphtape_mode": mode,
         "graphtape_cassette": cassette,
         "graphtape_quiet": args.quiet,
+        "graphtape_report": args.report,
+        "graphtape_junit": args.junit,
+        "graphtape_policy": args.policy,
     }
     if getattr(args, "upstream", ""):
         opts["graphtape_upstream"] = args.upstream
@@ -117,7 +146,10 @@ def proxy_options(args: argparse.Namespace, mode: str, cassette: str) -> dict[st
         opts["graphtape_redact_headers"] = args.redact_header
         opts["graphtape_redact_params"] = args.redact_param
     if mode == "replay":
-        opts["graphtape_allow_repeats"] = getattr(args, "allow_repeats", False)
+        opts["graphtape_allow_repeats"] = args.allow_repeats
+        opts["graphtape_ignore"] = args.ignore
+    if hasattr(args, "fail_on"):
+        opts["graphtape_fail_on"] = args.fail_on
     return opts
 
 
@@ -222,7 +254,7 @@ def cmd_proxy(args: argparse.Namespace, mode: str, cassette: str) -> int:
     async def main() -> int:
         proxy = Proxy(proxy_options(args, mode, cassette))
         await _serve_until_signal(proxy)
-        return 1 if proxy.addon.session.problems else 0
+        return 1 if proxy.addon.failures else 0
 
     return asyncio.run(main())
 
@@ -262,11 +294,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         rc = await child.wait()
         proxy.stop()
         await server
-        session = proxy.addon.session
-        if rc == 0 and (session.unmatched or session.problems):
-            print(f"graphtape run: the command passed, but the session had {session.unmatched} unmatched "
-                  f"request(s) and {len(session.problems)} problem(s); exit status {EXIT_SESSION_FAILED}",
-                  file=sys.stderr)
+        if rc == 0 and proxy.addon.failures:
+            print(f"graphtape run: the command passed, but the session had {'; '.join(proxy.addon.failures)}; "
+                  f"exit status {EXIT_SESSION_FAILED}", file=sys.stderr)
             return EXIT_SESSION_FAILED
         return rc
 
@@ -281,6 +311,63 @@ def show_lines(path: str) -> list[str]:
         extra = subject_and_recipients(req)
         lines.append(f"{i:4}  {req.method:6} {short_path(req.url)}  {resp.status}" + (f"  {extra}" if extra else ""))
     return lines
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Drift between two recordings; exit 1 when they differ beyond the ignore rules."""
+    old, new = load_cassette(args.old), load_cassette(args.new)
+    rules = ignore_rules(load_project_config().ignore, args.ignore, old.meta.get("ignore"), new.meta.get("ignore"))
+    found = diff_cassettes(old.interactions, new.interactions, rules)
+    for index, devs in found:
+        for d in devs:
+            print(f"{args.new}:{index + 1}: {d.line()}")
+    total = sum(len(d) for _, d in found)
+    print(f"graphtape diff: {len(old.interactions)} vs {len(new.interactions)} interactions, "
+          f"{total} difference(s) in {len(found)} interaction(s)", file=sys.stderr)
+    return 1 if total else 0
+
+
+def _cassette_files(paths: Sequence[str]) -> list[Path]:
+    files: list[Path] = []
+    for name in paths:
+        p = Path(name)
+        files.extend(sorted(p.rglob("*.yaml")) + sorted(p.rglob("*.yml")) if p.is_dir() else [p])
+    return files
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """A lint for cassettes: ``file:interaction: rule: message``; exit 1 on any error (or unreadable file)."""
+    from graphtape.contract import check_interactions
+
+    errors = warnings = expected = broken = 0
+    files = _cassette_files(args.cassettes)
+    for path in files:
+        try:
+            cassette = load_cassette(path)
+        except CassetteError as e:
+            broken += 1
+            print(f"{e}", file=sys.stderr)
+            continue
+        for index, f in check_interactions(cassette.interactions):
+            if f.severity == "error" and cassette.interactions[index].response.status >= 400:
+                # Graph refused it too: the cassette records a failure case on purpose.
+                expected += 1
+                if args.warnings:
+                    print(f"{path}:{index + 1}: {f.rule}: expected (answered "
+                          f"{cassette.interactions[index].response.status}): {f.message}")
+                continue
+            if f.severity == "error":
+                errors += 1
+            else:
+                warnings += 1
+                if not args.warnings:
+                    continue
+            where = f" at {f.location}" if f.location else ""
+            print(f"{path}:{index + 1}: {f.rule}: {f.severity}: {f.message}{where}")
+    print(f"graphtape check: {len(files)} cassette(s), {errors} error(s), {warnings} warning(s), "
+          f"{expected} error(s) the recording shows Graph refusing"
+          + (f", {broken} unreadable" if broken else ""), file=sys.stderr)
+    return 1 if errors or broken else 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -302,8 +389,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(args)
         if args.command == "show":
             return cmd_show(args)
+        if args.command == "diff":
+            return cmd_diff(args)
+        if args.command == "check":
+            return cmd_check(args)
     except CassetteError as e:
         print(f"graphtape: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ConfigError, ValueError) as e:
+        message = str(e)
+        print(message if message.startswith("graphtape") else f"graphtape: {message}", file=sys.stderr)
         return EXIT_USAGE
     except ProxyFailed as e:
         message = str(e)

@@ -22,7 +22,7 @@ EXHAUSTED_STATUS = 410
 Validate = Callable[[HttpRequest], list[Finding]]
 Enforce = Callable[[HttpRequest, Sequence[Finding]], HttpResponse | None]
 Diff = Callable[[HttpRequest, HttpRequest], list[Deviation]]
-Nearest = Callable[[HttpRequest, Sequence[Interaction]], list[tuple[int, list[Deviation]]]]
+Nearest = Callable[[HttpRequest, Sequence[HttpRequest]], list[tuple[int, list[Deviation]]]]
 
 
 @dataclass
@@ -45,6 +45,7 @@ class Replayer:
 
     def __post_init__(self) -> None:
         self.matcher = Matcher(self.interactions, allow_repeats=self.allow_repeats)
+        self._requests = [i.request for i in self.interactions]
 
     def handle(self, req: HttpRequest) -> tuple[Exchange, HttpResponse]:
         ex = self.session.start(req.method, req.url)
@@ -74,10 +75,8 @@ class Replayer:
         ex.outcome = MATCHED
         ex.interaction = match.index
         recorded = self.interactions[match.index]
-        if self.steps.diff is not None and not match.body_equal:
+        if self.steps.diff is not None:
             ex.deviations = self.steps.diff(recorded.request, req)
-        elif self.steps.diff is not None:
-            ex.deviations = [d for d in self.steps.diff(recorded.request, req) if not d.path.startswith("body")]
         return recorded.response
 
     def _miss(self, ex: Exchange, req: HttpRequest, kind: str) -> HttpResponse:
@@ -98,7 +97,7 @@ class Replayer:
 
     def _nearest_text(self, req: HttpRequest) -> str:
         if self.steps.nearest is not None:
-            found = self.steps.nearest(req, self.interactions)
+            found = self.steps.nearest(req, self._requests)
             parts = []
             for index, devs in found:
                 r = self.interactions[index].request
