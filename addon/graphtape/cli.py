@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from graphtape import __version__
 from graphtape.cassette import CassetteError, load_cassette
@@ -34,6 +35,9 @@ def _proxy_args(p: argparse.ArgumentParser, *, upstream: bool) -> None:
     g.add_argument("--reverse", action="store_true",
                    help="reverse-proxy mode: clients use http://HOST:PORT as their Graph base URL")
     g.add_argument("--quiet", action="store_true", help="print only the start line and the summary")
+    g.add_argument("--proxyauth", metavar="USER:PASS", default=os.environ.get("GRAPHTAPE_PROXYAUTH", ""),
+                   help="require these proxy credentials from clients (407 without them), for shared hosts; "
+                        "default $GRAPHTAPE_PROXYAUTH. 'run' gives them to the command in HTTPS_PROXY")
     g.add_argument("--report", metavar="PATH", default="", help="write the session report as JSON at the end")
     g.add_argument("--junit", metavar="PATH", default="", help="write the session as JUnit XML at the end")
     g.add_argument("--policy", choices=["auto", "report", "enforce"], default="auto",
@@ -57,6 +61,9 @@ def _record_args(p: argparse.ArgumentParser) -> None:
                    help="another header to redact (repeatable)")
     g.add_argument("--redact-param", action="append", default=[], metavar="NAME",
                    help="another query parameter to redact (repeatable)")
+    g.add_argument("--pseudonymize", action="store_true",
+                   help="replace email addresses, names and ids with consistent fake ones, so the cassette can "
+                        "be shared; replay maps the client's real values the same way")
 
 
 def _replay_args(p: argparse.ArgumentParser) -> None:
@@ -95,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     _proxy_args(p, upstream=True)
     _record_args(p)
     _replay_args(p)
+    p.set_defaults(port=0)  # run picks a free port unless told otherwise
     p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND...")
 
     p = sub.add_parser("show", help="list a cassette's interactions")
@@ -135,6 +143,10 @@ def proxy_options(args: argparse.Namespace, mode: str, cassette: str) -> dict[st
         "graphtape_junit": args.junit,
         "graphtape_policy": args.policy,
     }
+    if args.proxyauth:
+        if args.proxyauth.count(":") != 1 or args.proxyauth.startswith(":"):
+            raise ValueError("graphtape: --proxyauth takes USER:PASS (one colon, a user name before it)")
+        opts["proxyauth"] = args.proxyauth
     if getattr(args, "upstream", ""):
         opts["graphtape_upstream"] = args.upstream
     if getattr(args, "upstream_ca", ""):
@@ -145,6 +157,7 @@ def proxy_options(args: argparse.Namespace, mode: str, cassette: str) -> dict[st
         opts["graphtape_record_mode"] = "append" if args.append else "overwrite" if args.overwrite else "new"
         opts["graphtape_redact_headers"] = args.redact_header
         opts["graphtape_redact_params"] = args.redact_param
+        opts["graphtape_pseudonymize"] = args.pseudonymize
     if mode == "replay":
         opts["graphtape_allow_repeats"] = args.allow_repeats
         opts["graphtape_ignore"] = args.ignore
@@ -235,6 +248,14 @@ def client_env(proxy_url: str, ca: Path, bundle: Path) -> dict[str, str]:
     }
 
 
+def proxy_url(host: str, port: int, proxyauth: str = "") -> str:
+    """The proxy's URL for clients, with the credentials in it when the proxy requires them."""
+    if not proxyauth:
+        return f"http://{host}:{port}"
+    user, _, password = proxyauth.partition(":")
+    return f"http://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}"
+
+
 def _warn_if_exposed(host: str) -> None:
     if not _is_loopback(host):
         print(f"graphtape: warning: listening on {host}, reachable from other machines; the proxy sees "
@@ -280,7 +301,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 1
         host, port = proxy.addon.listen
         ca, bundle = ca_bundle(args.confdir)
-        env = {**os.environ, **client_env(f"http://{host}:{port}", ca, bundle)}
+        env = {**os.environ, **client_env(proxy_url(host, port, args.proxyauth), ca, bundle)}
         try:
             child = await asyncio.create_subprocess_exec(*command, env=env)
         except OSError as e:
