@@ -23,9 +23,11 @@ from graphtape.contract import enforcement_response, validate_request, validate_
 from graphtape.describe import describe_exchange, short_path
 from graphtape.diffing import diff_requests, nearest
 from graphtape.flows import ca_cert_path, canonical_url, request_of, response_of, to_mitmproxy_response
-from graphtape.graph import error_response, is_token_endpoint, parse_graph_url
+from graphtape.graph import error_response, is_graph_host, is_token_endpoint, parse_graph_url
 from graphtape.ignore import IgnoreRules
+from graphtape.limits import BodyTooLarge, max_body_bytes, mitmproxy_size
 from graphtape.model import Interaction
+from graphtape.pseudonymize import Pseudonymizer
 from graphtape.recorder import Recorder, RecordMode, RecordRefused
 from graphtape.redaction import Redactor
 from graphtape.replay import Replayer, Steps
@@ -63,6 +65,7 @@ class GraphTape:
         self.session = Session(mode="inspect")
         self.recorder: Recorder | None = None
         self.replayer: Replayer | None = None
+        self.pseudonymizer: Pseudonymizer | None = None  # replay of a pseudonymized cassette
         self.upstream: Upstream | None = None
         self.redactor = Redactor()
         self.start_line = ""
@@ -84,6 +87,8 @@ class GraphTape:
             "Record/inspect: send Graph calls to this base URL instead (cassettes keep the Graph URL).")
         add("graphtape_redact_headers", Sequence[str], [], "Extra header names to redact when recording.")
         add("graphtape_redact_params", Sequence[str], [], "Extra query parameters to redact when recording.")
+        add("graphtape_pseudonymize", bool, False,
+            "Record: replace email addresses, names and ids with consistent fake ones (see pseudonymize.py).")
         add("graphtape_allow_repeats", bool, False, "Replay: serve a recorded interaction more than once.")
         add("graphtape_quiet", bool, False, "Print only the start line and the session summary.")
         add("graphtape_ignore", Sequence[str], [],
@@ -111,12 +116,13 @@ class GraphTape:
             except ValueError as e:
                 raise exceptions.OptionsError(str(e)) from e
         keys = {"graphtape_mode", "graphtape_cassette", "graphtape_record_mode", "graphtape_allow_repeats",
-                "graphtape_ignore", "graphtape_policy"}
+                "graphtape_ignore", "graphtape_policy", "graphtape_pseudonymize"}
         if updated & keys:
             self._setup(opts.graphtape_mode, opts.graphtape_cassette)
         if self.mode != "off" and opts.connection_strategy != "lazy":
             # Replay must not connect upstream when a client CONNECTs; record/inspect connect per request.
             opts.update(connection_strategy="lazy")
+        _limit_bodies(self.mode)
 
     @property
     def enforcing(self) -> bool:
@@ -127,15 +133,17 @@ class GraphTape:
         self.mode = mode
         self.recorder = None
         self.replayer = None
-        self.session = Session(mode=mode, cassette=cassette)
+        self.pseudonymizer = None
+        self.session = Session(mode=mode, cassette=cassette, redact_url=self.redactor.url)
         if mode in ("record", "replay") and not cassette:
             raise exceptions.OptionsError(f"graphtape: {mode} needs a cassette (set graphtape_cassette)")
         try:
             if mode == "record":
                 self.recorder = Recorder(Path(cassette), RecordMode(ctx.options.graphtape_record_mode),
-                                         self.redactor)
+                                         self.redactor, pseudonymize=ctx.options.graphtape_pseudonymize)
             elif mode == "replay":
                 loaded = load_cassette(cassette)
+                self.pseudonymizer = Pseudonymizer.from_meta(loaded.meta)
                 rules = ignore_rules(load_project_config().ignore, ctx.options.graphtape_ignore,
                                      loaded.meta.get("ignore"))
                 self.replayer = Replayer(cassette, loaded.interactions, self.session,
@@ -161,6 +169,15 @@ class GraphTape:
         self.start_line = f"graphtape: {self.mode} on http://{host}:{port}, CA certificate: {ca_cert_path()}"
         print(self.start_line, flush=True)
 
+    def current_session(self) -> Session:
+        """The session so far, its unused interactions (replay) brought up to date; call it on the proxy's loop.
+
+        The pytest plugin calls it before switching cassettes: the next ``configure`` starts a new Session.
+        """
+        if self.replayer is not None:
+            self.replayer.finish()
+        return self.session
+
     def done(self) -> None:
         if self.mode == "off":
             return
@@ -183,18 +200,42 @@ class GraphTape:
             # The last line of defence: replay is offline, whatever a hook did or did not do.
             data.server.error = "graphtape replay is offline: no upstream connections"
 
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        """A body over the limit streams to the server right after this hook: send it where record sends calls.
+
+        (A chunked body that passes the limit part way streams to the host the client named; see limits.py.)
+        """
+        if self.mode not in ("record", "inspect") or not flow.request.stream:
+            return
+        url = canonical_url(flow)
+        if parse_graph_url(url) is None:
+            return
+        flow.metadata.update(graphtape_url=url, graphtape_scope=True, graphtape_streamed=True)
+        if self.upstream is not None:
+            self.upstream.apply(flow.request)
+
     def request(self, flow: http.HTTPFlow) -> None:
-        if self.mode == "off":
+        if self.mode == "off" or flow.metadata.get("graphtape_streamed"):
+            return
+        if flow.response is not None:  # answered already (proxyauth's 407): replay must not answer over it
             return
         url = canonical_url(flow)
         flow.metadata["graphtape_url"] = url
         if self.mode == "replay":
             self._replay(flow, url)
             return
-        if parse_graph_url(url) is None:
-            return  # out of scope: passes through untouched, never written down
+        if parse_graph_url(url) is None:  # out of scope: passes through untouched, never written down
+            if self.upstream is not None and is_graph_host(urlsplit(url).hostname or ""):
+                self.upstream.apply(flow.request)  # --upstream stands in for the whole Graph host
+            return
         flow.metadata["graphtape_scope"] = True
-        req = request_of(flow, url)  # as the client sent it
+        try:
+            req = request_of(flow, url)  # as the client sent it
+        except BodyTooLarge as e:  # passes through, unchecked; response() reports it unrecorded
+            flow.metadata["graphtape_too_large"] = str(e)
+            if self.upstream is not None:
+                self.upstream.apply(flow.request)
+            return
         flow.metadata["graphtape_request"] = req
         findings = validate_request(req)
         flow.metadata["graphtape_findings"] = findings
@@ -214,7 +255,14 @@ class GraphTape:
     def _replay(self, flow: http.HTTPFlow, url: str) -> None:
         assert self.replayer is not None
         try:
-            ex, resp = self.replayer.handle(request_of(flow, url))
+            req = request_of(flow, url)
+            ex, resp = self.replayer.handle(self.pseudonymizer.request(req) if self.pseudonymizer else req)
+        except BodyTooLarge as e:
+            ex = self.session.start(flow.request.method, url)
+            ex.outcome, ex.status, ex.note = REJECTED, 413, str(e)
+            flow.response = to_mitmproxy_response(error_response(413, "graphtape.BodyTooLarge", f"graphtape: {e}"))
+            logger.warning(f"graphtape: {flow.request.method} {short_path(url)} -> 413: {e}")
+            return
         except Exception as e:  # never let a bug send a request to the network
             logger.exception("graphtape: replay failed")
             resp = error_response(500, "graphtape.InternalError", f"graphtape failed to replay: {e!r}")
@@ -245,8 +293,17 @@ class GraphTape:
         if is_token_endpoint(urlsplit(url).hostname or "", urlsplit(url).path):
             return
         assert flow.response is not None
-        req = flow.metadata.get("graphtape_request") or request_of(flow, url)
-        resp = response_of(flow.response)
+        try:
+            req = flow.metadata.get("graphtape_request") or request_of(flow, url)
+            resp = response_of(flow.response)
+        except BodyTooLarge as e:
+            ex = self.session.start(flow.request.method, url)
+            ex.status, ex.note = flow.response.status_code, str(e)
+            ex.outcome = NOT_RECORDED if self.mode == "record" else OBSERVED
+            if self.mode == "record":
+                self.session.problems.append(f"#{ex.number} {flow.request.method} {short_path(url)}: {e}")
+            logger.error(f"graphtape: {flow.request.method} {short_path(url)} -> {ex.status}: {e}")
+            return
         duration = None
         if flow.response.timestamp_end and flow.request.timestamp_start:
             duration = (flow.response.timestamp_end - flow.request.timestamp_start) * 1000
@@ -291,6 +348,24 @@ class GraphTape:
         ex.note = str(flow.error.msg if flow.error else "unknown error")
         logger.error(f"graphtape: {flow.request.method} {short_path(url)} failed upstream: {ex.note} "
                      "(nothing recorded for it)")
+        if self.mode == "record":  # the cassette lacks a call the client made: replay would not know it
+            self.session.problems.append(f"#{ex.number} {flow.request.method} {short_path(url)} failed upstream "
+                                         f"({ex.note}); not recorded")
+
+
+def _limit_bodies(mode: str) -> None:
+    """Bodies over the limit: refused at once in replay, streamed through unkept otherwise (see limits.py).
+
+    Only fills in what the user left unset (``--set stream_large_bodies=...`` wins).
+    """
+    opts, size = ctx.options, mitmproxy_size(max_body_bytes())
+    if mode == "replay" and opts.body_size_limit is None:
+        opts.update(body_size_limit=size)
+    elif mode in ("record", "inspect"):
+        if opts.body_size_limit == size:  # left from a replay session in this process: record streams instead
+            opts.update(body_size_limit=None)
+        if opts.stream_large_bodies is None:
+            opts.update(stream_large_bodies=size)
 
 
 def replay_steps(rules: IgnoreRules, *, enforce: bool) -> Steps:

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import errno
+import gc
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,10 @@ from graphtape.model import Headers, HttpRequest, HttpResponse, Interaction
 
 FORMAT_VERSION = 1
 VERSION_KEY = "graphtape_cassette"
-MAX_CASSETTE_BYTES = 512 * 1024 * 1024
+# PyYAML reads about 1 MB/s and holds ~15 bytes per byte read: a 64 MB cassette already takes a minute and
+# a gigabyte. Bigger files are refused at once (before reading); GRAPHTAPE_MAX_CASSETTE_MB raises the limit.
+MAX_CASSETTE_ENV = "GRAPHTAPE_MAX_CASSETTE_MB"
+DEFAULT_MAX_CASSETTE_MB = 64
 
 
 class CassetteError(Exception):
@@ -67,7 +72,29 @@ def new_meta() -> dict[str, Any]:
 # --------------------------------------------------------------------------- reading
 
 
-class _StrictLoader(yaml.SafeLoader):
+_LoaderBase: Any = yaml.SafeLoader
+if yaml.__with_libyaml__:
+    from yaml._yaml import CParser
+    from yaml.composer import Composer
+    from yaml.constructor import SafeConstructor
+    from yaml.resolver import Resolver
+
+    class _LibyamlSafeLoader(CParser, Composer, SafeConstructor, Resolver):
+        """SafeLoader's parts with libyaml's scanner and parser (C) under PyYAML's own composer, so that
+        ``compose_node`` still sees every event: a 10,000-interaction cassette loads ~6x faster."""
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+        get_single_node = Composer.get_single_node  # CParser's own composes in C, past compose_node
+
+    _LoaderBase = _LibyamlSafeLoader
+
+
+class _StrictLoader(_LoaderBase):
     """SafeLoader that refuses anchors and aliases (no alias bombs, no shared nodes)."""
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
@@ -205,11 +232,24 @@ def _decode_text(path: Path, data: bytes) -> str:
         ) from None
 
 
+def _bad_character(path: Path, text: str, e: yaml.reader.ReaderError) -> CassetteError:
+    """A character YAML does not allow (NUL, other controls), with its line."""
+    at = text.count("\n", 0, e.position) + 1 if isinstance(e.position, int) else None
+    char = f"U+{e.character:04X}" if isinstance(e.character, int) else repr(e.character)
+    return CassetteError(path, f"invalid YAML: character {char} is not allowed in YAML", at,
+                         "is the file corrupted, or not a cassette?")
+
+
 def parse_cassette(path: Path, text: str) -> Cassette:
     """Parse cassette text; raises CassetteError with the line on anything malformed."""
-    loader = _StrictLoader(text)
+    try:
+        loader = _StrictLoader(text)  # PyYAML's reader refuses control characters (a NUL) here; libyaml's later
+    except yaml.reader.ReaderError as e:
+        raise _bad_character(path, text, e) from None
     try:
         root = loader.get_single_node()
+    except yaml.reader.ReaderError as e:
+        raise _bad_character(path, text, e) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
@@ -254,14 +294,29 @@ def parse_cassette(path: Path, text: str) -> Cassette:
     return Cassette(path=path, interactions=items, meta=meta)
 
 
+def max_cassette_bytes() -> int:
+    """The size limit for reading and writing a cassette (GRAPHTAPE_MAX_CASSETTE_MB, default 64)."""
+    raw = os.environ.get(MAX_CASSETTE_ENV, "").strip()
+    try:
+        mb = float(raw) if raw else DEFAULT_MAX_CASSETTE_MB
+    except ValueError:
+        raise ValueError(f"graphtape: {MAX_CASSETTE_ENV}={raw!r} is not a number of megabytes") from None
+    return int(mb * 1024 * 1024)
+
+
+def _too_big(size: int, limit: int) -> str:
+    return (f"the file is {size / (1024 * 1024):.1f} MB, over the {limit / (1024 * 1024):g} MB limit for a "
+            f"cassette (reading it would take minutes and gigabytes); set {MAX_CASSETTE_ENV} to raise the limit, "
+            "or split the recording")
+
+
 def load_cassette(path: str | os.PathLike[str]) -> Cassette:
     """Read a cassette from disk (never modifies it)."""
     p = Path(path)
     try:
-        size = p.stat().st_size
-        if size > MAX_CASSETTE_BYTES:
-            raise CassetteError(p, f"the file is {size // (1024 * 1024)} MB, over the "
-                                f"{MAX_CASSETTE_BYTES // (1024 * 1024)} MB limit for a cassette")
+        size, limit = p.stat().st_size, max_cassette_bytes()
+        if size > limit and p.is_file():
+            raise CassetteError(p, _too_big(size, limit))
         data = p.read_bytes()
     except FileNotFoundError:
         raise CassetteError(p, "no such cassette", hint="record it first with 'graphtape record'") from None
@@ -269,7 +324,21 @@ def load_cassette(path: str | os.PathLike[str]) -> Cassette:
         raise CassetteError(p, "is a folder, not a cassette file") from None
     except PermissionError:
         raise CassetteError(p, "cannot be read (permission denied)") from None
-    return parse_cassette(p, _decode_text(p, data))
+    with _gc_paused():
+        return parse_cassette(p, _decode_text(p, data))
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """PyYAML's node tree is a great many small containers, and the cyclic GC re-walks them all as the tree
+    grows: a 10,000-interaction cassette loaded in 20 s with it, 7.5 s without. Nothing here makes cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # --------------------------------------------------------------------------- writing
@@ -366,8 +435,12 @@ def _check_complete(path: Path, text: str, count: int) -> None:
                             "restore it from version control or re-record it; graphtape itself writes atomically")
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` beside ``path`` and rename it over: readers see the old or the new file, whole."""
+def atomic_write(path: Path, text: str, *, max_bytes: int | None = None) -> None:
+    """Write ``text`` beside ``path`` and rename it over: readers see the old or the new file, whole.
+
+    With ``max_bytes``, a result bigger than that is not put in place (OSError EFBIG): a cassette
+    graphtape writes is always one it can read back.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -375,6 +448,9 @@ def atomic_write(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+            size = os.fstat(fh.fileno()).st_size
+        if max_bytes is not None and size > max_bytes:
+            raise OSError(errno.EFBIG, _too_big(size, max_bytes), str(path))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

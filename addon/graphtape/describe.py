@@ -9,11 +9,17 @@ from graphtape.bodies import decode_base64_mime, is_json_type, is_mime_upload_ty
 from graphtape.graph import parse_graph_url
 from graphtape.mime import parse_message, recipients, summarize_parts
 from graphtape.model import HttpRequest, HttpResponse
+from graphtape.redaction import Redactor
 
 _KEY_FIELDS = ("subject", "importance", "isDraft", "saveToSentItems", "comment", "id", "name", "size")
 
 
+_REDACTOR = Redactor()
+
+
 def short_path(url: str) -> str:
+    """A URL for people to read (logs, listings, messages): Graph's part of it, token-bearing parameters redacted."""
+    url = _REDACTOR.url(url)
     parsed = parse_graph_url(url)
     if parsed is None:
         return url

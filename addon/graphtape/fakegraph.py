@@ -43,7 +43,7 @@ MIME_400 = {"error": {"code": "ErrorMimeContentInvalidBase64String",
 class Received:
     method: str
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # names in lower case
     body: bytes
 
 
@@ -113,7 +113,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         state = self.server.state
-        state.received.append(Received("POST", self.path, dict(self.headers.items()), body))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        state.received.append(Received("POST", self.path, headers, body))
         path = self.path.split("?", 1)[0]
         version = "beta" if "/beta/" in path else "v1.0"
         with state.lock:

@@ -7,6 +7,7 @@ from pathlib import Path
 from mitmproxy import ctx, http
 from mitmproxy.proxy import mode_specs
 
+from graphtape.limits import decode_bounded, max_body_bytes, too_large
 from graphtape.model import Headers, HttpRequest, HttpResponse
 
 # Headers that describe one connection's framing, never replayed as recorded.
@@ -43,8 +44,11 @@ def headers_of(headers: http.Headers) -> Headers:
 
 
 def _content(message: http.Message) -> bytes:
-    content = message.get_content(strict=False)
-    return content or b""
+    """The decoded body, never more than ``limits.max_body_bytes()`` (BodyTooLarge: streamed or inflating)."""
+    limit = max_body_bytes()
+    if message.raw_content is None:  # streamed through (stream_large_bodies): not kept
+        raise too_large("the body was streamed through because it", limit)
+    return decode_bounded(message.raw_content, message.headers.get("content-encoding", ""), limit)
 
 
 def request_of(flow: http.HTTPFlow, url: str) -> HttpRequest:

@@ -13,10 +13,12 @@ from graphtape.cassette import (
     interaction_chunk,
     interaction_to_data,
     load_cassette,
+    max_cassette_bytes,
     new_meta,
     render,
 )
 from graphtape.model import Interaction
+from graphtape.pseudonymize import META_KEY, Pseudonymizer
 from graphtape.redaction import Redactor, find_secrets
 
 logger = logging.getLogger(__name__)
@@ -38,7 +40,7 @@ class Recorder:
     Every interaction's YAML is rendered once and kept, so a rewrite is a concatenation, not a re-dump.
     """
 
-    def __init__(self, path: Path, mode: RecordMode, redactor: Redactor):
+    def __init__(self, path: Path, mode: RecordMode, redactor: Redactor, *, pseudonymize: bool = False):
         self.path = path
         self.redactor = redactor
         self.meta: dict[str, Any] = new_meta()
@@ -54,13 +56,16 @@ class Recorder:
                 existing = load_cassette(path)  # a broken cassette is refused, never overwritten
                 self.meta = {**existing.meta, "appended": new_meta()["created"]}
                 self.chunks = [interaction_chunk(interaction_to_data(i)) for i in existing.interactions]
+        self.pseudonymizer = pseudonymizer_for(path, self.meta, pseudonymize, has_interactions=bool(self.chunks))
+        if self.pseudonymizer is not None:
+            self.meta[META_KEY] = self.pseudonymizer.meta()
         self._write()
 
     def __len__(self) -> int:
         return len(self.chunks)
 
     def _write(self) -> None:
-        atomic_write(self.path, render(self.meta, self.chunks))
+        atomic_write(self.path, render(self.meta, self.chunks), max_bytes=max_cassette_bytes())
 
     def add(self, interaction: Interaction) -> int:
         """Redact, scan and write one interaction; returns its 0-based index.
@@ -68,6 +73,8 @@ class Recorder:
         Raises RecordRefused when a secret survives redaction, OSError when the write fails; in both
         cases the file on disk is what it was before.
         """
+        if self.pseudonymizer is not None:
+            interaction = self.pseudonymizer.interaction(interaction)
         data = interaction_to_data(self.redactor.interaction(interaction))
         hits = find_secrets(data)
         if hits:
@@ -85,3 +92,15 @@ class Recorder:
             self.chunks.pop()
             raise
         return len(self.chunks) - 1
+
+
+def pseudonymizer_for(path: Path, meta: dict[str, Any], wanted: bool, *,
+                      has_interactions: bool) -> Pseudonymizer | None:
+    """A cassette recorded pseudonymized stays so (same salt); real values are never mixed with fake ones."""
+    existing = Pseudonymizer.from_meta(meta)
+    if existing is not None:
+        return existing
+    if wanted and has_interactions:
+        raise CassetteError(path, "holds real (not pseudonymized) values; --pseudonymize cannot append to it",
+                            hint="record a new cassette with --pseudonymize, or append without it")
+    return Pseudonymizer.new() if wanted else None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from graphtape.model import Deviation, Finding
+from graphtape.redaction import Redactor
 
 # Outcomes of one request
 MATCHED = "matched"  # replay: served from the cassette
@@ -47,9 +49,11 @@ class Session:
     exchanges: list[Exchange] = field(default_factory=list)
     unused: list[int] = field(default_factory=list)  # replay: interactions never served
     problems: list[str] = field(default_factory=list)  # errors that must fail a run
+    # URLs reach the summary, the reports and the logs: token-bearing query parameters are redacted on the way in
+    redact_url: Callable[[str], str] = field(default=Redactor().url, repr=False, compare=False)
 
     def start(self, method: str, url: str) -> Exchange:
-        ex = Exchange(number=len(self.exchanges) + 1, method=method, url=url)
+        ex = Exchange(number=len(self.exchanges) + 1, method=method, url=self.redact_url(url))
         self.exchanges.append(ex)
         return ex
 
