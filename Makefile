@@ -36,5 +36,9 @@ lint: install
 cassettes: install
 	$(PY) -m graphtape.demo --build --cassettes cassettes/seeds
 
+# graphtape beside mitmproxy (loopback, a few minutes): one table, the same figures as JSON.
+bench: install
+	$(PY) -m graphtape.bench --json bench-results.json
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

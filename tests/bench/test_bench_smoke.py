@@ -1,0 +1,80 @@
+"""``python -m graphtape.bench --quick`` still runs every part: structure, not speed.
+
+The benchmark itself is not a test (see ``make bench``); this keeps it from rotting.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+SECTIONS = ("replay", "concurrency", "scale", "big_bodies", "record", "startup", "switch")
+REPLAY_NAMES = ("floor", "server_replay", "graphtape", "graphtape_logging")
+RATE_KEYS = ("rps", "p50_ms", "p99_ms", "requests")
+
+
+def _positive(where: str, row: dict[str, Any], keys: tuple[str, ...]) -> None:
+    for key in keys:
+        value = row.get(key)
+        assert isinstance(value, (int, float)) and value > 0, f"{where}.{key} = {value!r}"
+
+
+def _replay_section(where: str, data: dict[str, Any]) -> None:
+    assert set(data["rows"]) == set(REPLAY_NAMES), where
+    for name in REPLAY_NAMES:
+        _positive(f"{where}.{name}", data["rows"][name], RATE_KEYS)
+    _positive(f"{where}.ratios", data["ratios"], ("graphtape_vs_server_replay", "graphtape_vs_floor",
+                                                  "logging_vs_quiet"))
+
+
+def test_quick_bench_reports_every_section(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, "-m", "graphtape.bench", "--quick", "--json", str(out)],
+                          capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads(out.read_text(encoding="utf-8"))
+    for section in SECTIONS:
+        assert section in results, f"no {section} section"
+
+    _replay_section("replay", results["replay"])
+    assert results["concurrency"], "no concurrency runs"
+    for k, data in results["concurrency"].items():
+        assert data["clients"] == int(k) > 1
+        _replay_section(f"concurrency.{k}", data)
+
+    scale = results["scale"]["rows"]
+    assert len(scale) >= 2
+    for n, row in scale.items():
+        assert row["interactions"] == int(n)
+        _positive(f"scale.{n}", row, ("load_s", "peak_rss_mb", "handle_us", "file_mb", "proxy_p50_ms",
+                                      "proxy_startup_s"))
+    _positive("scale.ratios", results["scale"]["ratios"], ("handle_largest_vs_smallest",
+                                                           "proxy_p50_largest_vs_smallest"))
+
+    bodies = results["big_bodies"]["rows"]
+    assert set(bodies) == {"mime", "json"}
+    for name, row in bodies.items():
+        _positive(f"big_bodies.{name}", row, ("body_bytes", "validate_ms", "diff_ms", "total_ms", "deviations"))
+
+    record = results["record"]
+    for name in ("passthrough", "graphtape_record"):
+        _positive(f"record.{name}", record["rows"][name], RATE_KEYS)
+    assert isinstance(record["ratios"]["added_time_pct"], float)
+
+    for name in ("mitmdump", "graphtape_replay"):
+        _positive(f"startup.{name}", results["startup"]["rows"][name], ("seconds",))
+    for name in ("small", "large"):
+        _positive(f"switch.{name}", results["switch"]["rows"][name], ("ms", "interactions"))
+
+    # The printed table: a header, a rule, then one line per row, every section's rows present.
+    expected_rows = (4 * (1 + len(results["concurrency"])) + 2 * len(scale) + len(bodies) + 2 + 2 + 2)
+    assert len(results["table"]) == expected_rows
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("section") and set(lines[1].replace(" ", "")) == {"-"}
+    body = lines[2:]
+    assert len(body) == expected_rows, proc.stdout
+    for line, (section, case, figures, ratio) in zip(body, results["table"], strict=True):
+        assert line.startswith(section) and case in line and figures in line and ratio in line
