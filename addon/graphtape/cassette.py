@@ -26,6 +26,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from graphtape import __version__
 from graphtape.bodycodec import BodyFormatError, decode_body, encode_body
+from graphtape.limits import megabytes_from_env
 from graphtape.model import Headers, HttpRequest, HttpResponse, Interaction
 
 FORMAT_VERSION = 1
@@ -296,12 +297,7 @@ def parse_cassette(path: Path, text: str) -> Cassette:
 
 def max_cassette_bytes() -> int:
     """The size limit for reading and writing a cassette (GRAPHTAPE_MAX_CASSETTE_MB, default 64)."""
-    raw = os.environ.get(MAX_CASSETTE_ENV, "").strip()
-    try:
-        mb = float(raw) if raw else DEFAULT_MAX_CASSETTE_MB
-    except ValueError:
-        raise ValueError(f"graphtape: {MAX_CASSETTE_ENV}={raw!r} is not a number of megabytes") from None
-    return int(mb * 1024 * 1024)
+    return megabytes_from_env(MAX_CASSETTE_ENV, DEFAULT_MAX_CASSETTE_MB)
 
 
 def _too_big(size: int, limit: int) -> str:

@@ -26,13 +26,18 @@ class BodyTooLarge(Exception):
     """A body over the limit (on the wire or once decoded); the message says which and what to do."""
 
 
-def max_body_bytes() -> int:
-    raw = os.environ.get(MAX_BODY_ENV, "").strip()
+def megabytes_from_env(name: str, default_mb: float) -> int:
+    """A size limit in bytes from the environment variable ``name`` (in MB), else ``default_mb``."""
+    raw = os.environ.get(name, "").strip()
     try:
-        mb = float(raw) if raw else DEFAULT_MAX_BODY_MB
+        mb = float(raw) if raw else default_mb
     except ValueError:
-        raise ValueError(f"graphtape: {MAX_BODY_ENV}={raw!r} is not a number of megabytes") from None
+        raise ValueError(f"graphtape: {name}={raw!r} is not a number of megabytes") from None
     return int(mb * 1024 * 1024)
+
+
+def max_body_bytes() -> int:
+    return megabytes_from_env(MAX_BODY_ENV, DEFAULT_MAX_BODY_MB)
 
 
 def mitmproxy_size(limit: int) -> str:

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -112,7 +113,8 @@ def _send_secrets(p: ProxyProcess) -> None:
     headers = {"Authorization": f"Bearer {TOKEN}", "Cookie": COOKIE}
     with httpx.Client(proxy=p.url, verify=str(p.ca), timeout=20, headers=headers) as c:
         assert c.post(MESSAGES, json={"subject": "with a token"}).status_code in (201, 200)
-        c.post(f"{MESSAGES}?authtoken={TOKEN}&client_secret={CLIENT_SECRET}", json={"subject": "in the query"})
+        query = urlencode({"authtoken": TOKEN, "client_secret": CLIENT_SECRET})
+        c.post(f"{MESSAGES}?{query}", json={"subject": "in the query"})
         c.get(f"{GRAPH}/me/mailFolders?access_token={TOKEN}")
         # a token request: form body with the client secret, to the token endpoint (out of scope: passed on)
         c.post("https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token",

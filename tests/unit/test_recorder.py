@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from conftest import TOKEN
 from graphtape.cassette import CassetteError, load_cassette, save_cassette
 from graphtape.model import HttpRequest, HttpResponse, Interaction
 from graphtape.recorder import Recorder, RecordMode, RecordRefused
 from graphtape.redaction import Redactor
 
 GRAPH = "https://graph.microsoft.com/v1.0"
-JWT = ("eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2dyYXBoLm1pY3Jvc29mdC5jb20iLCJzdWIiOiJ0ZXN0In0."
-       "c2lnbmF0dXJlLXNpZ25hdHVyZQ")
+JWT = TOKEN  # JWT-shaped, built at run time so no token-looking literal is committed
 
 
 def call(subject: str, resp_body: bytes = b'{"id":"AAMk="}') -> Interaction:

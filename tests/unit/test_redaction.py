@@ -8,12 +8,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from conftest import TOKEN
 from graphtape.cassette import interaction_to_data
 from graphtape.model import HttpRequest, HttpResponse, Interaction
 from graphtape.redaction import REDACTED, Redactor, find_secrets
 
-JWT = ("eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2dyYXBoLm1pY3Jvc29mdC5jb20iLCJzdWIiOiJ0ZXN0In0."
-       "c2lnbmF0dXJlLXNpZ25hdHVyZQ")
+JWT = TOKEN  # JWT-shaped, built at run time so no token-looking literal is committed
 GRAPH = "https://graph.microsoft.com/v1.0"
 
 
