@@ -208,11 +208,10 @@ class GraphTape:
         if self.mode not in ("record", "inspect") or not flow.request.stream:
             return
         url = canonical_url(flow)
-        if parse_graph_url(url) is None:
-            return
-        flow.metadata.update(graphtape_url=url, graphtape_scope=True, graphtape_streamed=True)
-        if self.upstream is not None:
-            self.upstream.apply(flow.request)
+        self._route_upstream(flow, url)
+        if parse_graph_url(url) is not None:
+            flow.metadata.update(graphtape_url=url, graphtape_scope=True)
+        flow.metadata["graphtape_streamed"] = True
 
     def request(self, flow: http.HTTPFlow) -> None:
         if self.mode == "off" or flow.metadata.get("graphtape_streamed"):
@@ -225,16 +224,14 @@ class GraphTape:
             self._replay(flow, url)
             return
         if parse_graph_url(url) is None:  # out of scope: passes through untouched, never written down
-            if self.upstream is not None and is_graph_host(urlsplit(url).hostname or ""):
-                self.upstream.apply(flow.request)  # --upstream stands in for the whole Graph host
+            self._route_upstream(flow, url)
             return
         flow.metadata["graphtape_scope"] = True
         try:
             req = request_of(flow, url)  # as the client sent it
         except BodyTooLarge as e:  # passes through, unchecked; response() reports it unrecorded
             flow.metadata["graphtape_too_large"] = str(e)
-            if self.upstream is not None:
-                self.upstream.apply(flow.request)
+            self._route_upstream(flow, url)
             return
         flow.metadata["graphtape_request"] = req
         findings = validate_request(req)
@@ -249,7 +246,11 @@ class GraphTape:
                 mark_flow(flow, ex)
                 self._log_findings(ex)
                 return
-        if self.upstream is not None:
+        self._route_upstream(flow, url)
+
+    def _route_upstream(self, flow: http.HTTPFlow, url: str) -> None:
+        """With --upstream, every call to a Graph host goes there (in scope or not); other hosts are untouched."""
+        if self.upstream is not None and is_graph_host(urlsplit(url).hostname or ""):
             self.upstream.apply(flow.request)
 
     def _replay(self, flow: http.HTTPFlow, url: str) -> None:
