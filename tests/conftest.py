@@ -7,6 +7,7 @@ import base64
 import os
 import shutil
 import socket
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from graphtape.cache import DIR_ENV as CACHE_DIR_ENV
 from graphtape.fakegraph import FakeGraph
 from graphtape.harness import ProxyProcess
 
@@ -29,6 +31,23 @@ def _b64url(data: bytes) -> str:
 TOKEN = ".".join([_b64url(b'{"typ":"JWT","alg":"RS256"}'),
                   _b64url(b'{"aud":"https://graph.microsoft.com","sub":"graphtape-test"}'),
                   _b64url(b"signature-signature")])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hermetic: graphtape's parse cache goes to a folder of this test process (each xdist worker has its own),
+    never ~/.cache; set in os.environ before any test runs, so proxies started as child processes inherit it."""
+    folder = tempfile.mkdtemp(prefix="graphtape-cache-")
+    saved = os.environ.get(CACHE_DIR_ENV)
+    os.environ[CACHE_DIR_ENV] = folder
+
+    def restore() -> None:
+        if saved is None:
+            os.environ.pop(CACHE_DIR_ENV, None)
+        else:
+            os.environ[CACHE_DIR_ENV] = saved
+        shutil.rmtree(folder, ignore_errors=True)
+
+    config.add_cleanup(restore)
 
 
 @pytest.fixture(scope="session")

@@ -113,6 +113,20 @@ def test_record_append_keeps_what_was_recorded(tmp_path, confdir, seed, fake_gra
     assert urls == [SEND_DRAFT.replace("=", "%3D"), "https://graph.microsoft.com/v1.0/me/sendMail"]
 
 
+@pytest.mark.parametrize("fsync", [[], ["--fsync"]], ids=["default", "fsync-every-call"])
+def test_record_writes_every_call_and_leaves_only_the_cassette(tmp_path, confdir, fake_graph, fsync):
+    cassette = tmp_path / "tapes" / "c.yaml"
+    args = ["record", str(cassette), *fsync, "--upstream", fake_graph.url, "--upstream-ca", str(fake_graph.cert)]
+    from graphtape.cassette import load_cassette
+
+    with ProxyProcess(args, confdir) as p, httpx.Client(proxy=p.url, verify=str(p.ca)) as c:
+        for n in range(1, 4):
+            assert c.post("https://graph.microsoft.com/v1.0/me/sendMail", json=SENDMAIL).status_code == 202
+            assert len(load_cassette(cassette).interactions) == n  # on disk before the client had its answer
+    assert [f.name for f in cassette.parent.iterdir()] == ["c.yaml"]
+    assert len(load_cassette(cassette).interactions) == 3
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

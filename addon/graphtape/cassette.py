@@ -15,7 +15,6 @@ import datetime as _dt
 import errno
 import gc
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +23,12 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from graphtape import __version__
+from graphtape import __version__, cache
+from graphtape.atomicfile import atomic_write
 from graphtape.bodycodec import BodyFormatError, decode_body, encode_body
 from graphtape.limits import megabytes_from_env
 from graphtape.model import Headers, HttpRequest, HttpResponse, Interaction
+from graphtape.yamldump import dump_yaml
 
 FORMAT_VERSION = 1
 VERSION_KEY = "graphtape_cassette"
@@ -321,7 +322,12 @@ def load_cassette(path: str | os.PathLike[str]) -> Cassette:
     except PermissionError:
         raise CassetteError(p, "cannot be read (permission denied)") from None
     with _gc_paused():
-        return parse_cassette(p, _decode_text(p, data))
+        hit = cache.lookup(data)  # a big cassette parsed before (same bytes, same parser code): no YAML
+        if hit is not None:
+            return Cassette(path=p, interactions=hit[0], meta=hit[1])
+        cassette = parse_cassette(p, _decode_text(p, data))
+        cache.store(data, cassette)
+    return cassette
 
 
 @contextlib.contextmanager
@@ -338,31 +344,6 @@ def _gc_paused() -> Iterator[None]:
 
 
 # --------------------------------------------------------------------------- writing
-
-
-class _Dumper(yaml.SafeDumper):
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-    def analyze_scalar(self, scalar: str) -> Any:
-        """As PyYAML's, but a tab (folded MIME headers start lines with one) does not rule out ``|`` blocks."""
-        if "\t" not in scalar:
-            return super().analyze_scalar(scalar)
-        analysis = super().analyze_scalar(scalar.replace("\t", "x"))
-        analysis.scalar = scalar
-        # flow scalars drop tabs at line folds ('a\t\nb' would load as 'a\nb'): only | blocks or "..."
-        analysis.allow_flow_plain = analysis.allow_block_plain = analysis.allow_single_quoted = False
-        return analysis
-
-
-def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in data and len(data) > 40 else None
-    if "\x85" in data:
-        style = '"'  # YAML reads a raw NEL as a line break (a space or \n): only the "\N" escape keeps it
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-
-_Dumper.add_representer(str, _str_representer)
 
 
 def _headers_node(headers: Headers) -> list[dict[str, str]]:
@@ -392,11 +373,6 @@ def interaction_to_data(interaction: Interaction) -> dict[str, Any]:
     return data
 
 
-def dump_yaml(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100,
-                     default_flow_style=False)
-
-
 def interaction_chunk(data: dict[str, Any]) -> str:
     """One interaction as the YAML text of one item of the top-level ``interactions`` list."""
     return dump_yaml([data])
@@ -412,11 +388,19 @@ def _end_marker(count: int) -> str:
     return f"# end of graphtape cassette: {count} interaction{'s' * (count != 1)}\n"
 
 
+def render_head(meta: dict[str, Any]) -> bytes:
+    """Everything before the first interaction: the comment, the version, meta and the ``interactions:`` key."""
+    return (_HEADER_COMMENT + dump_yaml({VERSION_KEY: FORMAT_VERSION, "meta": meta}) + "interactions:").encode()
+
+
+def assemble(head: bytes, chunks: Sequence[bytes]) -> bytes:
+    """The whole file from its head (``render_head``) and its interactions' chunks (UTF-8)."""
+    body = b"".join([b"\n", *chunks]) if chunks else b" []\n"
+    return b"".join([head, body, _end_marker(len(chunks)).encode()])
+
+
 def render(meta: dict[str, Any], chunks: Sequence[str]) -> str:
-    head = dump_yaml({VERSION_KEY: FORMAT_VERSION, "meta": meta})
-    body = "".join(chunks)
-    interactions = "interactions:\n" + body if body else "interactions: []\n"
-    return _HEADER_COMMENT + head + interactions + _end_marker(len(chunks))
+    return assemble(render_head(meta), [c.encode() for c in chunks]).decode()
 
 
 def _check_complete(path: Path, text: str, count: int) -> None:
@@ -431,27 +415,13 @@ def _check_complete(path: Path, text: str, count: int) -> None:
                             "restore it from version control or re-record it; graphtape itself writes atomically")
 
 
-def atomic_write(path: Path, text: str, *, max_bytes: int | None = None) -> None:
-    """Write ``text`` beside ``path`` and rename it over: readers see the old or the new file, whole.
-
-    With ``max_bytes``, a result bigger than that is not put in place (OSError EFBIG): a cassette
-    graphtape writes is always one it can read back.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-            size = os.fstat(fh.fileno()).st_size
-        if max_bytes is not None and size > max_bytes:
-            raise OSError(errno.EFBIG, _too_big(size, max_bytes), str(path))
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+def write_cassette_file(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Put a rendered cassette in place atomically, unless it is over the size limit (OSError EFBIG): a
+    cassette graphtape writes is always one it can read back."""
+    limit = max_cassette_bytes()
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, _too_big(len(data), limit), str(path))
+    atomic_write(path, data, durable=durable)
 
 
 def save_cassette(path: Path, interactions: Sequence[Interaction], meta: dict[str, Any] | None = None) -> None:

@@ -64,6 +64,9 @@ def _record_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--pseudonymize", action="store_true",
                    help="replace email addresses, names and ids with consistent fake ones, so the cassette can "
                         "be shared; replay maps the client's real values the same way")
+    g.add_argument("--fsync", action="store_true",
+                   help="force the cassette to disk after every call (survives a power cut, not only a killed "
+                        "proxy; slower); by default it is forced to disk once, when recording stops")
 
 
 def _replay_args(p: argparse.ArgumentParser) -> None:
@@ -158,6 +161,7 @@ def proxy_options(args: argparse.Namespace, mode: str, cassette: str) -> dict[st
         opts["graphtape_redact_headers"] = args.redact_header
         opts["graphtape_redact_params"] = args.redact_param
         opts["graphtape_pseudonymize"] = args.pseudonymize
+        opts["graphtape_fsync"] = args.fsync
     if mode == "replay":
         opts["graphtape_allow_repeats"] = args.allow_repeats
         opts["graphtape_ignore"] = args.ignore

@@ -16,6 +16,7 @@ import json
 import re
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -53,6 +54,7 @@ class FakeGraphState:
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)
     canned: list[tuple[int, Any]] = field(default_factory=list)  # answers to give first, in order
+    latency_s: float = 0.0  # how long each answer takes (the benchmark's stand-in for a distant Graph)
 
 
 def _now() -> str:
@@ -92,12 +94,17 @@ def _fields_from_mime(decoded: bytes) -> dict[str, Any]:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle on, the body waits for the peer's delayed ACK
+    # (40 ms on Linux) on every keep-alive request.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
     def _reply(self, status: int, doc: Any = None) -> None:
         body = json.dumps(doc, separators=(",", ":")).encode() if doc is not None else b""
+        if self.server.state.latency_s:
+            time.sleep(self.server.state.latency_s)
         self.send_response(status)
         self.send_header("request-id", "00000000-0000-0000-0000-000000000000")
         client_request_id = self.headers.get("client-request-id")
@@ -195,10 +202,10 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
 class FakeGraph:
     """Start with ``with FakeGraph(cert_dir) as g: g.url``; ``g.state.received`` lists what arrived."""
 
-    def __init__(self, cert_dir: Path, port: int = 0, host: str = "127.0.0.1"):
+    def __init__(self, cert_dir: Path, port: int = 0, host: str = "127.0.0.1", latency_ms: float = 0.0):
         self.cert, key = make_certificate(cert_dir)
         self.server = _Server((host, port), _Handler)
-        self.server.state = FakeGraphState()
+        self.server.state = FakeGraphState(latency_s=latency_ms / 1000)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(self.cert, key)
         self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
@@ -229,8 +236,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m graphtape.fakegraph", description=__doc__)
     parser.add_argument("--port", type=int, default=8443)
     parser.add_argument("--cert-dir", default=".fakegraph")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="answer each call after this long")
     args = parser.parse_args()
-    with FakeGraph(Path(args.cert_dir), args.port) as g:
+    with FakeGraph(Path(args.cert_dir), args.port, latency_ms=args.latency_ms) as g:
         print(f"fake Graph on {g.url}, certificate {g.cert}", flush=True)
         threading.Event().wait()
 

@@ -25,7 +25,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from graphtape.cassette import atomic_write, new_meta, render
+from graphtape.atomicfile import atomic_write
+from graphtape.cassette import new_meta, render
 from graphtape.cli import ProxyFailed, ca_bundle, client_env
 from graphtape.session import Session
 

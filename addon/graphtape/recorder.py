@@ -1,4 +1,10 @@
-"""Writing a cassette while recording: each completed interaction lands on disk at once, atomically."""
+"""Writing a cassette while recording: each completed interaction lands on disk at once, atomically.
+
+Each write replaces the whole file (aside, then renamed over), so a proxy killed at any moment leaves a
+cassette that loads and holds every interaction its client got an answer for. With ``fsync`` each write
+is also forced to the disk (it then survives a power cut too); without it, the file is forced to the
+disk once, when the recording is closed: an fsync costs more than all the rest of recording a call.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +13,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from graphtape.atomicfile import sync_to_disk
 from graphtape.cassette import (
     CassetteError,
-    atomic_write,
+    assemble,
     interaction_chunk,
     interaction_to_data,
     load_cassette,
-    max_cassette_bytes,
     new_meta,
-    render,
+    render_head,
+    write_cassette_file,
 )
 from graphtape.model import Interaction
 from graphtape.pseudonymize import META_KEY, Pseudonymizer
@@ -37,14 +44,18 @@ class RecordRefused(Exception):
 class Recorder:
     """Holds the cassette being recorded; rewrites it whole (aside, then rename) after each interaction.
 
-    Every interaction's YAML is rendered once and kept, so a rewrite is a concatenation, not a re-dump.
+    Every interaction's YAML is rendered once and kept (as UTF-8), and so is the file's head, so a rewrite
+    is a concatenation, not a re-dump.
     """
 
-    def __init__(self, path: Path, mode: RecordMode, redactor: Redactor, *, pseudonymize: bool = False):
+    def __init__(self, path: Path, mode: RecordMode, redactor: Redactor, *, pseudonymize: bool = False,
+                 fsync: bool = False):
         self.path = path
         self.redactor = redactor
+        self.fsync = fsync
         self.meta: dict[str, Any] = new_meta()
-        self.chunks: list[str] = []
+        self.chunks: list[bytes] = []
+        self._unsynced = False
         if path.exists():
             if mode is RecordMode.NEW:
                 raise CassetteError(
@@ -55,17 +66,25 @@ class Recorder:
             if mode is RecordMode.APPEND:
                 existing = load_cassette(path)  # a broken cassette is refused, never overwritten
                 self.meta = {**existing.meta, "appended": new_meta()["created"]}
-                self.chunks = [interaction_chunk(interaction_to_data(i)) for i in existing.interactions]
+                self.chunks = [interaction_chunk(interaction_to_data(i)).encode() for i in existing.interactions]
         self.pseudonymizer = pseudonymizer_for(path, self.meta, pseudonymize, has_interactions=bool(self.chunks))
         if self.pseudonymizer is not None:
             self.meta[META_KEY] = self.pseudonymizer.meta()
+        self._head = render_head(self.meta)
         self._write()
 
     def __len__(self) -> int:
         return len(self.chunks)
 
     def _write(self) -> None:
-        atomic_write(self.path, render(self.meta, self.chunks), max_bytes=max_cassette_bytes())
+        write_cassette_file(self.path, assemble(self._head, self.chunks), durable=self.fsync)
+        self._unsynced = not self.fsync
+
+    def close(self) -> None:
+        """Force what was written to the disk (a no-op with ``fsync``, where every write already was)."""
+        if self._unsynced:
+            sync_to_disk(self.path)
+            self._unsynced = False
 
     def add(self, interaction: Interaction) -> int:
         """Redact, scan and write one interaction; returns its 0-based index.
@@ -84,8 +103,7 @@ class Recorder:
                 "Name the header with --redact-header or the parameter with --redact-param, "
                 "or keep this call out of the recording"
             )
-        chunk = interaction_chunk(data)
-        self.chunks.append(chunk)
+        self.chunks.append(interaction_chunk(data).encode())
         try:
             self._write()
         except OSError:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from graphtape import __version__
-from graphtape.cassette import atomic_write
+from graphtape.atomicfile import atomic_write
 from graphtape.session import EXHAUSTED, MATCHED, REJECTED, UNMATCHED, Exchange, Session
 
 FAIL_ON_CHOICES: tuple[str, ...] = ("unmatched", "violation", "deviation", "unused")

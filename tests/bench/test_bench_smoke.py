@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from graphtape.cache import MIN_BYTES
+
 SECTIONS = ("replay", "concurrency", "scale", "big_bodies", "record", "startup", "switch")
 REPLAY_NAMES = ("floor", "server_replay", "graphtape", "graphtape_logging")
 RATE_KEYS = ("rps", "p50_ms", "p99_ms", "requests")
@@ -50,7 +52,8 @@ def test_quick_bench_reports_every_section(tmp_path: Path) -> None:
     for n, row in scale.items():
         assert row["interactions"] == int(n)
         _positive(f"scale.{n}", row, ("load_s", "peak_rss_mb", "handle_us", "file_mb", "proxy_p50_ms",
-                                      "proxy_startup_s"))
+                                      "proxy_startup_s", "cached_load_s", "cached_peak_rss_mb"))
+        assert row["cached"] is (row["file_mb"] * 1e6 >= MIN_BYTES)  # the quick sizes are under the threshold
     _positive("scale.ratios", results["scale"]["ratios"], ("handle_largest_vs_smallest",
                                                            "proxy_p50_largest_vs_smallest"))
 
@@ -59,10 +62,14 @@ def test_quick_bench_reports_every_section(tmp_path: Path) -> None:
     for name, row in bodies.items():
         _positive(f"big_bodies.{name}", row, ("body_bytes", "validate_ms", "diff_ms", "total_ms", "deviations"))
 
-    record = results["record"]
-    for name in ("passthrough", "graphtape_record"):
-        _positive(f"record.{name}", record["rows"][name], RATE_KEYS)
-    assert isinstance(record["ratios"]["added_time_pct"], float)
+    for key in ("record", "record_latency"):
+        record = results[key]
+        for name in ("passthrough", "graphtape_record"):
+            _positive(f"{key}.{name}", record["rows"][name], RATE_KEYS)
+        assert isinstance(record["ratios"]["added_time_pct"], float)
+        assert isinstance(record["ratios"]["added_ms"], float)
+    assert results["record"]["upstream_latency_ms"] == 0
+    assert results["record_latency"]["upstream_latency_ms"] > 0
 
     for name in ("mitmdump", "graphtape_replay"):
         _positive(f"startup.{name}", results["startup"]["rows"][name], ("seconds",))
@@ -70,7 +77,7 @@ def test_quick_bench_reports_every_section(tmp_path: Path) -> None:
         _positive(f"switch.{name}", results["switch"]["rows"][name], ("ms", "interactions"))
 
     # The printed table: a header, a rule, then one line per row, every section's rows present.
-    expected_rows = (4 * (1 + len(results["concurrency"])) + 2 * len(scale) + len(bodies) + 2 + 2 + 2)
+    expected_rows = (4 * (1 + len(results["concurrency"])) + 2 * len(scale) + len(bodies) + 2 + 2 + 2 + 2)
     assert len(results["table"]) == expected_rows
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("section") and set(lines[1].replace(" ", "")) == {"-"}

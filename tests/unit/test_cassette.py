@@ -12,6 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from graphtape import yamldump
 from graphtape.cassette import (
     FORMAT_VERSION,
     Cassette,
@@ -150,6 +151,32 @@ def test_property_any_string_survives_the_yaml_dumper(value: str) -> None:
         out = dump_yaml({"k": text, text: [text]})
         loaded = parse_cassette(Path("p.yaml"), "graphtape_cassette: 1\nmeta:\n" + _indent(out) + "interactions: []\n")
         assert loaded.meta == {"k": text, text: [text]}
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.recursive(st.text(alphabet=st.sampled_from(list("ab :#'\"-\t\t\n\n\r\x85\u2028\ufeff\xa0é|>\x00\ue009"
+                                                        "\U0001f600")), max_size=90)
+                    | st.integers() | st.floats(allow_nan=False) | st.booleans() | st.none(),
+                    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=8), kids, max_size=3),
+                    max_leaves=12))
+def test_property_libyaml_and_pyyaml_emitters_write_the_same_data(data: object) -> None:
+    # Recording emits with libyaml (fast) and falls back to PyYAML's emitter for tab-indented blocks.
+    by_python = yaml.dump({"k": data}, Dumper=yamldump._Dumper, sort_keys=False, allow_unicode=True, width=100,
+                          default_flow_style=False)
+    assert yaml.load(by_python, Loader=yaml.SafeLoader) == {"k": data}
+    assert yaml.load(dump_yaml({"k": data}), Loader=yaml.SafeLoader) == {"k": data}
+
+
+def test_folded_mime_headers_stay_a_readable_block() -> None:
+    mime = "Subject: a subject long enough to fold\nThread-Topic: one\n\ttwo\n\nHello.\n"
+    out = dump_yaml({"mime": mime})
+    assert out.startswith("mime: |\n") and "\n  \ttwo\n" in out
+    assert yaml.safe_load(out) == {"mime": mime}
+    plain = dump_yaml({"mime": mime.replace("\t", " ")})
+    assert plain.startswith("mime: |\n")
+    with_stand_in = mime + "\ue009 (the private-use character the fast emitter stands tabs in with)\n"
+    out = dump_yaml({"mime": with_stand_in})  # left to PyYAML's emitter
+    assert out.startswith("mime: |\n") and yaml.safe_load(out) == {"mime": with_stand_in}
 
 
 def _indent(text: str) -> str:

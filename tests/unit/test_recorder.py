@@ -242,3 +242,52 @@ def test_failed_first_write_raises_oserror(unwritable: Path, monkeypatch: pytest
     with pytest.raises(OSError):
         Recorder(unwritable / "c.yaml", RecordMode.NEW, Redactor())
     assert not (unwritable / "c.yaml").exists()
+
+
+def _count_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts fsync calls (and still makes them): the policy under test is when graphtape forces the disk."""
+    calls: list[int] = []
+    real = os.fsync
+
+    def counting(fd: int) -> None:
+        calls.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", counting)
+    return calls
+
+
+def test_by_default_writes_are_not_fsynced_until_close(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fsyncs = _count_fsyncs(monkeypatch)
+    path = tmp_path / "c.yaml"
+    rec = Recorder(path, RecordMode.NEW, Redactor())
+    rec.add(call("one"))
+    rec.add(call("two"))
+    assert fsyncs == []
+    assert subjects(path) == ["one", "two"]  # on disk (renamed into place) all the same
+    rec.close()
+    assert len(fsyncs) == 2  # the file, and the folder that names it
+    rec.close()
+    assert len(fsyncs) == 2  # nothing new to force
+
+
+def test_with_fsync_every_write_is_forced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fsyncs = _count_fsyncs(monkeypatch)
+    rec = Recorder(tmp_path / "c.yaml", RecordMode.NEW, Redactor(), fsync=True)
+    rec.add(call("one"))
+    rec.add(call("two"))
+    assert len(fsyncs) == 3  # the empty cassette, then each call
+    rec.close()
+    assert len(fsyncs) == 3
+
+
+def test_a_cassette_over_the_size_limit_is_not_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRAPHTAPE_MAX_CASSETTE_MB", "0.002")  # ~2 KB
+    path = tmp_path / "c.yaml"
+    rec = Recorder(path, RecordMode.NEW, Redactor())
+    rec.add(call("small"))
+    before = snapshot(path)
+    with pytest.raises(OSError, match=r"over the .* MB limit for a cassette"):
+        rec.add(call("big", resp_body=json.dumps({"id": "x" * 4000}).encode()))
+    assert snapshot(path) == before and len(rec) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]

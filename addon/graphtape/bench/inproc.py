@@ -39,6 +39,7 @@ def spread(n: int, k: int) -> list[int]:
 
 
 def _scale_child(path: str, n: int, sample: int) -> dict[str, float]:
+    from graphtape import cache
     from graphtape.addon import replay_steps
     from graphtape.cassette import load_cassette
     from graphtape.ignore import DEFAULT_IGNORE
@@ -70,7 +71,35 @@ def _scale_child(path: str, n: int, sample: int) -> dict[str, float]:
         if wrong:
             raise RuntimeError(f"graphtape bench: replay of {path} served the wrong interactions: {wrong[:5]}")
     return {"interactions": n, "load_s": load_s, "index_s": statistics.median(index_s), "rss_before_mb": before,
-            "peak_rss_mb": peak, "added_mb": peak - before, "handle_us": statistics.median(handle_us)}
+            "peak_rss_mb": peak, "added_mb": peak - before, "handle_us": statistics.median(handle_us),
+            "cache_hits": cache.stats.hits}
+
+
+def _load_child(path: str) -> dict[str, Any]:
+    """Load a cassette again in a fresh process: from the parse cache when it is big enough."""
+    from graphtape import cache
+    from graphtape.cassette import load_cassette
+
+    before = _rss_mb()
+    t0 = time.perf_counter()
+    load_cassette(path)
+    load_s = time.perf_counter() - t0
+    peak = _rss_mb()
+    return {"load_s": load_s, "peak_rss_mb": peak, "added_mb": peak - before, "hit": cache.stats.hits == 1}
+
+
+def _cached_load(path: Path, first: dict[str, Any]) -> dict[str, Any]:
+    """The second load's figures (``cached_*``); raises if the cache did not do what the file's size says."""
+    from graphtape import cache
+
+    again = _in_child(_load_child, str(path))
+    big = path.stat().st_size >= cache.MIN_BYTES
+    if first["cache_hits"] or again["hit"] != big:
+        raise RuntimeError(f"graphtape bench: {path} ({path.stat().st_size} bytes) was loaded from the parse "
+                           f"cache {first['cache_hits']} time(s) first, {int(again['hit'])} time(s) second; "
+                           f"expected 0 and {int(big)} (is {cache.DIR_ENV} set to a fresh folder?)")
+    return {"cached": again["hit"], "cached_load_s": again["load_s"], "cached_peak_rss_mb": again["peak_rss_mb"],
+            "cached_added_mb": again["added_mb"]}
 
 
 def _in_child(fn: Callable[..., Any], *args: Any) -> Any:
@@ -80,7 +109,8 @@ def _in_child(fn: Callable[..., Any], *args: Any) -> Any:
 
 
 def scale(work: Any, sizes: tuple[int, ...], sample: int, proxied: bool) -> dict[str, Any]:
-    """Section 3: load time, memory and per-request replay cost by cassette size (and through the proxy)."""
+    """Section 3: load time (first and again, from the parse cache), memory and per-request replay cost by
+    cassette size (and through the proxy, whose start loads it a third time)."""
     from graphtape.bench.procs import ProxyUnderTest
     from graphtape.bench.stats import percentile
 
@@ -88,7 +118,8 @@ def scale(work: Any, sizes: tuple[int, ...], sample: int, proxied: bool) -> dict
     for n in sizes:
         items = workload.interactions(n)
         path = workload.write_cassette(work.root / f"scale-{n}.yaml", items)
-        row: dict[str, Any] = _in_child(_scale_child, str(path), n, sample)
+        row: dict[str, Any] = _in_child(_scale_child, str(path), n, sample)  # the first load: YAML, then stored
+        row.update(_cached_load(path, row))  # a second one, in another fresh process
         row["file_mb"] = path.stat().st_size / 1e6
         if proxied:
             requests = [workload.wire(items[i].request, items[i].response.status) for i in spread(n, sample)]

@@ -128,12 +128,16 @@ def _replay_ratios(rows: dict[str, dict[str, float]]) -> dict[str, float]:
             "logging_vs_quiet": stats.ratio(rows["graphtape_logging"]["rps"], g)}
 
 
-def record_overhead(work: Workdir, n: int, rounds: int) -> dict[str, Any]:
-    """Section 5: pass-through to a local FakeGraph, bare mitmproxy vs ``graphtape record``."""
+def record_overhead(work: Workdir, n: int, rounds: int, latency_ms: float = 0.0) -> dict[str, Any]:
+    """Section 5: pass-through to a local FakeGraph, bare mitmproxy vs ``graphtape record``.
+
+    ``latency_ms`` makes the stand-in take that long to answer, as a distant Graph does: graphtape's cost per
+    call stays the same, so what it adds, as a share of a call, shrinks.
+    """
     items = workload.interactions(n)
     requests = workload.wire_requests(items)
     # The stand-in answers create with 201 and send/sendMail with 202, as recorded.
-    with FakeGraph(work.root / "fakegraph-cert") as graph:
+    with FakeGraph(work.root / "fakegraph-cert", latency_ms=latency_ms) as graph:
         trust = ["--set", f"ssl_verify_upstream_trusted_ca={graph.cert}"]
         per: dict[str, list[dict[str, float]]] = {"passthrough": [], "graphtape_record": []}
         for r in range(rounds):
@@ -142,7 +146,7 @@ def record_overhead(work: Workdir, n: int, rounds: int) -> dict[str, Any]:
                     p = ProxyUnderTest.mitmdump(name, work.confdir, "-s", str(HERE / "rewrite_addon.py"),
                                                 "--set", f"bench_upstream={graph.url}", *trust)
                 else:
-                    cassette = work.root / f"record-{r}.yaml"
+                    cassette = work.root / f"record-{latency_ms:g}-{r}.yaml"
                     p = ProxyUnderTest.graphtape(name, work.confdir, "record", str(cassette), "--overwrite",
                                                  "--quiet", "--upstream", graph.url, "--upstream-ca", str(graph.cert))
                 with p:
@@ -154,10 +158,11 @@ def record_overhead(work: Workdir, n: int, rounds: int) -> dict[str, Any]:
     rows = {name: stats.median_of(r) for name, r in per.items()}
     pass_ms = 1000 / rows["passthrough"]["rps"]
     record_ms = 1000 / rows["graphtape_record"]["rps"]
-    return {"requests": n, "rows": rows,
+    return {"requests": n, "upstream_latency_ms": latency_ms, "rows": rows,
             "ratios": {"record_vs_passthrough": stats.ratio(rows["graphtape_record"]["rps"],
                                                             rows["passthrough"]["rps"]),
-                       "added_time_pct": (record_ms / pass_ms - 1) * 100}}
+                       "added_time_pct": (record_ms / pass_ms - 1) * 100,
+                       "added_ms": record_ms - pass_ms}}
 
 
 def _check_recorded(cassette: Path, expected: int) -> None:

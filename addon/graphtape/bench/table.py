@@ -29,18 +29,15 @@ def _replay_rows(section: str, data: dict[str, Any]) -> list[Row]:
     return out
 
 
-def rows(results: dict[str, Any]) -> list[Row]:
+def _scale_rows(scale: dict[str, Any]) -> list[Row]:
     out: list[Row] = []
-    replay = results["replay"]
-    out += _replay_rows(f"replay, 1 client, {replay['requests']} req", replay)
-    for k, data in results["concurrency"].items():
-        out += _replay_rows(f"replay, {k} client procs, {data['requests']} req", data)
-    scale = results["scale"]
     sizes = list(scale["rows"])
     for n in sizes:
         r = scale["rows"][n]
         last = n == sizes[-1]
-        figures = (f"load {r['load_s']:6.2f} s  {r['file_mb']:5.1f} MB  peak RSS {r['peak_rss_mb']:4.0f} MB  "
+        again = "cached" if r["cached"] else "parsed"  # under the parse cache's threshold: YAML again
+        figures = (f"load {r['load_s']:6.2f} s, again {r['cached_load_s']:5.2f} s {again}  {r['file_mb']:5.1f} MB  "
+                   f"peak RSS {r['peak_rss_mb']:4.0f} MB, again {r['cached_peak_rss_mb']:4.0f} MB  "
                    f"replay {r['handle_us']:5.0f} us/req")
         ratio = f"{scale['ratios']['handle_largest_vs_smallest']:.2f}x of {int(sizes[0]):,}" if last else ""
         out.append(("cassette scale", f"{int(n):,} interactions, in-process", figures, ratio))
@@ -49,23 +46,43 @@ def rows(results: dict[str, Any]) -> list[Row]:
                        f"mean {r['proxy_mean_ms']:6.2f} ms")
             ratio = f"p50 {scale['ratios']['proxy_p50_largest_vs_smallest']:.2f}x of {int(sizes[0]):,}" if last else ""
             out.append(("cassette scale", f"{int(n):,} interactions, graphtape replay", figures, ratio))
-    for name, r in results["big_bodies"]["rows"].items():
+    return out
+
+
+def _record_rows(record: dict[str, Any]) -> list[Row]:
+    latency = record.get("upstream_latency_ms", 0.0)
+    upstream = f"FakeGraph answering in {latency:g} ms" if latency else "FakeGraph"
+    section = f"record, {record['requests']} req"
+    added = f"{record['ratios']['added_time_pct']:+.0f}% time per request ({record['ratios']['added_ms']:+.2f} ms)"
+    return [(section, f"bare mitmproxy pass-through to {upstream}", _rate(record["rows"]["passthrough"]), ""),
+            (section, f"graphtape record --upstream {upstream}", _rate(record["rows"]["graphtape_record"]), added)]
+
+
+def rows(results: dict[str, Any]) -> list[Row]:
+    """The table's rows for the sections in ``results`` (all of them after a full run)."""
+    out: list[Row] = []
+    if "replay" in results:
+        replay = results["replay"]
+        out += _replay_rows(f"replay, 1 client, {replay['requests']} req", replay)
+        for k, data in results["concurrency"].items():
+            out += _replay_rows(f"replay, {k} client procs, {data['requests']} req", data)
+    if "scale" in results:
+        out += _scale_rows(results["scale"])
+    for name, r in results.get("big_bodies", {"rows": {}})["rows"].items():
         label = {"mime": "MIME sendMail + attachment", "json": "JSON message + fileAttachment"}[name]
         figures = (f"{r['body_bytes'] / 1e6:.1f} MB body: validate {r['validate_ms']:6.1f} ms  "
                    f"diff {r['diff_ms']:6.1f} ms  total {r['total_ms']:6.1f} ms")
         out.append(("big bodies", label, figures, ""))
-    record = results["record"]
-    ratios = record["ratios"]
-    out.append((f"record, {record['requests']} req", "bare mitmproxy pass-through to FakeGraph",
-                _rate(record["rows"]["passthrough"]), ""))
-    out.append((f"record, {record['requests']} req", "graphtape record --upstream FakeGraph",
-                _rate(record["rows"]["graphtape_record"]), f"{ratios['added_time_pct']:+.0f}% time per request"))
-    start = results["startup"]
-    out.append(("startup", "mitmdump (to listening)", f"{start['rows']['mitmdump']['seconds']:.2f} s", ""))
-    out.append(("startup", "graphtape replay (to listening)", f"{start['rows']['graphtape_replay']['seconds']:.2f} s",
-                f"{start['ratios']['graphtape_vs_mitmdump']:.2f}x mitmdump"))
-    switch = results["switch"]
-    for r in switch["rows"].values():
+    for key in ("record", "record_latency"):
+        if key in results:
+            out += _record_rows(results[key])
+    if "startup" in results:
+        start = results["startup"]
+        out.append(("startup", "mitmdump (to listening)", f"{start['rows']['mitmdump']['seconds']:.2f} s", ""))
+        out.append(("startup", "graphtape replay (to listening)",
+                    f"{start['rows']['graphtape_replay']['seconds']:.2f} s",
+                    f"{start['ratios']['graphtape_vs_mitmdump']:.2f}x mitmdump"))
+    for r in results.get("switch", {"rows": {}})["rows"].values():
         out.append(("cassette switch", f"ProxyThread.switch, {r['interactions']:,} interactions",
                     f"{r['ms']:.1f} ms", ""))
     return out
