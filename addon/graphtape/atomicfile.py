@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
@@ -25,20 +26,40 @@ def _open_aside(path: Path) -> tuple[int, str]:
         return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
 
 
-def atomic_write(path: Path, data: str | bytes, *, durable: bool = True) -> None:
-    """Replace ``path`` with ``data`` (str is written as UTF-8), creating its folder if need be.
+def _iov_max() -> int:
+    try:
+        return max(16, min(os.sysconf("SC_IOV_MAX"), 1024))
+    except (AttributeError, ValueError, OSError):
+        return 16  # the least POSIX allows
+
+
+_IOV_MAX = _iov_max()
+
+
+def _write_all(fd: int, parts: Sequence[bytes]) -> None:
+    """Write ``parts`` one after the other, gathered (``writev``), so they are never joined in memory."""
+    for i in range(0, len(parts), _IOV_MAX):
+        batch = parts[i:i + _IOV_MAX]
+        done = os.writev(fd, batch) if hasattr(os, "writev") else 0
+        if done < sum(map(len, batch)):  # a short write (or no writev): the rest of this batch, plainly
+            view = memoryview(b"".join(batch))[done:]
+            while view:
+                view = view[os.write(fd, view):]
+
+
+def atomic_write(path: Path, data: str | bytes | Sequence[bytes], *, durable: bool = True) -> None:
+    """Replace ``path`` with ``data`` (str is written as UTF-8; a sequence of bytes is written one part after
+    the other), creating its folder if need be.
 
     ``durable`` fsyncs the new content before the rename, so it survives a power cut too; a killed process
     cannot tear the file either way. On any error the file is what it was and no temporary file is left.
     """
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    parts = [data.encode("utf-8")] if isinstance(data, str) else [data] if isinstance(data, bytes) else data
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _open_aside(path)
     try:
         try:
-            view = memoryview(raw)
-            while view:
-                view = view[os.write(fd, view):]
+            _write_all(fd, parts)
             if durable:
                 os.fsync(fd)
         finally:

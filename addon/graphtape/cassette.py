@@ -393,14 +393,15 @@ def render_head(meta: dict[str, Any]) -> bytes:
     return (_HEADER_COMMENT + dump_yaml({VERSION_KEY: FORMAT_VERSION, "meta": meta}) + "interactions:").encode()
 
 
-def assemble(head: bytes, chunks: Sequence[bytes]) -> bytes:
-    """The whole file from its head (``render_head``) and its interactions' chunks (UTF-8)."""
-    body = b"".join([b"\n", *chunks]) if chunks else b" []\n"
-    return b"".join([head, body, _end_marker(len(chunks)).encode()])
+def assemble(head: bytes, chunks: Sequence[bytes]) -> list[bytes]:
+    """The whole file, in parts to write one after the other, from its head (``render_head``) and its
+    interactions' chunks (UTF-8)."""
+    middle = [b"\n", *chunks] if chunks else [b" []\n"]
+    return [head, *middle, _end_marker(len(chunks)).encode()]
 
 
 def render(meta: dict[str, Any], chunks: Sequence[str]) -> str:
-    return assemble(render_head(meta), [c.encode() for c in chunks]).decode()
+    return b"".join(assemble(render_head(meta), [c.encode() for c in chunks])).decode()
 
 
 def _check_complete(path: Path, text: str, count: int) -> None:
@@ -415,13 +416,13 @@ def _check_complete(path: Path, text: str, count: int) -> None:
                             "restore it from version control or re-record it; graphtape itself writes atomically")
 
 
-def write_cassette_file(path: Path, data: bytes, *, durable: bool = True) -> None:
-    """Put a rendered cassette in place atomically, unless it is over the size limit (OSError EFBIG): a
-    cassette graphtape writes is always one it can read back."""
-    limit = max_cassette_bytes()
-    if len(data) > limit:
-        raise OSError(errno.EFBIG, _too_big(len(data), limit), str(path))
-    atomic_write(path, data, durable=durable)
+def write_cassette_file(path: Path, parts: Sequence[bytes], *, durable: bool = True) -> None:
+    """Put a rendered cassette (``assemble``'s parts) in place atomically, unless it is over the size limit
+    (OSError EFBIG): a cassette graphtape writes is always one it can read back."""
+    size, limit = sum(map(len, parts)), max_cassette_bytes()
+    if size > limit:
+        raise OSError(errno.EFBIG, _too_big(size, limit), str(path))
+    atomic_write(path, parts, durable=durable)
 
 
 def save_cassette(path: Path, interactions: Sequence[Interaction], meta: dict[str, Any] | None = None) -> None:
