@@ -23,11 +23,28 @@ def is_mime_upload_type(content_type: str) -> bool:
     return media_type(content_type) == "text/plain"
 
 
+_RECENT = 2  # bodies whose decoding is kept: one request is validated, matched and diffed in turn
+_recent_decoded: tuple[tuple[bytes, bytes | None], ...] = ()
+
+
 def decode_base64_mime(body: bytes) -> bytes | None:
     """Strictly decode a base64 MIME body (line wrapping allowed); None if it is not valid base64.
 
     Done in C (``binascii`` strict mode): a 4 MB body decodes in ~20 ms, where a regex check took ~90 ms.
+    The last bodies decoded are remembered by identity (the very same bytes object): replay decodes
+    a request's body to check it, to match it and to diff it, and a 4 MB one costs ~17 ms each time.
     """
+    global _recent_decoded
+    recent = _recent_decoded
+    for seen, decoded in recent:
+        if seen is body:
+            return decoded
+    decoded = _decode_base64_mime(body)
+    _recent_decoded = ((body, decoded), *recent[: _RECENT - 1])  # one assignment: safe across threads
+    return decoded
+
+
+def _decode_base64_mime(body: bytes) -> bytes | None:
     compact = body.translate(None, b"\r\n\t ")
     if not compact or len(compact) % 4:
         return None

@@ -50,6 +50,8 @@ class Leaf:
         self.content_type = entity.get_content_type()
         self.encoding = str(entity.get("content-transfer-encoding", "")).strip().lower()
         self.charset = entity.get_content_charset()
+        self.filename = entity.get_filename()
+        self.is_attachment = bool(self.filename) or entity.get_content_disposition() == "attachment"
 
     def same_as(self, other: Leaf) -> bool:
         """True if both are sure to have the same facets (same bytes, same way of reading them)."""
@@ -191,10 +193,6 @@ def _headers(entity: EmailMessage) -> dict[str, tuple[str, Any]]:
     return {k: (name, values[0] if len(values) == 1 else values) for k, (name, values) in found.items()}
 
 
-def _is_attachment(leaf: Leaf) -> bool:
-    return bool(leaf.entity.get_filename()) or leaf.entity.get_content_disposition() == "attachment"
-
-
 def _text(charset: str | None, data: bytes) -> str:
     try:
         text = data.decode(charset or "us-ascii", "replace")
@@ -204,15 +202,15 @@ def _text(charset: str | None, data: bytes) -> str:
 
 
 def _body_parts(leaves: list[Leaf]) -> list[Leaf]:
-    return [leaf for leaf in leaves if not _is_attachment(leaf)]
+    return [leaf for leaf in leaves if not leaf.is_attachment]
 
 
 def _attachments(leaves: list[Leaf]) -> dict[str, Leaf]:
     out: dict[str, Leaf] = {}
     for index, leaf in enumerate(leaves):
-        if not _is_attachment(leaf):
+        if not leaf.is_attachment:
             continue
-        name = leaf.entity.get_filename() or f"#{index}"
+        name = leaf.filename or f"#{index}"
         key, n = name, 1
         while key in out:
             n += 1

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from mitmproxy import ctx, http
+from mitmproxy.net.http import status_codes
 from mitmproxy.proxy import mode_specs
 
 from graphtape.limits import decode_bounded, max_body_bytes, too_large
@@ -66,11 +68,34 @@ def response_of(resp: http.Response) -> HttpResponse:
 
 
 def to_mitmproxy_response(resp: HttpResponse) -> http.Response:
-    """A response to send: headers as recorded (order and repeats kept), framing recomputed."""
+    """A response to send: headers as recorded (order and repeats kept), framing recomputed.
+
+    The same response ``http.Response.make`` and ``.content = body`` build, without their type checks:
+    mitmproxy checks every field of a message it creates (when Python runs without -O), ~50 µs a
+    response, and the fields here are built with their types. A body to compress again
+    (Content-Encoding) takes mitmproxy's own path.
+    """
     fields = tuple(
         (k.encode("utf-8"), v.encode("utf-8")) for k, v in resp.headers if k.lower() not in HOP_BY_HOP
     )
-    out = http.Response.make(resp.status, b"", http.Headers(fields))
-    out.reason = resp.reason or out.reason
-    out.content = resp.body  # re-applies any Content-Encoding and sets Content-Length
+    if any(k.lower() == b"content-encoding" for k, _ in fields):
+        out = http.Response.make(resp.status, b"", http.Headers(fields))
+        out.reason = resp.reason or out.reason
+        out.content = resp.body  # re-applies the Content-Encoding and sets Content-Length
+        return out
+    reason = resp.reason or status_codes.RESPONSES.get(resp.status, "")
+    now = time.time()
+    data = object.__new__(http.ResponseData)
+    data.__dict__.update(
+        http_version=b"HTTP/1.1",
+        headers=http.Headers((*fields, (b"content-length", str(len(resp.body)).encode("ascii")))),
+        content=resp.body,
+        trailers=None,
+        timestamp_start=now,
+        timestamp_end=now,
+        status_code=resp.status,
+        reason=reason.encode("ISO-8859-1"),
+    )
+    out = object.__new__(http.Response)
+    out.data = data
     return out

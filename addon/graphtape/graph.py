@@ -7,11 +7,13 @@ differently (``/v1.0//me``, ``AAMk...%3D`` vs ``AAMk...=``) are the same request
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import re
 import uuid
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from graphtape.model import HttpResponse
@@ -78,6 +80,7 @@ def parse_query(query: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(parse_qsl(query, keep_blank_values=True)))
 
 
+@functools.lru_cache(maxsize=256)  # replay asks for each request's URL 3 times (scope, contract, match key)
 def parse_graph_url(url: str) -> GraphUrl | None:
     """Split a URL on a Graph host under /v1.0 or /beta; None for anything out of scope."""
     parts = urlsplit(url)
@@ -103,19 +106,22 @@ def request_key(method: str, url: str) -> str:
     return f"{method.upper()} {base}" + (f"?{q}" if q else "")
 
 
+def error_body(code: str, message: str, request_id: str, *, client_request_id: str | None = None,
+               now: _dt.datetime | None = None) -> dict[str, Any]:
+    """Graph's error shape: ``{"error": {"code", "message", "innerError": {"date", "request-id", ...}}}``."""
+    when = (now or _dt.datetime.now(_dt.UTC)).strftime("%Y-%m-%dT%H:%M:%S")
+    inner = {"date": when, "request-id": request_id}
+    if client_request_id:
+        inner["client-request-id"] = client_request_id
+    return {"error": {"code": code, "message": message, "innerError": inner}}
+
+
 def error_response(
     status: int, code: str, message: str, *, reason: str = "", source: str = "graphtape"
 ) -> HttpResponse:
-    """A response in Graph's error shape: ``{"error": {"code", "message", "innerError": {...}}}``."""
-    now = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "")
+    """A response in Graph's error shape (``error_body``), for a request graphtape answers itself."""
     request_id = str(uuid.uuid4())
-    body = {
-        "error": {
-            "code": code,
-            "message": message,
-            "innerError": {"date": now, "request-id": request_id, "client-request-id": request_id},
-        }
-    }
+    body = error_body(code, message, request_id, client_request_id=request_id)
     try:
         phrase = reason or HTTPStatus(status).phrase
     except ValueError:

@@ -56,15 +56,17 @@ class Matcher:
         self.allow_repeats = allow_repeats
         self.used = [False] * len(interactions)
         self.use_count = [0] * len(interactions)
-        self._by_key: dict[str, list[int]] = defaultdict(list)
+        by_key: dict[str, list[int]] = defaultdict(list)
         self._by_key_body: dict[tuple[str, str], list[int]] = defaultdict(list)
         self._next: dict[str, int] = defaultdict(int)  # position in _by_key[key] of the next unused
         for i, interaction in enumerate(interactions):
             key = request_key(interaction.request.method, interaction.request.url)
-            self._by_key[key].append(i)
+            by_key[key].append(i)
             self._by_key_body[(key, body_fingerprint(interaction.request))].append(i)
+        # Tuples, so that a Match carries them as they are: a copy per request grew with the cassette.
+        self._by_key: dict[str, tuple[int, ...]] = {key: tuple(indices) for key, indices in by_key.items()}
 
-    def _first_unused(self, indices: list[int]) -> int | None:
+    def _first_unused(self, indices: Sequence[int]) -> int | None:
         for i in indices:
             if not self.used[i]:
                 return i
@@ -87,15 +89,15 @@ class Matcher:
         same_body = self._by_key_body.get((key, body_fingerprint(req)), [])
         pick = self._first_unused(same_body)
         if pick is not None:
-            return Match("matched", pick, True, tuple(candidates))
+            return Match("matched", pick, True, candidates)
         pick = self._next_unused(key)
         if pick is not None:
-            return Match("matched", pick, False, tuple(candidates))
+            return Match("matched", pick, False, candidates)
         if self.allow_repeats:
             if same_body:
-                return Match("matched", same_body[0], True, tuple(candidates))
-            return Match("matched", candidates[-1], False, tuple(candidates))
-        return Match("exhausted", None, False, tuple(candidates))
+                return Match("matched", same_body[0], True, candidates)
+            return Match("matched", candidates[-1], False, candidates)
+        return Match("exhausted", None, False, candidates)
 
     def use(self, index: int) -> None:
         self.used[index] = True

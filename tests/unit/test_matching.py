@@ -164,3 +164,12 @@ def test_nearest_keys_points_at_the_closest_call() -> None:
     assert near[0] == 1
     assert len(m.nearest_keys(req(path="/x"), limit=2)) == 2
     assert Matcher([]).nearest_keys(req()) == []
+
+
+def test_a_lookup_does_not_copy_the_interactions_of_its_url() -> None:
+    """The candidates of a URL are shared, not copied per request: a lookup costs the same for 10 or 10,000."""
+    recorded = [rec(req(body=draft(f"s{i}"))) for i in range(5_000)]
+    m = Matcher(recorded)
+    first, second = m.find(req(body=draft("s1"))), m.find(req(body=draft("other")))
+    assert first.candidates is second.candidates
+    assert first.candidates == tuple(range(5_000))

@@ -128,7 +128,10 @@ def _defects(data: bytes, parts: list[EmailMessage], doc: str) -> Iterator[Findi
 
 
 def _headers(msg: EmailMessage, doc: str) -> Iterator[Finding]:
+    present = {name.lower() for name in msg}  # get_all walks every header: ask only for those sent
     for name in ADDRESS_HEADERS:
+        if name.lower() not in present:
+            continue
         try:
             values = msg.get_all(name, []) or []
             problems = [str(d) for value in values for d in getattr(value, "defects", ())]
@@ -170,8 +173,8 @@ def _decode_transfer(cte: str, raw: bytes, need: bool) -> tuple[bytes | None, st
     return raw, None
 
 
-def _leaf(part: EmailMessage, runs: list[bytes]) -> tuple[bytes | None, str | None]:
-    """(decoded content, transfer-encoding problem) of a leaf part."""
+def _leaf(part: EmailMessage, runs: list[bytes], charset: str | None) -> tuple[bytes | None, str | None]:
+    """(decoded content, transfer-encoding problem) of a leaf part; decoded only if it has a ``charset``."""
     cte = str(part.get("content-transfer-encoding", "7bit") or "7bit").strip().lower()
     if cte not in TRANSFER_ENCODINGS:
         return None, f"unknown Content-Transfer-Encoding {cte!r}; use base64 or quoted-printable"
@@ -179,7 +182,6 @@ def _leaf(part: EmailMessage, runs: list[bytes]) -> tuple[bytes | None, str | No
     raw = _payload(part, encoded, runs)
     if raw is None:
         return None, f"8-bit bytes in a {cte} payload, which must be ASCII; encode the content or use 8bit"
-    charset = part.get_content_charset() if part.get_content_maintype() == "text" else None
     return _decode_transfer(cte, raw, need=bool(charset))
 
 
@@ -187,11 +189,11 @@ def _parts(parts: list[EmailMessage], runs: list[bytes], doc: str) -> Iterator[F
     for index, part in enumerate(parts):
         if part.is_multipart():
             continue
-        decoded, problem = _leaf(part, runs)
+        charset = part.get_content_charset() if part.get_content_maintype() == "text" else None
+        decoded, problem = _leaf(part, runs, charset)
         where = f"mime:part:{index}"
         if problem:
             yield finding("mime.transfer-encoding", where, problem, doc)
-        charset = part.get_content_charset() if part.get_content_maintype() == "text" else None
         if not charset:
             continue
         if not _known_charset(charset):
