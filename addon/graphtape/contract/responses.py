@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from graphtape.bodies import parse_json
+from graphtape.graph import error_body
 from graphtape.model import Finding, HttpRequest, HttpResponse, header
 
 from .endpoints import Endpoint, match_request
@@ -70,14 +71,6 @@ def validate_response(req: HttpRequest, resp: HttpResponse) -> list[Finding]:
     return []
 
 
-def _error_body(code: str, message: str, req: HttpRequest, request_id: str, now: datetime) -> dict[str, Any]:
-    inner = {"date": now.strftime("%Y-%m-%dT%H:%M:%S"), "request-id": request_id}
-    client_id = header(req.headers, "client-request-id")
-    if client_id:
-        inner["client-request-id"] = client_id
-    return {"error": {"code": code, "message": message, "innerError": inner}}
-
-
 def enforcement_response(
     req: HttpRequest,
     findings: Sequence[Finding],
@@ -104,7 +97,8 @@ def enforcement_response(
     else:
         lines = "\n".join(f.line() for f in errors)
         summary = f"graphtape: the request breaks the Graph mail contract ({len(errors)} error(s)):"
-        body = _error_body(chosen.code, f"{summary}\n{lines}", req, request_id, now)
+        body = error_body(chosen.code, f"{summary}\n{lines}", request_id,
+                          client_request_id=header(req.headers, "client-request-id"), now=now)
     headers = [("content-type", GRAPH_JSON), ("request-id", request_id), MARK_HEADER]
     client_id = header(req.headers, "client-request-id")
     if client_id:
