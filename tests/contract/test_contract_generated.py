@@ -1,0 +1,43 @@
+"""The structural layer (contract/graph-*.json) is what the generator makes of Graph's CSDL, and stays so."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from graphtape.contract import generate
+
+METADATA = Path(os.environ.get("GRAPHTAPE_GRAPH_METADATA", generate.DEFAULT_METADATA))
+HAVE_CSDL = all((METADATA / name).is_file() for name in generate.SOURCES.values())
+
+
+@pytest.mark.skipif(not HAVE_CSDL, reason=f"no Graph CSDL in {METADATA} (CI has ../shared/graph-metadata beside "
+                                          "the clone; set GRAPHTAPE_GRAPH_METADATA to point elsewhere)")
+def test_checked_in_output_equals_a_fresh_run() -> None:
+    for path, text in generate.outputs(METADATA).items():
+        assert path.read_text(encoding="utf-8") == text, f"{path.name} is stale: run `make contract` and commit it"
+
+
+def test_check_mode_fails_on_a_missing_metadata_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert generate.main(["--metadata", str(tmp_path), "--check"]) == 2
+    assert "is missing" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("version", list(generate.SOURCES))
+def test_the_checked_in_layer_carries_the_mail_surface_and_its_licence(version: str) -> None:
+    data = json.loads((generate.OUT_DIR / f"graph-{version}.json").read_text(encoding="utf-8"))
+    assert "MIT" in data["licence"] and "Microsoft" in data["licence"]
+    assert (generate.OUT_DIR / "GRAPH-METADATA-LICENSE.txt").is_file()
+    types = data["types"]
+    assert types["message"]["base"] == "outlookItem" and types["outlookItem"]["base"] == "entity"
+    assert types["attachment"]["derived"] == ["fileAttachment", "itemAttachment", "referenceAttachment"]
+    assert types["attachment"]["properties"]["size"] == {"type": "Edm.Int32", "nullable": False}
+    assert types["dateTimeTimeZone"]["properties"]["dateTime"]["nullable"] is False
+    assert types["importance"]["members"][:3] == ["low", "normal", "high"]
+    assert types["openTypeExtension"]["properties"]["extensionName"]["nullable"] is False
+    send_mail = data["actions"]["user.sendMail"]["parameters"]
+    assert send_mail == {"Message": {"type": "message", "nullable": False}, "SaveToSentItems": {"type": "Edm.Boolean"}}
+    assert ("mention" in types) == (version == "beta")
