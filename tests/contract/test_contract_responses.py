@@ -104,7 +104,7 @@ def test_upload_session_too_small_uses_the_documented_code() -> None:
 
 
 def test_warnings_alone_are_not_enforced() -> None:
-    body = json.dumps({"subjct": "hi", "id": "x"}).encode()
+    body = json.dumps({"subject": "hi", "id": "x"}).encode()  # read-only: a warning (subjct is an error now)
     req = HttpRequest("POST", f"{G}/v1.0/me/messages", [("Content-Type", "application/json")], body)
     findings = validate_request(req)
     assert findings and all(f.severity == "warning" for f in findings)
