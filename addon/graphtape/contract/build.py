@@ -9,7 +9,7 @@ declares, marked ``x-betaOnly`` so that a /v1.0 request gets property.beta-only 
 
   x-enumAnyCase     an enum compared ignoring letter case (overlay enum_any_case)
   x-booleanString   the strings an Edm.Boolean also accepts (overlay boolean_strings)
-  x-betaOnly        declared by /beta only;  readOnly: set by the server (overlay read_only)
+  x-betaOnly        declared by /beta only (its value: the type it is on);  readOnly: set by the server
   x-rule            a failure of this node's own keywords (other than type) is reported under that rule
   x-edm             the OData type of the node (for messages);  x-typeName: the type a def describes
   x-operation       an action's parameters;  x-parameterNames: camelCase name -> the CSDL's name
@@ -147,7 +147,7 @@ def property_schema(types: Mapping[str, Any], owners: tuple[str, ...], name: str
     if constraint:
         schema = {**schema, **constraint["schema"], "x-rule": constraint["rule"]}
     if prop.get("betaOnly"):
-        schema["x-betaOnly"] = True
+        schema["x-betaOnly"] = _qualified(owners[0]) if owners else True  # the type /v1.0 would read it on
     return schema
 
 
@@ -163,7 +163,8 @@ def concrete(types: Mapping[str, Any], name: str) -> dict[str, Any]:
     for owner in chain(types, name):
         for prop_name, prop in types[owner].get("properties", {}).items():
             if prop_name in read_only:
-                props[prop_name] = {"readOnly": True, **({"x-betaOnly": True} if prop.get("betaOnly") else {})}
+                beta = {"x-betaOnly": _qualified(name)} if prop.get("betaOnly") else {}
+                props[prop_name] = {"readOnly": True, **beta}
             elif prop.get("navigation") and prop["type"] == name:  # mailFolder.childFolders: a cycle, not descended
                 props[prop_name] = {"type": ["array", "null"], "items": {"type": ["object", "null"]}}
             else:

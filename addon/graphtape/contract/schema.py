@@ -46,7 +46,7 @@ def _read_only(validator: Any, value: Any, instance: Any, schema: Any) -> Iterat
 
 
 def _beta_only(validator: Any, value: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
-    if value is True:
+    if value:  # True, or the name of the type the property is on
         yield ValidationError("exists on /beta only")
 
 

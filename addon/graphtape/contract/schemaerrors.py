@@ -139,7 +139,9 @@ def to_findings(error: ValidationError, params: Located, doc: str) -> Iterator[F
     elif keyword == "readOnly":
         yield finding("property.read-only", where, f"{name} is set by the server; drop it from the request", doc)
     elif keyword == "x-betaOnly":
-        msg = f"{name} exists on /beta only; call the /beta endpoint or drop it"
+        owner = error.validator_value if isinstance(error.validator_value, str) else "?"
+        text = graph_text("property.beta-only", property=str(path[-1]) if path else "?", type=owner)
+        msg = f"{text} (graphtape: {name} exists on /beta only; call the /beta endpoint or drop it)"
         yield finding("property.beta-only", where, msg, doc)
     elif keyword == "type":
         yield from _type(error, name, where, doc)
