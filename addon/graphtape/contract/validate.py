@@ -9,6 +9,7 @@ from graphtape.bodies import is_json_type, is_mime_upload_type, media_type
 from graphtape.graph import parse_graph_url
 from graphtape.model import Finding, HttpRequest, Interaction
 
+from .batch import check_batch
 from .data import limit
 from .endpoints import EndpointMatch, is_mail_resource, match_request
 from .jsonparse import Path, parse_json_strict
@@ -100,6 +101,9 @@ def validate_request(req: HttpRequest) -> list[Finding]:
     A write to a mail URL the contract does not list gets an endpoint.unknown warning: it never passes silently.
     """
     try:
+        parsed = parse_graph_url(req.url)
+        if parsed is not None and req.method.upper() == "POST" and parsed.resource.rstrip("/").lower() == "/$batch":
+            return check_batch(req, parsed, validate_request)
         found = match_request(req.method, req.url)
         return _unknown(req) if found is None else _check_body(found, req)
     except Exception as exc:  # a validator bug must not take the proxy down: report it instead
