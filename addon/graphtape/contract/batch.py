@@ -52,8 +52,8 @@ def _item(item: Any, index: int, batch: GraphUrl, validate: Validate) -> list[Fi
     if not isinstance(item, dict) or not isinstance(item.get("method"), str) or not isinstance(item.get("url"), str):
         msg = "each request needs an id, a method and a relative url (json-batching)"
         return [finding("batch.invalid", f"/requests/{index}", msg, DOC)]
-    headers = item.get("headers") if isinstance(item.get("headers"), dict) else {}
-    pairs = [(str(k), str(v)) for k, v in headers.items()]
+    given = item.get("headers")
+    pairs = [(str(k), str(v)) for k, v in given.items()] if isinstance(given, dict) else []
     body = _item_body(item)
     if body and body != b"{}" and header(pairs, "content-type") is None:
         msg = "a request with a body needs its Content-Type in headers (json-batching)"
