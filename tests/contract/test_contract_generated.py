@@ -41,3 +41,24 @@ def test_the_checked_in_layer_carries_the_mail_surface_and_its_licence(version: 
     send_mail = data["actions"]["user.sendMail"]["parameters"]
     assert send_mail == {"Message": {"type": "message", "nullable": False}, "SaveToSentItems": {"type": "Edm.Boolean"}}
     assert ("mention" in types) == (version == "beta")
+
+
+def test_the_generator_reads_a_csdl_in_graphs_shape() -> None:
+    mini = Path(__file__).parent / "data" / "mini.csdl"
+    data = generate.table(generate.Csdl.parse(mini), mini)
+    types = data["types"]
+    assert "unrelated" not in types and "user" not in types  # only what the mail calls reach
+    assert types["message"] == {
+        "kind": "entity", "base": "outlookItem", "open": True,
+        "properties": {"importance": {"type": "importance"},
+                       "toRecipients": {"type": "recipient", "collection": True},
+                       "attachments": {"type": "attachment", "collection": True, "navigation": True}},
+    }
+    assert types["attachment"]["derived"] == ["fileAttachment"] and types["attachment"]["abstract"] is True
+    assert types["outlookItem"]["derived"] == ["message"] and types["outlookItem"]["derivedUnchecked"] == ["event"]
+    assert types["importance"] == {"kind": "enum", "members": ["low", "high"]}
+    assert data["actions"]["user.sendMail"]["parameters"]["Message"] == {"type": "message", "nullable": False}
+    assert data["actions"]["message.send"]["parameters"] == {}  # the chat's send is another action
+    assert "message.forward" in data["absentActions"]
+    assert data["source"]["file"] == "schemas/mini.csdl" and len(data["source"]["sha256"]) == 64
+    assert generate.render(data) == generate.render(generate.table(generate.Csdl.parse(mini), mini))
