@@ -62,3 +62,27 @@ def test_the_generator_reads_a_csdl_in_graphs_shape() -> None:
     assert "message.forward" in data["absentActions"]
     assert data["source"]["file"] == "schemas/mini.csdl" and len(data["source"]["sha256"]) == 64
     assert generate.render(data) == generate.render(generate.table(generate.Csdl.parse(mini), mini))
+
+
+def test_every_overlay_entry_names_a_type_and_property_of_the_layer() -> None:
+    from graphtape.contract.build import chain, merged, overlay
+
+    types, actions = merged("beta")
+    v1_types, _ = merged("v1.0")
+    assert set(types) <= set(v1_types)  # /v1.0 carries /beta's additions, flagged betaOnly
+
+    def declared(type_name: str) -> set[str]:
+        return {p for t in chain(types, type_name) for p in types[t].get("properties", {})}
+
+    data = overlay()
+    assert set(data["closed"]) <= set(types)
+    for section in ("read_only", "required"):
+        for type_name, props in data[section].items():
+            assert type_name in types, f"overlay {section}: no type {type_name}"
+            derived = [d for d in types[type_name].get("derived", ())]
+            known = declared(type_name).union(*(declared(d) for d in derived)) | {"@odata.type"}
+            assert set(props) <= known, f"overlay {section}.{type_name}: {set(props) - known}"
+    for key in data["constraints"]:
+        type_name, prop = key.split(".")
+        assert prop in declared(type_name), f"overlay constraints: no property {key}"
+    assert set(data["beta_from_v1"]) <= set(actions)
