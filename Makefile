@@ -4,7 +4,7 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench cassettes clean
+.PHONY: install demo test lint bench cassettes contract clean
 
 # The first Python >= 3.12 found (pyenv reads .python-version here), for the virtualenv.
 PYTHON_FOR_VENV := $(shell for c in python3.12 python3.13 python3.14 python3 python; do \
@@ -35,6 +35,11 @@ lint: install
 
 cassettes: install
 	$(PY) -m graphtape.demo --build --cassettes cassettes/seeds
+
+# The contract's structural layer (contract/graph-*.json) from Graph's CSDL; commit what it writes.
+GRAPH_METADATA ?= ../shared/graph-metadata
+contract: install
+	$(PY) -m graphtape.contract.generate --metadata $(GRAPH_METADATA)
 
 # graphtape beside mitmproxy (loopback, a few minutes): one table, the same figures as JSON.
 bench: install

@@ -136,5 +136,4 @@ def test_check_is_clean_on_the_bundled_cassettes_and_names_a_planted_bad_request
     out = graphtape("check", str(planted))
     assert out.returncode == 1
     assert f"{planted}:1: schema.enum: error:" in out.stdout and "/importance" in out.stdout
-    out = graphtape("check", "--warnings", str(planted))
-    assert f"{planted}:1: property.unknown: warning:" in out.stdout and "subject" in out.stdout
+    assert f"{planted}:1: property.undeclared: error:" in out.stdout and "'subject'" in out.stdout  # issue 14

@@ -7,7 +7,8 @@ import re
 import pytest
 
 from graphtape.contract import ENDPOINTS, RULES, Endpoint, find_endpoint
-from graphtape.contract.data import contract, schemas
+from graphtape.contract.build import document
+from graphtape.contract.data import contract
 from graphtape.contract.jsonrules import JSON_RULES
 
 G = "https://graph.microsoft.com"
@@ -37,6 +38,24 @@ G = "https://graph.microsoft.com"
         ("PUT", f"{G}/v1.0/me/messages/AAMk=/%24value", "updateMessageMime"),
         ("POST", f"{G}/v1.0/me/messages/AAMk=/attachments", "addAttachment"),
         ("POST", f"{G}/v1.0/me/messages/AAMk=/attachments/createUploadSession", "createUploadSession"),
+        # the spellings the OpenAPI description, PowerShell and OData clients use (issue 14)
+        ("POST", f"{G}/v1.0/me/microsoft.graph.sendMail", "sendMail"),
+        ("POST", f"{G}/v1.0/users/u/messages/AAMk=/microsoft.graph.forward", "forward"),
+        ("POST", f"{G}/v1.0/me/messages('AAMk%3D')/send", "send"),
+        ("POST", f"{G}/v1.0/me/messages('AAMk')/microsoft.graph.createReply", "createReply"),
+        ("POST", f"{G}/v1.0/users('u%40contoso.com')/mailFolders('inbox')/messages", "createMessage"),
+        ("POST", f"{G}/v1.0/me/mailFolders/inbox/childFolders/AAMk=/messages", "createMessage"),
+        ("POST", f"{G}/v1.0/me/mailFolders/a/childFolders/b/childFolders/c/messages/AAMk=/reply", "reply"),
+        # the other mail calls of a mail app
+        ("POST", f"{G}/v1.0/me/messages/AAMk=/move", "move"),
+        ("POST", f"{G}/v1.0/me/messages/AAMk=/microsoft.graph.copy", "copy"),
+        ("POST", f"{G}/v1.0/me/messages/AAMk=/permanentDelete", "permanentDelete"),
+        ("DELETE", f"{G}/v1.0/me/messages/AAMk=", "deleteMessage"),
+        ("POST", f"{G}/v1.0/me/messages/AAMk=/extensions", "createExtension"),
+        ("POST", f"{G}/v1.0/me/mailFolders", "createMailFolder"),
+        ("POST", f"{G}/v1.0/me/mailFolders/inbox/childFolders", "createChildFolder"),
+        ("POST", f"{G}/v1.0/me/mailFolders/a/childFolders/b/childFolders", "createChildFolder"),
+        ("POST", f"{G}/v1.0/me/mailFolders/AAMk=/move", "moveMailFolder"),
     ],
 )
 def test_find_endpoint(method: str, url: str, name: str) -> None:
@@ -52,7 +71,7 @@ def test_find_endpoint(method: str, url: str, name: str) -> None:
         ("POST", f"{G}/v2.0/me/sendMail"),
         ("POST", "https://example.com/v1.0/me/sendMail"),
         ("POST", f"{G}/v1.0/me/messages/a/b/send"),
-        ("DELETE", f"{G}/v1.0/me/messages/AAMk="),
+        ("POST", f"{G}/v1.0/me/messages/AAMk=/microsoft.graph.unknownAction"),
         ("POST", "not a url"),
     ],
 )
@@ -66,10 +85,12 @@ def test_calls_outside_the_contract_are_not_matched(method: str, url: str) -> No
 def test_every_endpoint_matches_every_mailbox_and_folder_spelling(
     endpoint: Endpoint, version: str, mailbox: str
 ) -> None:
-    folder_free = endpoint.path.replace("{mailbox}", mailbox)
-    for messages in (f"{mailbox}/messages", f"{mailbox}/mailFolders/inbox/messages"):
-        path = folder_free.replace("{messages}", messages).replace("{message}", f"{messages}/AAMk%3D")
-        assert find_endpoint(endpoint.method, f"{G}/{version}{path}") == endpoint
+    for folder in (f"{mailbox}/mailFolders/inbox", f"{mailbox}/mailFolders/inbox/childFolders/AAMk%3D"):
+        folder_free = endpoint.path.replace("{mailbox}", mailbox).replace("{folder}", folder)
+        for messages in (f"{mailbox}/messages", f"{folder}/messages"):
+            path = folder_free.replace("{messages}", messages).replace("{message}", f"{messages}/AAMk%3D")
+            path = path.replace("{id}", "AAMk%3D")
+            assert find_endpoint(endpoint.method, f"{G}/{version}{path}") == endpoint, path
 
 
 def test_every_rule_named_by_the_data_exists() -> None:
@@ -77,15 +98,16 @@ def test_every_rule_named_by_the_data_exists() -> None:
         for rule_id in endpoint.rules:
             assert rule_id in RULES and rule_id in JSON_RULES, rule_id
     assert set(JSON_RULES) <= set(RULES)
-    text = repr(schemas())
-    for rule_id in re.findall(r"'x-rule': '([^']+)'", text):
-        assert rule_id in RULES
+    for version in ("v1.0", "beta"):
+        rule_ids = re.findall(r"'x-rule': '([^']+)'", repr(document(version)))
+        assert rule_ids and set(rule_ids) <= set(RULES)
 
 
-def test_every_schema_reference_and_endpoint_schema_exists() -> None:
-    defs = schemas()["$defs"]
-    for ref in re.findall(r"'#/\$defs/(\w+)'", repr(schemas())):
-        assert ref in defs
+@pytest.mark.parametrize("version", ["v1.0", "beta"])
+def test_every_schema_reference_and_endpoint_schema_exists(version: str) -> None:
+    defs = document(version)["$defs"]
+    refs = re.findall(r"'#/\$defs/([^']+)'", repr(document(version)))
+    assert refs and set(refs) <= set(defs)
     for endpoint in ENDPOINTS:
         assert endpoint.json_schema is None or endpoint.json_schema in defs
         assert endpoint.doc.startswith("https://learn.microsoft.com/graph/api/")

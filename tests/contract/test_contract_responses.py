@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
 from contract_cases import big_mime
 
 from graphtape.contract import enforcement_response, validate_request, validate_response
@@ -104,9 +105,53 @@ def test_upload_session_too_small_uses_the_documented_code() -> None:
 
 
 def test_warnings_alone_are_not_enforced() -> None:
-    body = json.dumps({"subjct": "hi", "id": "x"}).encode()
+    body = json.dumps({"subject": "hi", "id": "x"}).encode()  # read-only: a warning (subjct is an error now)
     req = HttpRequest("POST", f"{G}/v1.0/me/messages", [("Content-Type", "application/json")], body)
     findings = validate_request(req)
     assert findings and all(f.severity == "warning" for f in findings)
     assert enforcement_response(req, findings) is None
     assert enforcement_response(req, []) is None
+
+
+def _enforced(path: str, body: object, method: str = "POST") -> dict:
+    req = HttpRequest(method, G + path, [("Content-Type", "application/json")], json.dumps(body).encode())
+    resp = enforcement_response(req, validate_request(req), request_id="r-2")
+    assert resp is not None and resp.status == 400
+    error = json.loads(resp.body)["error"]
+    return error
+
+
+def test_an_undeclared_message_property_gets_graphs_request_body_read_word_for_word() -> None:
+    error = _enforced("/v1.0/me/messages", {"subjct": "hi"})
+    assert error["code"] == "RequestBodyRead"
+    assert error["message"] == (
+        "The property 'subjct' does not exist on type 'microsoft.graph.message'. Make sure to only use property "
+        "names that are defined by the type or mark the type as open type.")
+    assert error["innerError"]["request-id"] == "r-2"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "code", "message_start"),
+    [
+        ("/v1.0/me/messages", {"internetMessageHeaders": [{"name": f"x-{i}", "value": "v"} for i in range(6)]},
+         "InvalidInternetMessageHeaderCollection", "got"),
+        ("/v1.0/me/messages", {"internetMessageHeaders": [{"name": "Custom", "value": "v"}]},
+         "InvalidInternetMessageHeader", "got"),
+        ("/v1.0/me/messages/AAMk=/attachments",
+         {"@odata.type": "#microsoft.graph.fileAttachment", "name": "a", "contentBytes": "aGk=", "isInline": None},
+         "RequestBodyRead", "A null value was found for the property named 'isInline', which has the expected type "
+                            "'Edm.Boolean[Nullable=False]'."),
+        ("/v1.0/me/messages", {"singleValueExtendedProperties": [{"id": "Color", "value": "x"}]},
+         "ErrorInvalidProperty", "PropertyId values may only be in one of the following formats:"),
+        ("/v1.0/me/sendMail", {"saveToSentItems": True},
+         "RequestBodyRead", "One or more parameters of the operation 'sendMail' are missing from the request payload. "
+                            "The missing parameters are: Message."),
+        ("/v1.0/me/messages/AAMk=/move", {"destinationId": "inbox", "folder": "x"},
+         "RequestBodyRead", "The parameter 'folder' in the request payload is not a valid parameter for the "
+                            "operation 'move'."),
+    ],
+)
+def test_each_rule_is_answered_with_graphs_code(path: str, body: object, code: str, message_start: str) -> None:
+    error = _enforced(path, body)
+    assert error["code"] == code
+    assert message_start in error["message"]

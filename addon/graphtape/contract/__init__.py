@@ -1,7 +1,9 @@
 """The Microsoft Graph mail contract: endpoints, body schemas and rules as data, and their checks.
 
-The knowledge lives in ``mail-contract.yaml`` (endpoints, rules, decisions on doc inconsistencies)
-and ``mail-schemas.yaml`` (JSON Schemas); the modules here only apply it. All functions are pure.
+The knowledge lives in ``mail-contract.yaml`` (endpoints, rules, decisions on doc inconsistencies),
+``graph-v1.0.json`` / ``graph-beta.json`` (the types and actions, generated from Graph's CSDL by
+``generate.py``) and ``overlay.yaml`` (where Graph differs from its CSDL); ``build.py`` turns the last two
+into JSON Schemas. The modules here only apply it. All functions are pure.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Loading the contract files shipped in this package (mail-contract.yaml, mail-schemas.yaml)."""
+"""Loading mail-contract.yaml (endpoints, rules, decisions); the schemas come from contract/build.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 import yaml
 
 CONTRACT_FILE = "mail-contract.yaml"
-SCHEMAS_FILE = "mail-schemas.yaml"
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -24,12 +23,6 @@ def _load(name: str) -> dict[str, Any]:
 def contract() -> dict[str, Any]:
     """mail-contract.yaml: decisions, limits, paths, endpoints and rules."""
     return _load(CONTRACT_FILE)
-
-
-@cache
-def schemas() -> dict[str, Any]:
-    """mail-schemas.yaml: the JSON Schema document whose $defs describe the bodies."""
-    return _load(SCHEMAS_FILE)
 
 
 def limit(name: str) -> int:

@@ -11,10 +11,14 @@ from graphtape.graph import GraphUrl, parse_graph_url
 
 from .data import contract
 
-MimeUse = Literal["send", "draft"]
+MimeUse = Literal["send", "reply", "draft"]
 ResponseKind = Literal["json", "empty", "any"]
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_PAREN_KEY = re.compile(r"/([A-Za-z]\w*)\('((?:[^']|'')*)'\)(?=/|$)")
+_QUALIFIED = re.compile(r"/(?:microsoft\.graph|graph)\.([A-Za-z]\w*)(?=/|$)", re.IGNORECASE)
+_CHILD_FOLDER = re.compile(r"/mailFolders/[^/]+/childFolders/(?=[^/]+)", re.IGNORECASE)
+_MAIL_SEGMENTS = frozenset({"messages", "mailfolders", "childfolders", "sendmail", "attachments"})
 
 
 @dataclass(frozen=True)
@@ -25,8 +29,8 @@ class Endpoint:
     method: str
     path: str  # the template as written in mail-contract.yaml, e.g. "{mailbox}/sendMail"
     doc: str
-    json_schema: str | None  # a $defs name of mail-schemas.yaml, None if JSON is not accepted
-    mime: MimeUse | None  # base64 MIME accepted, and whether it sends
+    json_schema: str | None  # a $defs name of contract/build.py's schemas, None if JSON is not accepted
+    mime: MimeUse | None  # base64 MIME accepted, and whether it sends to the recipients it names
     body_required: bool
     no_body: bool
     message_at: str | None  # "" = the body is the message, "message" = that parameter, None = none
@@ -84,14 +88,36 @@ def _endpoint(spec: Mapping[str, Any], paths: Mapping[str, Sequence[str]]) -> En
 ENDPOINTS: tuple[Endpoint, ...] = tuple(_endpoint(s, contract()["paths"]) for s in contract()["endpoints"])
 
 
+def canonical_resource(resource: str) -> str:
+    """The spelling of a resource path the endpoint templates use.
+
+    ``messages('AAMk...')`` -> ``messages/AAMk...`` (an OData key in parentheses, quotes doubled inside);
+    ``/microsoft.graph.sendMail`` -> ``/sendMail`` (a namespace-qualified action);
+    ``mailFolders/{a}/childFolders/{b}`` -> ``mailFolders/{b}`` (a nested folder, named by its own id).
+    """
+    resource = _PAREN_KEY.sub(lambda m: f"/{m.group(1)}/{m.group(2).replace(chr(39) * 2, chr(39))}", resource)
+    resource = _QUALIFIED.sub(lambda m: f"/{m.group(1)}", resource)
+    while True:
+        collapsed = _CHILD_FOLDER.sub("/mailFolders/", resource)
+        if collapsed == resource:
+            return resource
+        resource = collapsed
+
+
+def is_mail_resource(resource: str) -> bool:
+    """A path into mail (messages, folders, sendMail, attachments): the contract's subject."""
+    return any(segment.lower() in _MAIL_SEGMENTS for segment in canonical_resource(resource).split("/"))
+
+
 def match_request(method: str, url: str) -> EndpointMatch | None:
     """The endpoint a request is for, with its parsed URL; None for anything the contract does not know."""
     parsed = parse_graph_url(url)
     if parsed is None:
         return None
     method = method.upper()
+    resource = canonical_resource(parsed.resource)
     for endpoint in ENDPOINTS:
-        if endpoint.method == method and endpoint.pattern.fullmatch(parsed.resource):
+        if endpoint.method == method and endpoint.pattern.fullmatch(resource):
             return EndpointMatch(endpoint, parsed)
     return None
 

@@ -63,12 +63,24 @@ def _given(value: Any) -> bool:
     return value not in (None, "", [], {})
 
 
+def _recipients(value: Any) -> bool:
+    """A list naming at least one address: ``[{}]`` or ``[{"emailAddress": {}}]`` names nobody."""
+    if not isinstance(value, list):
+        return False
+    for item in value:
+        email = item.get("emailAddress") if isinstance(item, dict) else None
+        address = email.get("address") if isinstance(email, dict) else None
+        if isinstance(address, str) and address.strip():
+            return True
+    return False
+
+
 @json_rule("mention.to-recipients-required")
 def mentions_need_recipients(req: JsonRequest) -> Iterator[Finding]:
     message, at = req.message()
     if message is None or not _given(message.get("mentions")):
         return
-    if not _given(message.get("toRecipients")) and not _given(req.body.get("toRecipients")):
+    if not _recipients(message.get("toRecipients")) and not _recipients(req.body.get("toRecipients")):
         msg = "a message with mentions needs toRecipients; add the people the message is addressed to"
         yield req.finding("mention.to-recipients-required", (*at, "toRecipients"), msg)
 
@@ -90,8 +102,9 @@ def send_needs_recipient(req: JsonRequest) -> Iterator[Finding]:
     message, at = req.message()
     if message is None:
         return
-    if not any(_given(message.get(k)) for k in ("toRecipients", "ccRecipients", "bccRecipients")):
-        msg = "the message has no toRecipients, ccRecipients or bccRecipients; Graph cannot send it"
+    if not any(_recipients(message.get(k)) for k in ("toRecipients", "ccRecipients", "bccRecipients")):
+        msg = ("the message has no toRecipients, ccRecipients or bccRecipients with an address "
+               "(a recipient {} names nobody); Graph cannot send it")
         yield req.finding("send.no-recipient", at, msg)
 
 
@@ -107,8 +120,8 @@ def comment_or_body(req: JsonRequest) -> Iterator[Finding]:
 @json_rule("forward.recipients-exactly-one")
 def forward_recipients(req: JsonRequest) -> Iterator[Finding]:
     message, _ = req.message()
-    in_parameter = _given(req.body.get("toRecipients"))
-    in_message = message is not None and _given(message.get("toRecipients"))
+    in_parameter = _recipients(req.body.get("toRecipients"))
+    in_message = message is not None and _recipients(message.get("toRecipients"))
     if in_parameter and in_message:
         msg = "toRecipients is given both as a parameter and in message; give it in one place only"
         yield req.finding("forward.recipients-exactly-one", ("toRecipients",), msg)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -71,6 +72,19 @@ def validate_response(req: HttpRequest, resp: HttpResponse) -> list[Finding]:
     return []
 
 
+_FIELD = re.compile(r"\\\{\w+\\\}")
+
+
+def graph_message(rule: Rule, found: Finding) -> str | None:
+    """Graph's message for ``found``: the rule's fixed text, or its template as filled in the finding's message."""
+    template = rule.graph_message
+    if not template or "{" not in template:
+        return template
+    pattern = _FIELD.sub(lambda _: "(.*?)", re.escape(template))
+    match = re.match(pattern, found.message, re.DOTALL)
+    return match.group(0) if match else None
+
+
 def enforcement_response(
     req: HttpRequest,
     findings: Sequence[Finding],
@@ -80,27 +94,31 @@ def enforcement_response(
 ) -> HttpResponse | None:
     """The response Graph documents for a request with these findings; None if none is an error.
 
-    413 wins (Graph refuses an oversized MIME body before reading it); then an error whose message Graph
-    documents word for word (rules with graph_message, e.g. bad base64 MIME): exactly that body;
-    otherwise Graph's error shape with the code of the first error's rule, every error's line in the
-    message, and an innerError (date, request-id, client-request-id).
+    413 wins (Graph refuses an oversized MIME body before reading it); then the first error whose rule
+    carries Graph's message: a fixed one the docs print (bad base64 MIME) is answered exactly as printed;
+    a template (OData's reader: "The property 'X' does not exist on type ...") is answered as the finding
+    filled it in, with an innerError. Otherwise Graph's error shape with the code of the first error's
+    rule, every error's line in the message, and an innerError (date, request-id, client-request-id).
     """
     errors = [f for f in findings if f.severity == "error"]
     if not errors:
         return None
     request_id = request_id or str(uuid.uuid4())
     now = now or datetime.now(UTC)
-    rules = [RULES.get(f.rule, _OTHER) for f in errors]
-    chosen = next((r for r in rules if r.status == 413), None) or next((r for r in rules if r.graph_message), rules[0])
-    if chosen.graph_message:
-        body: dict[str, Any] = {"error": {"code": chosen.code, "message": chosen.graph_message}}
+    client_id = header(req.headers, "client-request-id")
+    pairs = [(RULES.get(f.rule, _OTHER), f) for f in errors]
+    chosen, first = next((p for p in pairs if p[0].status == 413), None) or next(
+        (p for p in pairs if graph_message(*p)), pairs[0])
+    text = graph_message(chosen, first)
+    if text and "{" not in (chosen.graph_message or ""):
+        body: dict[str, Any] = {"error": {"code": chosen.code, "message": text}}  # documented word for word
+    elif text:
+        body = error_body(chosen.code, text, request_id, client_request_id=client_id, now=now)
     else:
         lines = "\n".join(f.line() for f in errors)
         summary = f"graphtape: the request breaks the Graph mail contract ({len(errors)} error(s)):"
-        body = error_body(chosen.code, f"{summary}\n{lines}", request_id,
-                          client_request_id=header(req.headers, "client-request-id"), now=now)
+        body = error_body(chosen.code, f"{summary}\n{lines}", request_id, client_request_id=client_id, now=now)
     headers = [("content-type", GRAPH_JSON), ("request-id", request_id), MARK_HEADER]
-    client_id = header(req.headers, "client-request-id")
     if client_id:
         headers.append(("client-request-id", client_id))
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")

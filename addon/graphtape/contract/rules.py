@@ -22,7 +22,8 @@ class Rule:
     description: str
     status: int = 400  # the status of graphtape's enforcement response for this rule
     code: str = "ErrorInvalidRequest"  # the Graph error code of that response
-    graph_message: str | None = None  # an error message Graph documents word for word
+    graph_message: str | None = None  # Graph's message for this rule; "{name}" fields are filled per finding
+    source: str = ""  # where the code and message come from (docs page, OData's reader, a public report)
 
 
 def _rule(rule_id: str, spec: Mapping[str, Any]) -> Rule:
@@ -37,6 +38,7 @@ def _rule(rule_id: str, spec: Mapping[str, Any]) -> Rule:
         status=int(spec.get("status", 400)),
         code=str(spec.get("code", "ErrorInvalidRequest")),
         graph_message=spec.get("graph_message"),
+        source=" ".join(str(spec.get("source", "")).split()),
     )
 
 
@@ -50,6 +52,12 @@ def finding(rule_id: str, location: str, message: str, endpoint_doc: str = "") -
     rule = RULES[rule_id]
     doc = endpoint_doc if rule.doc == ENDPOINT_DOC else rule.doc
     return Finding(rule=rule.id, severity=rule.severity, location=location, message=message, doc=doc)
+
+
+def graph_text(rule_id: str, **fields: str) -> str:
+    """Graph's message of a rule with its fields filled in (the rule's description if it has none)."""
+    rule = RULES[rule_id]
+    return rule.graph_message.format(**fields) if rule.graph_message else rule.description
 
 
 def pointer(path: tuple[str | int, ...] | list[str | int]) -> str:

@@ -1,15 +1,14 @@
-"""Checking JSON bodies against mail-schemas.yaml with jsonschema (Draft 2020-12).
+"""Checking JSON bodies against the schemas contract/build.py makes, with jsonschema (Draft 2020-12).
 
-jsonschema does the walking; this module adds graphtape's few keywords (see the header of
-mail-schemas.yaml), compiles one validator per (version, definition) once, and turns each
-validation error into a Finding of the rule registry, with a JSON pointer into the body as sent.
+jsonschema does the walking; this module adds graphtape's few keywords (see contract/build.py),
+compiles one validator per (version, definition) once, and turns each validation error into a
+Finding of the rule registry (contract/schemaerrors.py), with a JSON pointer into the body as sent.
 """
 
 from __future__ import annotations
 
 import binascii
 import contextlib
-import difflib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -21,13 +20,11 @@ from jsonschema.protocols import Validator
 
 from graphtape.model import Finding
 
-from .data import schemas
-from .rules import RULES, finding, pointer
+from .build import document
+from .rules import finding, graph_text, pointer
+from .schemaerrors import to_findings
 
 MAX_FINDINGS = 200  # per body: enough to fix, bounded for hostile input
-MAX_UNKNOWN_PER_OBJECT = 20
-
-_SNAKE = re.compile(r"_([a-z0-9])")
 
 
 # ---- graphtape's keywords --------------------------------------------------------------------
@@ -38,17 +35,42 @@ def _enum_any_case(validator: Any, allowed: list[str], instance: Any, schema: An
         yield ValidationError(f"{instance!r} is not one of {allowed}")
 
 
+def _boolean_string(validator: Any, allowed: list[str], instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if isinstance(instance, str) and instance not in allowed:
+        yield ValidationError(f"{instance!r} is not a boolean")
+
+
 def _read_only(validator: Any, value: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
     if value is True:
         yield ValidationError("set by the server")
 
 
 def _beta_only(validator: Any, value: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
-    if value is True:
+    if value:  # True, or the name of the type the property is on
         yield ValidationError("exists on /beta only")
 
 
 _FORMATS = FormatChecker(())
+_DATE = r"-?\d{4,}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+_TIME = r"([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,12})?)?"
+_PATTERNS = {
+    # Edm.DateTimeOffset as OData JSON writes it; an offset-less value is taken as UTC, as the Outlook API does
+    "edm-date-time-offset": re.compile(f"{_DATE}T{_TIME}(Z|z|[+-]([01]\\d|2[0-3]):[0-5]\\d)?"),
+    "edm-date": re.compile(_DATE),
+    "edm-time-of-day": re.compile(_TIME),
+    "edm-duration": re.compile(r"-?P(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?"),
+    "edm-guid": re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"),
+}
+
+
+def _format_check(name: str, pattern: re.Pattern[str]) -> None:
+    @_FORMATS.checks(name)
+    def check(value: object) -> bool:
+        return not isinstance(value, str) or pattern.fullmatch(value) is not None
+
+
+for _name, _pattern in _PATTERNS.items():
+    _format_check(_name, _pattern)
 
 
 @_FORMATS.checks("base64", raises=(binascii.Error, ValueError))
@@ -59,36 +81,39 @@ def _is_base64(value: object) -> bool:
     return True
 
 
-_KEYWORDS = {"x-enumAnyCase": _enum_any_case, "readOnly": _read_only}
+_KEYWORDS = {"x-enumAnyCase": _enum_any_case, "x-booleanString": _boolean_string, "readOnly": _read_only}
 _V1 = validators.extend(Draft202012Validator, {**_KEYWORDS, "x-betaOnly": _beta_only})
 _BETA = validators.extend(Draft202012Validator, _KEYWORDS)
 
 
-def definition(name: str) -> Mapping[str, Any]:
-    defs: Mapping[str, Any] = schemas()["$defs"]
+def definition(name: str, version: str = "v1.0") -> Mapping[str, Any]:
+    defs: Mapping[str, Any] = document(version)["$defs"]
     return defs[name]
 
 
 _LOCAL_REF = "#/$defs/"
-MAX_INLINE_DEPTH = 32
+MAX_INLINE_DEPTH = 64
 
 
 def inline_refs(node: Any, defs: Mapping[str, Any], depth: int = 0) -> Any:
     """``node`` with every ``{"$ref": "#/$defs/X"}`` replaced by (an inlined copy of) X.
 
     jsonschema resolves a ``$ref`` on every visit (~15 µs each through ``referencing``): a message
-    body has several, and inlined the same validation takes half the time. Only a ``$ref`` standing
-    alone to a local definition is inlined (with siblings it would mean more than X). Raises
-    ValueError for anything else, and for definitions that refer to themselves.
+    body has several, and inlined the same validation takes half the time. A ``$ref`` to a local
+    definition is inlined when it stands alone or beside graphtape's own ``x-`` keywords (which then
+    apply to the inlined copy, as they would beside the ``$ref``). Raises ValueError for anything
+    else, and for definitions that refer to themselves.
     """
     if depth > MAX_INLINE_DEPTH:
         raise ValueError("the $defs refer to each other in a cycle")
     if isinstance(node, dict):
         ref = node.get("$ref")
         if ref is not None:
-            if len(node) != 1 or not isinstance(ref, str) or not ref.startswith(_LOCAL_REF):
+            extra = {k: v for k, v in node.items() if k != "$ref"}
+            if any(not k.startswith("x-") for k in extra) or not isinstance(ref, str) or not ref.startswith(_LOCAL_REF):
                 raise ValueError(f"cannot inline {node!r}")
-            return inline_refs(defs[ref[len(_LOCAL_REF):]], defs, depth + 1)
+            target = inline_refs(defs[ref[len(_LOCAL_REF):]], defs, depth + 1)
+            return {**target, **extra} if extra else target
         return {k: inline_refs(v, defs, depth + 1) for k, v in node.items()}
     if isinstance(node, list):
         return [inline_refs(v, defs, depth + 1) for v in node]
@@ -102,12 +127,12 @@ def validator_for(version: str, name: str, *, inline: bool = True) -> Validator:
     The definition is validated with its ``$ref``s inlined (same errors, half the time; see
     ``inline_refs``), or as a ``$ref`` into the whole document when ``inline`` is False or it cannot be.
     """
-    document = {k: v for k, v in schemas().items() if k != "$id"}
+    whole = {k: v for k, v in document(version).items() if k != "$id"}
     cls = _BETA if version == "beta" else _V1
-    root: Any = {**document, "$ref": f"#/$defs/{name}"}
+    root: Any = {**whole, "type": "object", "$ref": f"#/$defs/{name}"}  # a body is an object, never null
     if inline:
         with contextlib.suppress(ValueError):  # not inlinable: validate through the $ref
-            root = inline_refs(document["$defs"][name], document["$defs"])
+            root = {"type": "object", "allOf": [inline_refs(whole["$defs"][name], whole["$defs"])]}
     validator: Validator = cls(root, format_checker=_FORMATS)
     return validator
 
@@ -130,8 +155,8 @@ class Parameters:
         return pointer(parts)
 
 
-def normalise_parameters(name: str, body: Any, doc: str) -> Parameters:
-    schema = definition(name)
+def normalise_parameters(name: str, body: Any, doc: str, version: str = "v1.0") -> Parameters:
+    schema = definition(name, version)
     if not schema.get("x-acceptPascalCase") or not isinstance(body, dict):
         return Parameters(body)
     names = set(schema.get("properties", {}))
@@ -142,7 +167,8 @@ def normalise_parameters(name: str, body: Any, doc: str) -> Parameters:
             canonical = key
         if canonical in out.keys:
             first = out.keys[canonical]
-            message = f"{key!r} repeats the parameter {first!r}; send it once (camelCase or PascalCase)"
+            text = graph_text("parameter.duplicate", parameter=schema.get("x-parameterNames", {}).get(canonical, key))
+            message = f"{text} (graphtape: {key!r} repeats {first!r}; send it once, camelCase or PascalCase)"
             out.findings.append(finding("parameter.duplicate", pointer([key]), message, doc))
             continue
         out.keys[canonical] = key
@@ -150,122 +176,12 @@ def normalise_parameters(name: str, body: Any, doc: str) -> Parameters:
     return out
 
 
-# ---- errors -> findings -----------------------------------------------------------------------
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "an array" if isinstance(value, list) else "an object"
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def camel_case(key: str) -> str:
-    """``"cc_recipients"`` -> ``"ccRecipients"``."""
-    return _SNAKE.sub(lambda m: m.group(1).upper(), key)
-
-
-def suggest(key: str, known: list[str]) -> str | None:
-    """The known property a client probably meant by ``key`` (case, snake_case, typo)."""
-    lower = {k.lower(): k for k in known}
-    for candidate in (key.lower(), camel_case(key).lower()):
-        if candidate in lower:
-            return lower[candidate]
-    close = difflib.get_close_matches(key.lower(), list(lower), n=1, cutoff=0.7)
-    return lower[close[0]] if close else None
-
-
-def _unknown_properties(error: ValidationError, params: Parameters, doc: str) -> Iterator[Finding]:
-    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, dict) else {}
-    props: Mapping[str, Any] = schema.get("properties", {})
-    patterns = list(schema.get("patternProperties", {}))
-    known = [k for k, v in props.items() if not (isinstance(v, dict) and v.get("readOnly"))]
-    base = list(error.absolute_path)
-    instance = error.instance if isinstance(error.instance, dict) else {}
-    extras = [k for k in instance if k not in props and not any(re.search(p, k) for p in patterns)]
-    for key in extras[:MAX_UNKNOWN_PER_OBJECT]:
-        where = params.path(*base, key)
-        hint = suggest(key, known)
-        did_you_mean = f"; did you mean {hint!r}?" if hint else ""
-        if not schema.get("x-openType"):
-            msg = f"{key!r} is not a property or parameter here{did_you_mean}"
-            yield finding("property.undeclared", where, msg, doc)
-        elif "_" in key and camel_case(key) in known:
-            camel = camel_case(key)
-            msg = f"{key!r} is snake_case, which Graph does not read as {camel!r}; did you mean {camel!r}?"
-            yield finding("property.snake-case", where, msg, doc)
-        else:
-            what = f"did you mean {hint!r}?" if hint else "check the spelling against the message resource"
-            msg = f"{key!r} is not a message property; Graph stores it as a custom property ({what})"
-            yield finding("property.unknown", where, msg, doc)
-    if len(extras) > MAX_UNKNOWN_PER_OBJECT:
-        more = len(extras) - MAX_UNKNOWN_PER_OBJECT
-        rule = "property.unknown" if schema.get("x-openType") else "property.undeclared"
-        yield finding(rule, params.path(*base), f"and {more} more unknown properties", doc)
-
-
-def _to_findings(error: ValidationError, params: Parameters, doc: str) -> Iterator[Finding]:
-    keyword = error.validator
-    path = list(error.absolute_path)
-    where = params.path(*path)
-    name = repr(path[-1]) if path and isinstance(path[-1], str) else "the value" if path else "the body"
-    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, dict) else {}
-    if keyword == "additionalProperties":
-        yield from _unknown_properties(error, params, doc)
-    elif keyword == "readOnly":
-        yield finding("property.read-only", where, f"{name} is set by the server; drop it from the request", doc)
-    elif keyword == "x-betaOnly":
-        msg = f"{name} exists on /beta only; call the /beta endpoint or drop it"
-        yield finding("property.beta-only", where, msg, doc)
-    elif keyword == "type":
-        expected = error.validator_value
-        wanted = " or ".join(expected) if isinstance(expected, list) else str(expected)
-        msg = f"{name} is {_json_type(error.instance)} ({_short(error.instance)}), expected {wanted}"
-        yield finding("schema.type", where, msg, doc)
-    elif isinstance(schema.get("x-rule"), str):
-        rule_id = schema["x-rule"]
-        yield finding(rule_id, where, f"got {_short(error.instance)}: {RULES[rule_id].description}", doc)
-    elif keyword in ("x-enumAnyCase", "enum"):
-        allowed = ", ".join(str(v) for v in error.validator_value)
-        msg = f"{name} is {_short(error.instance)}; use one of {allowed} (any letter case)"
-        yield finding("schema.enum", where, msg, doc)
-    elif keyword == "required":
-        yield from _missing(error, params, doc)
-    elif keyword == "format":
-        cause = f" ({error.cause})" if error.cause else ""
-        msg = f"{name} is not valid {error.validator_value}{cause}; use standard base64 with padding, no line breaks"
-        yield finding("schema.format", where, msg, doc)
-    else:
-        yield finding("schema.invalid", where, f"{name}: {_short(error.message, 200)}", doc)
-
-
-def _missing(error: ValidationError, params: Parameters, doc: str) -> Iterator[Finding]:
-    instance = error.instance if isinstance(error.instance, dict) else {}
-    accepts_pascal = isinstance(error.schema, dict) and error.schema.get("x-acceptPascalCase")
-    for key in error.validator_value:
-        if key in instance:
-            continue
-        also = f" (or {key[:1].upper() + key[1:]!r})" if accepts_pascal else ""
-        where = params.path(*error.absolute_path, key)
-        yield finding("schema.required", where, f"{key!r}{also} is required here and missing", doc)
-
-
 def check_json(version: str, name: str, params: Parameters, doc: str, *, inline: bool = True) -> list[Finding]:
     """Validate an (already normalised) JSON body against definition ``name`` for an API version."""
     found: list[Finding] = list(params.findings)
     seen: set[tuple[str, str]] = set()
     for error in validator_for(version, name, inline=inline).iter_errors(params.body):
-        for item in _to_findings(error, params, doc):
+        for item in to_findings(error, params, doc):
             if (item.rule, item.location) not in seen:
                 seen.add((item.rule, item.location))
                 found.append(item)

@@ -5,23 +5,43 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from graphtape.bodies import is_json_type, is_mime_upload_type, media_type, parse_json
+from graphtape.bodies import is_json_type, is_mime_upload_type, media_type
+from graphtape.graph import parse_graph_url
 from graphtape.model import Finding, HttpRequest, Interaction
 
+from .batch import check_batch
 from .data import limit
-from .endpoints import EndpointMatch, match_request
+from .endpoints import EndpointMatch, is_mail_resource, match_request
+from .jsonparse import Path, parse_json_strict
 from .jsonrules import JsonRequest, check_rules
 from .mimecheck import check_mime
 from .responses import validate_response
-from .rules import finding
-from .schema import check_json, normalise_parameters
+from .rules import finding, graph_text, pointer
+from .schema import check_json, definition, normalise_parameters
+
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 log = logging.getLogger(__name__)
 
 
-def _check_json(found: EndpointMatch, body: bytes) -> list[Finding]:
+def _repeated(found: EndpointMatch, schema_name: str, repeated: list[tuple[Path, str]]) -> list[Finding]:
+    """A finding per key given twice in one object (parameter.duplicate at the top of an action body)."""
+    is_action = bool(definition(schema_name, found.url.version).get("x-operation"))
+    out: list[Finding] = []
+    for path, key in repeated:
+        where = pointer([*path, key])
+        if is_action and not path:
+            text = graph_text("parameter.duplicate", parameter=key)
+            out.append(finding("parameter.duplicate", where, f"{text} (graphtape: send it once)", found.endpoint.doc))
+        else:
+            text = graph_text("json.duplicate-property", property=key)
+            msg = f"{text} (graphtape: JSON readers disagree on which one wins; send it once)"
+            out.append(finding("json.duplicate-property", where, msg, found.endpoint.doc))
+    return out
+
+
+def _check_json(found: EndpointMatch, schema_name: str, body: bytes) -> list[Finding]:
     endpoint, doc = found.endpoint, found.endpoint.doc
-    assert endpoint.json_schema is not None
     maximum = limit("json_max_bytes")
     if len(body) > maximum:
         msg = (
@@ -30,13 +50,14 @@ def _check_json(found: EndpointMatch, body: bytes) -> list[Finding]:
         )
         return [finding("json.too-large", "", msg, doc)]
     try:
-        data = parse_json(body)
+        data, repeated = parse_json_strict(body)
     except (ValueError, RecursionError) as exc:
         detail = str(exc)[:200] if not isinstance(exc, RecursionError) else "nested too deeply"
         return [finding("json.malformed", "", f"the body is not valid UTF-8 JSON: {detail}", doc)]
-    params = normalise_parameters(endpoint.json_schema, data, doc)
-    findings = check_json(found.url.version, endpoint.json_schema, params, doc)
-    return findings + check_rules(JsonRequest(endpoint, found.url.version, params))
+    version = found.url.version
+    params = normalise_parameters(schema_name, data, doc, version)
+    findings = _repeated(found, schema_name, repeated) + check_json(version, schema_name, params, doc)
+    return findings + check_rules(JsonRequest(endpoint, version, params))
 
 
 def _check_body(found: EndpointMatch, req: HttpRequest) -> list[Finding]:
@@ -45,7 +66,7 @@ def _check_body(found: EndpointMatch, req: HttpRequest) -> list[Finding]:
     if endpoint.no_body:
         if not has_body:
             return []
-        msg = f"{endpoint.name} takes no body ({len(req.body)} bytes sent); send the draft with an empty POST"
+        msg = f"{endpoint.name} takes no body ({len(req.body)} bytes sent); send the request with an empty body"
         return [finding("send.no-body", "", msg, doc)]
     if not has_body:
         if endpoint.body_required:
@@ -54,9 +75,9 @@ def _check_body(found: EndpointMatch, req: HttpRequest) -> list[Finding]:
         return []
     content_type = req.content_type
     if endpoint.json_schema and is_json_type(content_type):
-        return _check_json(found, req.body)
+        return _check_json(found, endpoint.json_schema, req.body)
     if endpoint.mime and is_mime_upload_type(content_type):
-        return check_mime(req.body, sends=endpoint.mime == "send", doc=doc)
+        return check_mime(req.body, sends=endpoint.mime == "send", doc=doc)  # decision mime-recipients
     sent = media_type(content_type)
     accepted = " or ".join(endpoint.content_types)
     problem = f"does not take {sent}" if sent else "needs a Content-Type"
@@ -64,11 +85,27 @@ def _check_body(found: EndpointMatch, req: HttpRequest) -> list[Finding]:
     return [finding("content-type.unsupported", "header:Content-Type", msg, doc)]
 
 
+def _unknown(req: HttpRequest) -> list[Finding]:
+    """A warning for a write to a Graph mail URL the contract does not list; [] for anything else."""
+    parsed = parse_graph_url(req.url)
+    if parsed is None or req.method.upper() in READS or not is_mail_resource(parsed.resource):
+        return []
+    msg = (f"{req.method.upper()} {parsed.path} is a mail URL the contract does not list, so its body was not "
+           "checked; compare the path with the docs (a typo answers 400 or 404)")
+    return [finding("endpoint.unknown", "url", msg)]
+
+
 def validate_request(req: HttpRequest) -> list[Finding]:
-    """Every contract finding of a request; [] for calls the contract does not know. Never raises."""
+    """Every contract finding of a request; [] for calls outside mail. Never raises.
+
+    A write to a mail URL the contract does not list gets an endpoint.unknown warning: it never passes silently.
+    """
     try:
+        parsed = parse_graph_url(req.url)
+        if parsed is not None and req.method.upper() == "POST" and parsed.resource.rstrip("/").lower() == "/$batch":
+            return check_batch(req, parsed, validate_request)
         found = match_request(req.method, req.url)
-        return [] if found is None else _check_body(found, req)
+        return _unknown(req) if found is None else _check_body(found, req)
     except Exception as exc:  # a validator bug must not take the proxy down: report it instead
         log.exception("graphtape: contract validation failed for %s %s", req.method, req.url)
         msg = f"the validator failed ({type(exc).__name__}: {exc}); please report this request"
