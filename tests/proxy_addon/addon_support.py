@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from mitmproxy import http
+from mitmproxy import hooks, http
 from mitmproxy.addons.proxyserver import Proxyserver
 from mitmproxy.test import taddons, tflow
 
@@ -40,11 +40,13 @@ def running_addon(**options: Any) -> Iterator[tuple[GraphTape, taddons.context]]
     """A fresh GraphTape loaded into a taddons context and configured with ``options``.
 
     mitmproxy's Proxyserver is loaded too: it declares the options graphtape adjusts (connection_strategy,
-    body_size_limit, stream_large_bodies) and answers ``listen_addrs`` as in a real proxy.
+    body_size_limit, stream_large_bodies) and answers ``listen_addrs`` as in a real proxy. As at mitmproxy's
+    start, the addon is first configured with every option, then ``options`` are set.
     """
     addon = GraphTape()
     with taddons.context(Proxyserver(), addon) as tctx:
         try:
+            tctx.master.addons.invoke_addon_sync(addon, hooks.ConfigureHook(set(tctx.options.keys())))
             if options:
                 tctx.configure(addon, **options)
             yield addon, tctx
