@@ -62,15 +62,19 @@ def graph_flow(method: str, url: str, body: bytes | str | dict[str, Any] = b"",
     if isinstance(body, dict):
         body, headers = json.dumps(body), {**JSON, **(headers or {})}
     full = url if "://" in url else GRAPH + url
-    req = http.Request.make(method, full, body, headers or {})
+    req = http.Request.make(method, full, body, _headers(headers or {}))
     return tflow.tflow(req=req, resp=resp or False)
 
 
 def graph_response(status: int = 200, body: dict[str, Any] | bytes = b"",
                    headers: dict[str, str] | None = None) -> http.Response:
     if isinstance(body, dict):
-        return http.Response.make(status, json.dumps(body), {**JSON, **(headers or {})})
-    return http.Response.make(status, body, headers or {})
+        return http.Response.make(status, json.dumps(body), _headers({**JSON, **(headers or {})}))
+    return http.Response.make(status, body, _headers(headers or {}))
+
+
+def _headers(headers: dict[str, str]) -> http.Headers:
+    return http.Headers([(k.encode(), v.encode()) for k, v in headers.items()])
 
 
 def send(addon: GraphTape, flow: http.HTTPFlow, upstream: http.Response | None = None) -> http.HTTPFlow:

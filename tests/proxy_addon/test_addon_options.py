@@ -39,7 +39,7 @@ def test_a_record_mode_outside_the_choices_is_refused(tmp_path: Path) -> None:
                                        "graphtape_policy=enforced silently reports instead of enforcing")
 @pytest.mark.parametrize("option, value", [("graphtape_mode", "recrod"), ("graphtape_policy", "enforced")])
 def test_a_mode_or_policy_outside_the_choices_is_refused(option: str, value: str, tmp_path: Path) -> None:
-    with running_addon() as (addon, tctx), pytest.raises(exceptions.OptionsError):
+    with running_addon() as (_, tctx), pytest.raises(exceptions.OptionsError):
         tctx.options.set(f"{option}={value}", f"graphtape_cassette={tmp_path / 'c.yaml'}")
 
 

@@ -205,3 +205,37 @@ def test_append_adds_to_an_existing_cassette(cassette: Path) -> None:
         assert addon.session.exchanges[0].interaction == 1
         addon.done()
     assert [u.rsplit("/v1.0", 1)[1] for u in recorded_urls(cassette)] == ["/me", "/me/messages"]
+
+
+def test_quiet_recording_records_the_same_and_logs_nothing_per_call(cassette: Path,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    with running_addon(graphtape_mode="record", graphtape_cassette=str(cassette), graphtape_quiet=True) as (addon, _):
+        send(addon, graph_flow("POST", "/me/sendMail", {}), upstream=graph_response(202))
+        [ex] = addon.session.exchanges
+        assert ex.outcome == RECORDED and ex.errors
+    assert not [r for r in caplog.records if r.name == "graphtape"]
+    assert len(recorded_urls(cassette)) == 1
+
+
+def test_a_call_without_timestamps_is_recorded_without_a_duration(cassette: Path) -> None:
+    with running_addon(graphtape_mode="record", graphtape_cassette=str(cassette)) as (addon, _):
+        upstream = graph_response(200, {"id": "me"})
+        upstream.timestamp_end = None  # e.g. a response graphtape or another addon made up
+        send(addon, graph_flow("GET", "/me"), upstream=upstream)
+        assert [e.outcome for e in addon.session.exchanges] == [RECORDED]
+    [stored] = load_cassette(cassette).interactions
+    assert stored.duration_ms is None
+
+
+def test_a_streamed_request_outside_graph_is_only_passed_through(cassette: Path) -> None:
+    with running_addon(graphtape_mode="record", graphtape_cassette=str(cassette),
+                       graphtape_upstream="https://127.0.0.1:8443") as (addon, _):
+        flow = graph_flow("POST", "https://example.com/upload", b"x" * 100)
+        flow.request.stream = True
+        addon.requestheaders(flow)
+        flow.request.raw_content = None
+        addon.request(flow)
+        flow.response = graph_response(200)
+        addon.response(flow)
+        assert flow.request.host == "example.com" and addon.session.exchanges == []
+    assert recorded_urls(cassette) == []

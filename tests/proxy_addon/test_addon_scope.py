@@ -60,7 +60,8 @@ def test_token_endpoints_are_never_recorded(url: str, tmp_path: Path) -> None:
 
 def test_upstream_receives_graph_calls_and_the_cassette_keeps_the_graph_url(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
-    with running_addon(graphtape_mode="record", graphtape_cassette=str(path), graphtape_upstream=UPSTREAM) as (addon, _):
+    options = {"graphtape_mode": "record", "graphtape_cassette": str(path), "graphtape_upstream": UPSTREAM}
+    with running_addon(**options) as (addon, _):
         flow = graph_flow("GET", "/me/messages?$top=2")
         addon.request(flow)
         assert (flow.request.scheme, flow.request.host, flow.request.port) == ("http", "127.0.0.1", 8443)
