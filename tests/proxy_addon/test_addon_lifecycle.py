@@ -25,7 +25,8 @@ def test_running_announces_where_it_listens(capsys: pytest.CaptureFixture[str], 
                        confdir=str(tmp_path / "conf")) as (addon, _):
         addon.running()
         assert addon.listen == ("127.0.0.1", 18080)
-    line = capsys.readouterr().out
+    printed = capsys.readouterr()
+    line = printed.out + printed.err  # which stream is the CLI's business
     assert "127.0.0.1:18080" in line and str(tmp_path / "conf") in line
 
 
@@ -82,7 +83,7 @@ def test_done_writes_the_json_and_junit_reports(cassette: Path, tmp_path: Path,
     assert data["summary"]["unused_interactions"] == [2]
     suite = ET.parse(junit).getroot()
     assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("3", "1", "1")
-    assert capsys.readouterr().err  # the summary goes to stderr
+    assert capsys.readouterr().err  # the summary goes to stderr, never into a wrapped command's stdout
 
 
 def test_done_passes_a_clean_session(cassette: Path) -> None:

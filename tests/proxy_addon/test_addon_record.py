@@ -213,7 +213,7 @@ def test_quiet_recording_records_the_same_and_logs_nothing_per_call(cassette: Pa
         send(addon, graph_flow("POST", "/me/sendMail", {}), upstream=graph_response(202))
         [ex] = addon.session.exchanges
         assert ex.outcome == RECORDED and ex.errors
-    assert not [r for r in caplog.records if r.name == "graphtape"]
+    assert not [r for r in caplog.records if r.name.startswith("graphtape")]
     assert len(recorded_urls(cassette)) == 1
 
 
