@@ -133,13 +133,16 @@ def test_switching_from_record_to_replay_keeps_the_recording(tmp_path: Path) -> 
 
 
 @pytest.mark.xfail(strict=True, reason="any option in configure's setup set (graphtape_policy, graphtape_ignore, "
-                                       "graphtape_allow_repeats, graphtape_fsync...) changed while recording "
-                                       "re-runs _setup: the recorder is closed and reopened in record mode 'new' on "
-                                       "the cassette it just created, which is refused; the session so far is "
-                                       "dropped and every later call fails on 'assert self.recorder is not None'")
-def test_an_unrelated_option_changed_while_recording_keeps_recording(tmp_path: Path) -> None:
+                                       "graphtape_allow_repeats, graphtape_fsync...) changed while recording re-runs "
+                                       "_setup, which closes the recorder and opens the cassette anew: in record mode "
+                                       "'new' that is refused (OptionsError, recorder None, later calls fail on "
+                                       "'assert self.recorder is not None'); in 'overwrite' the calls recorded so far "
+                                       "are erased; either way the session so far is dropped")
+@pytest.mark.parametrize("record_mode", ["new", "overwrite"])
+def test_an_unrelated_option_changed_while_recording_keeps_recording(record_mode: str, tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
-    with running_addon(graphtape_mode="record", graphtape_cassette=str(path)) as (addon, tctx):
+    with running_addon(graphtape_mode="record", graphtape_cassette=str(path),
+                       graphtape_record_mode=record_mode) as (addon, tctx):
         send(addon, graph_flow("GET", "/me"), upstream=graph_response(200, {"id": "me"}))
         tctx.configure(addon, graphtape_ignore=["body.subject"])  # a replay-only option, e.g. in mitmweb
         send(addon, graph_flow("GET", "/me/messages"), upstream=graph_response(200, {"value": []}))
