@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from mitmproxy.proxy import server_hooks
+from mitmproxy.proxy.mode_specs import ProxyMode
 from mitmproxy.test import tflow
 
 from graphtape.limits import MAX_BODY_ENV
@@ -193,3 +194,13 @@ def test_a_pseudonymized_cassette_matches_the_real_values(tmp_path: Path) -> Non
         flow = send(addon, graph_flow("GET", real))
         assert flow.response is not None and flow.response.status_code == 200
         assert [e.outcome for e in addon.session.exchanges] == [MATCHED]
+
+
+def test_reverse_mode_replays_the_host_the_proxy_stands_in_for(cassette: Path) -> None:
+    with running_addon(graphtape_mode="replay", graphtape_cassette=str(cassette)) as (addon, _):
+        flow = graph_flow("GET", "http://127.0.0.1:8080/v1.0/me/messages")  # the client talks to the proxy itself
+        flow.client_conn.proxy_mode = ProxyMode.parse("reverse:https://graph.microsoft.com")
+        send(addon, flow)
+        assert flow.response is not None and flow.response.status_code == 200
+        [ex] = addon.session.exchanges
+        assert ex.outcome == MATCHED and ex.url == "https://graph.microsoft.com/v1.0/me/messages"
