@@ -53,7 +53,7 @@ CASES = [
      "not UTF-8", 3),
     ("binary", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "not UTF-8", 1),
     ("python-tag", (HEAD + REQ + "  response: {status: !!python/object/apply:os.system ['touch pwned']}\n")
-     .encode(), "cannot read", 4),
+     .encode(), "is not allowed in a cassette", 4),
     ("nul-bytes", HEAD.encode() + b"- request:\x00\x00\n", "character U+0000 is not allowed", 3),
 ]
 COMMANDS = ["replay", "check", "show", "diff-old", "diff-new"]
