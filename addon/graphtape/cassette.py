@@ -20,7 +20,7 @@ from typing import Any
 from graphtape import __version__
 from graphtape.atomicfile import atomic_write
 from graphtape.bodycodec import encode_body
-from graphtape.cassette_nodes import AS_SENT, CassetteError
+from graphtape.cassette_nodes import AS_SENT, CassetteError, UnwritableInteraction, check_writable
 from graphtape.cassette_read import (
     DEFAULT_MAX_CASSETTE_MB,
     FORMAT_VERSION,
@@ -38,9 +38,9 @@ from graphtape.model import Headers, Interaction
 from graphtape.yamldump import dump_quoted, dump_yaml
 
 __all__ = ["DEFAULT_MAX_CASSETTE_MB", "FORMAT_VERSION", "MAX_CASSETTE_ENV", "VERSION_KEY", "Cassette",
-           "CassetteError", "assemble", "dump_yaml", "interaction_chunk", "interaction_to_data", "load_cassette",
-           "max_cassette_bytes", "new_meta", "parse_cassette", "render", "render_head", "save_cassette",
-           "write_cassette_file"]
+           "CassetteError", "UnwritableInteraction", "assemble", "dump_yaml", "interaction_chunk",
+           "interaction_to_data", "load_cassette", "max_cassette_bytes", "new_meta", "parse_cassette", "render",
+           "render_head", "save_cassette", "write_cassette_file"]
 
 
 def mitmproxy_version() -> str:
@@ -65,6 +65,9 @@ def _headers_node(headers: Headers) -> list[dict[str, str]]:
 
 
 def interaction_to_data(interaction: Interaction) -> dict[str, Any]:
+    """The interaction as cassette data; raises UnwritableInteraction (a ValueError) for one the reader would
+    refuse (a CR or LF in a header, a header name with a space), so it is never written."""
+    check_writable(interaction)
     req, resp = interaction.request, interaction.response
     data: dict[str, Any] = {
         "request": {

@@ -49,6 +49,46 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 token: a header
 _UNSENDABLE = re.compile(r"[\r\n\x00]")
 
 
+class UnwritableInteraction(ValueError):
+    """An interaction the reader would refuse (a header that could not be sent as HTTP): never written."""
+
+
+def check_writable(interaction: Interaction) -> None:
+    """Raise UnwritableInteraction for what ``Reader`` refuses in an interaction, so that the writer never puts
+    a file on disk that graphtape cannot read back."""
+    req, resp = interaction.request, interaction.response
+    problems = [f"the method {req.method!r} is not an HTTP method"] if not _TOKEN.fullmatch(req.method) else []
+    url = url_problem(req.url)
+    if url:
+        problems.append(f"the URL {url}")
+    if _UNSENDABLE.search(resp.reason):
+        problems.append("the reason phrase holds a CR, LF or NUL")
+    if not 100 <= resp.status <= 599:
+        problems.append(f"the status {resp.status} is not an HTTP status code")
+    for side, headers in (("request", req.headers), ("response", resp.headers)):
+        for name, value in headers:
+            if not _TOKEN.fullmatch(name):
+                problems.append(f"the {side} header name {name!r} is not a valid header name")
+            elif _UNSENDABLE.search(value):
+                problems.append(f"the {side} header {name!r} holds a CR, LF or NUL")
+    if problems:
+        raise UnwritableInteraction(f"graphtape: {req.method} {req.url} cannot be recorded: {'; '.join(problems)}")
+
+
+def url_problem(url: str) -> str | None:
+    """What makes ``url`` no absolute http(s) URL graphtape can match on, or None."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        _ = parts.port  # ValueError for a port out of range or not a number
+    except ValueError as e:
+        return f"is not a valid URL ({e})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "is not an absolute http(s) URL with a host"
+    if re.search(r"[\x00-\x1f\x7f]", url):
+        return "holds a control character"
+    return None
+
+
 def _did_you_mean(key: str, known: Collection[str]) -> str:
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]!r}?" if close else ""
@@ -185,15 +225,9 @@ class Reader:
 
     def url(self, node: Node, what: str) -> str:
         url = self.string(node, what)
-        try:
-            parts = urllib.parse.urlsplit(url)
-            _ = parts.port  # ValueError for a port out of range or not a number
-            ok = parts.scheme in ("http", "https") and bool(parts.hostname)
-        except ValueError as e:
-            raise self.fail(node, f"{what} is not a valid URL ({e}): {url!r}") from None
-        if not ok or re.search(r"[\x00-\x1f\x7f]", url):
-            raise self.fail(node, f"{what} must be an absolute http(s) URL with a host (and no control characters),"
-                                  f" got {url!r}")
+        problem = url_problem(url)
+        if problem:
+            raise self.fail(node, f"{what} {problem}: {url!r}", "a recorded URL is absolute: https://graph...")
         return url
 
     def request(self, node: Node, what: str) -> HttpRequest:

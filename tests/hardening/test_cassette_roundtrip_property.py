@@ -12,10 +12,18 @@ import base64
 import json
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graphtape.cassette import assemble, interaction_chunk, interaction_to_data, parse_cassette, render_head
+from graphtape.cassette import (
+    UnwritableInteraction,
+    assemble,
+    interaction_chunk,
+    interaction_to_data,
+    parse_cassette,
+    render_head,
+)
 from graphtape.model import HttpRequest, HttpResponse, Interaction
 
 # Fragments that have broken YAML writers: block-scalar chomping, document markers, odd line breaks.
@@ -104,3 +112,16 @@ def test_a_sendmail_mime_ending_in_a_blank_line_round_trips_twice_in_one_file():
     item = Interaction(HttpRequest("POST", "https://graph.microsoft.com/v1.0/me/sendMail",
                                    [("Content-Type", "text/plain")], mime), HttpResponse(202, "Accepted"))
     assert _write_and_load([item, item], {"created": "now"})[0] == [item, item]
+
+
+@pytest.mark.parametrize("interaction", [
+    Interaction(HttpRequest("GET", "https://graph.microsoft.com/v1.0/me"),
+                HttpResponse(200, "OK", [("X-Note", "a\r\nSet-Cookie: injected=1")])),
+    Interaction(HttpRequest("GET", "https://graph.microsoft.com/v1.0/me", [("Bad Name", "x")]), HttpResponse(200)),
+    Interaction(HttpRequest("GET", "https://graph.microsoft.com/v1.0/me"), HttpResponse(200, "OK\x00")),
+    Interaction(HttpRequest("G T", "https://graph.microsoft.com/v1.0/me"), HttpResponse(200)),
+    Interaction(HttpRequest("GET", "https://graph.microsoft.com/v1.0/\nme"), HttpResponse(200)),
+], ids=["crlf-in-header", "space-in-name", "nul-in-reason", "bad-method", "lf-in-url"])
+def test_what_the_reader_would_refuse_is_never_written(interaction):
+    with pytest.raises(UnwritableInteraction, match="cannot be recorded"):
+        interaction_to_data(interaction)

@@ -208,7 +208,7 @@ def _indent(text: str) -> str:
          "interaction 1 has no 'response'"),
         (one(request="    method: GET\n"), 4, "interaction 1.request has no 'url'"),
         (one(request="    url: https://graph.microsoft.com/v1.0/me\n"), 4, "interaction 1.request has no 'method'"),
-        (one(request="    method: GET\n    url: /v1.0/me\n"), 5, "must be an absolute http(s) URL"),
+        (one(request="    method: GET\n    url: /v1.0/me\n"), 5, "is not an absolute http(s) URL"),
         (one(request="    method: GET\n    url: 42\n"), 5, "interaction 1.request.url must be a string"),
         (one(response="    reason: OK\n"), 7, "interaction 1.response has no 'status'"),
         (one(response="    status: '200'\n"), 7,
