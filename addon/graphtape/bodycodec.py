@@ -32,6 +32,14 @@ _JSON_STYLES: dict[str, dict[str, Any]] = {
 }
 
 
+# Each form's keys, the form's own first (a test keeps this in step with decode_body).
+BODY_FORMS: dict[str, tuple[str, ...]] = {
+    "json": ("json", "style"),
+    "mime": ("mime", "encoding", "wrap", "newline", "final_newline"),
+    "text": ("text",),
+    "base64": ("base64",),
+}
+
 _NEWLINES = {"lf": "\n", "crlf": "\r\n"}
 _NEWLINE_NAMES = {v: k for k, v in _NEWLINES.items()}
 
@@ -47,7 +55,10 @@ def dump_json(value: Any, style: str) -> bytes:
         raise BodyFormatError(
             f"unknown JSON style {style!r} (known: {', '.join(_JSON_STYLES)})"
         ) from None
-    return json.dumps(value, **opts).encode("utf-8")
+    try:
+        return json.dumps(value, allow_nan=False, **opts).encode("utf-8")
+    except ValueError:
+        raise BodyFormatError("JSON has no NaN or Infinity (.nan, .inf); write a number or a string") from None
 
 
 MAX_JSON_DEPTH = 100

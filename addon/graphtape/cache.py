@@ -18,7 +18,7 @@ Where: ``GRAPHTAPE_CACHE_DIR``, else ``$XDG_CACHE_HOME/graphtape``, else ``~/.ca
 
 An entry (``<key>.json``) is two lines: a header ``{"graphtape_cache": 1, "key": ..., "bytes": ...,
 "sha256": ...}`` describing the second line, ``{"meta": {...}, "interactions": [[method, url,
-[[name, value], ...], body, status, reason, [[name, value], ...], body, recorded_at, duration_ms],
+[[name, value], ...], body, status, reason, [[name, value], ...], body, recorded_at, duration_ms, body_as_sent],
 ...]}`` with bodies in base64. It is JSON, not pickle: reading a tampered one runs no code.
 """
 
@@ -54,11 +54,12 @@ OFF = "off"
 MIN_BYTES = 256 * 1024
 MAX_ENTRIES = 32
 MAX_TOTAL_BYTES = 512 * 1024 * 1024
-ENTRY_FORMAT = 1
+ENTRY_FORMAT = 2
 # The code that makes a parse result: a change to any of these files (FORMAT_VERSION and __version__ are in
 # them) is a new fingerprint, so a dev tree never serves a result its current parser would not give. All that
 # cassette.py imports, its writing half included (a test keeps the list whole): a needless miss costs one parse.
-PARSER_MODULES = ("graphtape", "graphtape.cassette", "graphtape.bodycodec", "graphtape.bodies",
+PARSER_MODULES = ("graphtape", "graphtape.cassette", "graphtape.cassette_read", "graphtape.cassette_nodes",
+                  "graphtape.bodycodec", "graphtape.bodies",
                   "graphtape.model", "graphtape.limits", "graphtape.cache", "graphtape.atomicfile",
                   "graphtape.yamldump")
 _ENTRY_NAME = re.compile(r"[0-9a-f]{64}\.json")
@@ -137,7 +138,8 @@ def _b64(data: bytes) -> str:
 def encode_entry(key: str, interactions: list[Interaction], meta: dict[str, Any]) -> bytes:
     """The entry file for a parse result; raises TypeError/ValueError for a meta JSON cannot hold."""
     rows = [[i.request.method, i.request.url, i.request.headers, _b64(i.request.body), i.response.status,
-             i.response.reason, i.response.headers, _b64(i.response.body), i.recorded_at, i.duration_ms]
+             i.response.reason, i.response.headers, _b64(i.response.body), i.recorded_at, i.duration_ms,
+             i.response.body_as_sent]
             for i in interactions]
     body = json.dumps({"meta": meta, "interactions": rows}, separators=(",", ":"), allow_nan=False).encode("ascii")
     header = {"graphtape_cache": ENTRY_FORMAT, "key": key, "bytes": len(body),
@@ -166,16 +168,18 @@ def _body(value: Any) -> bytes:
 
 
 def _interaction(row: Any) -> Interaction:
-    if type(row) is not list or len(row) != 10:
-        raise BadEntry("an interaction is not a list of 10 fields")
-    method, url, req_headers, req_body, status, reason, resp_headers, resp_body, recorded_at, duration = row
+    if type(row) is not list or len(row) != 11:
+        raise BadEntry("an interaction is not a list of 11 fields")
+    method, url, req_headers, req_body, status, reason, resp_headers, resp_body, recorded_at, duration, as_sent = row
     if type(status) is not int:
         raise BadEntry("status is not an integer")
     if duration is not None and type(duration) is not float:
         raise BadEntry("duration_ms is not a float")
+    if type(as_sent) is not bool:
+        raise BadEntry("body_as_sent is not a boolean")
     return Interaction(
         request=HttpRequest(_str(method), _str(url), _headers(req_headers), _body(req_body)),
-        response=HttpResponse(status, _str(reason), _headers(resp_headers), _body(resp_body)),
+        response=HttpResponse(status, _str(reason), _headers(resp_headers), _body(resp_body), as_sent),
         recorded_at=_str(recorded_at),
         duration_ms=duration,
     )

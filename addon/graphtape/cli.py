@@ -361,7 +361,8 @@ def _cassette_files(paths: Sequence[str]) -> list[Path]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """A lint for cassettes: ``file:interaction: rule: message``; exit 1 on any error (or unreadable file)."""
+    """A lint for cassettes: ``file:interaction: rule: message``; exit 1 on a contract error, 2 if a cassette
+    cannot be read (it is still reported with the others, and the rest are still checked)."""
     from graphtape.contract import check_interactions
 
     errors = warnings = expected = broken = 0
@@ -392,7 +393,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"graphtape check: {len(files)} cassette(s), {errors} error(s), {warnings} warning(s), "
           f"{expected} error(s) the recording shows Graph refusing"
           + (f", {broken} unreadable" if broken else ""), file=sys.stderr)
-    return 1 if errors or broken else 0
+    if broken:
+        return EXIT_USAGE
+    return 1 if errors else 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:

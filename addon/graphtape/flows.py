@@ -45,12 +45,16 @@ def headers_of(headers: http.Headers) -> Headers:
     return [(_text(k), _text(v)) for k, v in headers.fields]
 
 
-def _content(message: http.Message) -> bytes:
-    """The decoded body, never more than ``limits.max_body_bytes()`` (BodyTooLarge: streamed or inflating)."""
+def _content(message: http.Message) -> tuple[bytes, bool]:
+    """The decoded body, never more than ``limits.max_body_bytes()`` (BodyTooLarge: streamed or inflating), and
+    whether it is as it came: a Content-Encoding that did not decode (corrupt gzip, an unknown coding) is kept."""
     limit = max_body_bytes()
-    if message.raw_content is None:  # streamed through (stream_large_bodies): not kept
+    raw = message.raw_content
+    if raw is None:  # streamed through (stream_large_bodies): not kept
         raise too_large("the body was streamed through because it", limit)
-    return decode_bounded(message.raw_content, message.headers.get("content-encoding", ""), limit)
+    encoding = message.headers.get("content-encoding", "")
+    body = decode_bounded(raw, encoding, limit)
+    return body, body is raw and bool(raw) and encoding.strip().lower() not in ("", "identity", "none")
 
 
 def request_of(flow: http.HTTPFlow, url: str) -> HttpRequest:
@@ -58,13 +62,22 @@ def request_of(flow: http.HTTPFlow, url: str) -> HttpRequest:
         method=flow.request.method,
         url=url,
         headers=headers_of(flow.request.headers),
-        body=_content(flow.request),
+        body=_content(flow.request)[0],
     )
 
 
 def response_of(resp: http.Response) -> HttpResponse:
+    body, as_sent = _content(resp)
     return HttpResponse(status=resp.status_code, reason=resp.reason, headers=headers_of(resp.headers),
-                        body=_content(resp))
+                        body=body, body_as_sent=as_sent)
+
+
+def reason_bytes(reason: str) -> bytes:
+    """A reason phrase as HTTP/1 sends it: Latin-1 as mitmproxy reads it, else (a hand-edited cassette) UTF-8."""
+    try:
+        return reason.encode("ISO-8859-1")
+    except UnicodeEncodeError:
+        return reason.encode("utf-8")
 
 
 def to_mitmproxy_response(resp: HttpResponse) -> http.Response:
@@ -78,11 +91,12 @@ def to_mitmproxy_response(resp: HttpResponse) -> http.Response:
     fields = tuple(
         (k.encode("utf-8"), v.encode("utf-8")) for k, v in resp.headers if k.lower() not in HOP_BY_HOP
     )
-    if any(k.lower() == b"content-encoding" for k, _ in fields):
+    if resp.body and not resp.body_as_sent and any(k.lower() == b"content-encoding" for k, _ in fields):
         out = http.Response.make(resp.status, b"", http.Headers(fields))
-        out.reason = resp.reason or out.reason
+        out.data.reason = reason_bytes(resp.reason) if resp.reason else out.data.reason
         out.content = resp.body  # re-applies the Content-Encoding and sets Content-Length
         return out
+    # the body as it is: not encoded, empty, or kept as it came because its encoding did not decode
     reason = resp.reason or status_codes.RESPONSES.get(resp.status, "")
     now = time.time()
     data = object.__new__(http.ResponseData)
@@ -94,7 +108,7 @@ def to_mitmproxy_response(resp: HttpResponse) -> http.Response:
         timestamp_start=now,
         timestamp_end=now,
         status_code=resp.status,
-        reason=reason.encode("ISO-8859-1"),
+        reason=reason_bytes(reason),
     )
     out = object.__new__(http.Response)
     out.data = data

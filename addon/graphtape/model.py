@@ -40,6 +40,9 @@ class HttpResponse:
     reason: str = ""
     headers: Headers = field(default_factory=list)
     body: bytes = b""
+    # True: ``body`` is as it came on the wire, its Content-Encoding not undone because it could not be (corrupt
+    # gzip, an unknown coding); it is served again exactly so, never re-encoded.
+    body_as_sent: bool = False
 
     @property
     def content_type(self) -> str:

@@ -189,7 +189,7 @@ class Pseudonymizer:
 
     def response(self, resp: HttpResponse) -> HttpResponse:
         return HttpResponse(resp.status, resp.reason, self.headers(resp.headers),
-                            self.body(resp.body, resp.content_type))
+                            self.body(resp.body, resp.content_type), resp.body_as_sent)
 
     def interaction(self, it: Interaction) -> Interaction:
         return Interaction(self.request(it.request), self.response(it.response), it.recorded_at, it.duration_ms)

@@ -126,6 +126,7 @@ class Redactor:
                 reason=resp.reason,
                 headers=self.header_list(resp.headers),
                 body=self.body(resp.body, resp.content_type),
+                body_as_sent=resp.body_as_sent,
             ),
             recorded_at=interaction.recorded_at,
             duration_ms=interaction.duration_ms,

@@ -20,12 +20,40 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 _OPTIONS: dict[str, Any] = {"allow_unicode": True, "width": 100, "default_flow_style": False}
 
 
+# A line that starts or ends a YAML document. Both emitters end a document holding a ``|+`` block (text ending
+# in a blank line) with ``...``; a cassette is one document made of many dumps, so none may hold one.
+_DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t]|$)", re.MULTILINE)
+
+
 def dump_yaml(data: Any) -> str:
-    """``data`` as block-style YAML, keys in their order, that loads back equal with a safe loader."""
+    """``data`` (a mapping or a list) as block-style YAML, keys in their order, that loads back equal with a
+    safe loader, and that holds no document marker line, so that dumps can be put one after the other."""
+    text = _without_document_end(_dump_readable(data))
+    if _DOCUMENT_MARKER.search(text):
+        text = dump_quoted(data)
+    return text
+
+
+def _dump_readable(data: Any) -> str:
     if yaml.__with_libyaml__:
         with contextlib.suppress(_NeedsPythonEmitter):
             return _dump_fast(data)
     return str(yaml.dump(data, Dumper=_Dumper, sort_keys=False, **_OPTIONS))
+
+
+def _without_document_end(text: str) -> str:
+    """The text without the ``...`` line an emitter puts after a ``|+`` block: the end of the data ends it."""
+    return text[:-4] if text.endswith("\n...\n") else text
+
+
+def dump_quoted(data: Any) -> str:
+    """The safe style: every string double-quoted on one line (escapes for line breaks and controls), so that no
+    line of text can start at the left margin. Never holds a document marker."""
+    text = _without_document_end(str(yaml.dump(data, Dumper=_QuotingDumper, sort_keys=False, allow_unicode=True,
+                                               width=float("inf"), default_flow_style=False)))
+    if _DOCUMENT_MARKER.search(text):  # pragma: no cover - strings are quoted, keys and values indented
+        raise ValueError("graphtape: cannot write this data as YAML without a document marker line")
+    return text
 
 
 def _str_style(data: str) -> str | None:
@@ -57,6 +85,17 @@ def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
 
 
 _Dumper.add_representer(str, _str_representer)
+
+
+class _QuotingDumper(_Dumper):
+    pass
+
+
+def _quoted_str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+
+
+_QuotingDumper.add_representer(str, _quoted_str_representer)
 
 
 # --------------------------------------------------------------------------- the fast path (libyaml)

@@ -53,7 +53,7 @@ CASES = [
      "not UTF-8", 3),
     ("binary", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "not UTF-8", 1),
     ("python-tag", (HEAD + REQ + "  response: {status: !!python/object/apply:os.system ['touch pwned']}\n")
-     .encode(), "cannot read", 4),
+     .encode(), "is not allowed in a cassette", 4),
     ("nul-bytes", HEAD.encode() + b"- request:\x00\x00\n", "character U+0000 is not allowed", 3),
 ]
 COMMANDS = ["replay", "check", "show", "diff-old", "diff-new"]
@@ -90,7 +90,7 @@ def test_a_bad_cassette_gets_one_clear_error_and_is_left_alone(tmp_path, confdir
     path.write_bytes(content)
     before = snapshot(folder)
     out = run_command(command, path, confdir, capsys)
-    assert out.returncode != 0, out
+    assert out.returncode == 2, out
     assert "Traceback" not in out.stderr, out.stderr
     errors = [ln for ln in out.stderr.splitlines() if str(path) in ln]
     assert len(errors) == 1, out.stderr  # one error, not one per attempt or a cascade
@@ -128,7 +128,7 @@ def test_check_reports_every_broken_file_in_a_folder_and_still_checks_the_good_o
     (tmp_path / "good.yaml").write_bytes(GOOD.read_bytes())
     before = snapshot(tmp_path)
     out = graphtape("check", str(tmp_path))
-    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.returncode == 2 and "Traceback" not in out.stderr  # unreadable cassettes: 2, as for every command
     for case_id, *_ in CASES:
         assert len(re.findall(re.escape(str(tmp_path / f"{case_id}.yaml")) + r":\d+: ", out.stderr)) == 1, case_id
     assert f"{len(CASES) + 1} cassette(s)" in out.stderr and f"{len(CASES)} unreadable" in out.stderr
