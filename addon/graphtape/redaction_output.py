@@ -172,9 +172,11 @@ def decoded_texts(node: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """(label, text) of what a body node holds encoded, as Latin-1 so any byte is a character."""
     if isinstance(node.get("base64"), str):
         try:
-            yield "base64 (decoded)", base64.b64decode(node["base64"]).decode("latin-1")
+            raw = base64.b64decode(node["base64"])
         except (binascii.Error, ValueError):
-            pass
+            raw = b""
+        if raw:
+            yield "base64 (decoded)", raw.decode("latin-1")
     if isinstance(node.get("mime"), str):
         yield from _mime_parts(node["mime"])
 
