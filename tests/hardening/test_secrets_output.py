@@ -83,7 +83,8 @@ def _replay_cassette(path: Path) -> Path:
     form = f"client_secret={REDACTED}&scope=Mail.Send".encode()
     save_cassette(path, [
         Interaction(HttpRequest("POST", f"{GRAPH}/me/sendMail", [("Content-Type", "text/plain")],
-                                mime_b64(_mime("hello", token_header="recorded-value"))), HttpResponse(202, "Accepted")),
+                                mime_b64(_mime("hello", token_header="recorded-value"))),
+                    HttpResponse(202, "Accepted")),
         Interaction(HttpRequest("POST", f"{GRAPH}/me/messages", [("Content-Type", FORM)], form),
                     HttpResponse(201, "Created", [("Content-Type", "application/json")], b'{"id":"AAMk1"}')),
     ])
