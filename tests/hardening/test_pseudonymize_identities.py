@@ -70,7 +70,8 @@ def _mime() -> str:
 
 
 def test_mime_names_in_encoded_words_file_names_and_a_forwarded_message() -> None:
-    req = HttpRequest("POST", f"{GRAPH}/me/sendMail", [("Content-Type", "text/plain")], base64.b64encode(_mime().encode()))
+    body = base64.b64encode(_mime().encode())  # UTF-8 headers (RFC 6532) beside the encoded ones
+    req = HttpRequest("POST", f"{GRAPH}/me/sendMail", [("Content-Type", "text/plain")], body)
     out = base64.b64decode(PZ.request(req).body).decode("utf-8")
     msg = email.message_from_string(out, policy=email.policy.default)
     shown = out + str(msg["Subject"]) + str(msg["From"]) + "".join(str(p.get_filename()) for p in msg.walk())
