@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from conftest import TOKEN
 from graphtape.cassette import interaction_to_data
 from graphtape.model import HttpRequest, HttpResponse, Interaction
-from graphtape.redaction import REDACTED, SECRET_PARAMS, Redactor, find_secrets
+from graphtape.redaction import REDACTED, SECRET_JSON_KEYS, SECRET_PARAMS, Redactor, find_secrets
 from graphtape.scenario import mime_b64
 
 GRAPH = "https://graph.microsoft.com/v1.0"
@@ -139,3 +139,46 @@ def test_mime_secret_headers_and_links_are_redacted_keeping_the_layout() -> None
     decoded = base64.b64decode(out).decode()
     assert decoded == mime.replace("k-123", REDACTED).replace("123456", REDACTED)
     assert out.count(b"\r\n") == body.count(b"\r\n") or out.count(b"\n") == body.count(b"\n")  # same wrapping
+
+
+_json_text = st.text(max_size=30).filter(lambda t: not any(f"{p}=" in t.lower() for p in SECRET_PARAMS))
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _json_text,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        _json_text.filter(lambda k: k.lower() not in SECRET_JSON_KEYS), children, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_json_values, st.sampled_from([{}, {"indent": 2}, {"separators": (",", ":")}, {"ensure_ascii": False}]))
+def test_json_without_a_secret_is_byte_identical(value, style) -> None:
+    body = json.dumps(value, **style).encode()
+    assert R.body(body, "application/json") == body
+
+
+@settings(max_examples=200, deadline=None)
+@given(_json_values, st.sampled_from(sorted(SECRET_JSON_KEYS)), _json_text)
+def test_json_with_a_secret_field_changes_only_its_value(value, key, secret) -> None:
+    doc = {"before": value, key: secret, "after": value}
+    body = json.dumps(doc, ensure_ascii=False).encode()
+    out = R.body(body, "application/json")
+    assert json.loads(out) == {**doc, key: REDACTED}
+    # byte for byte: everything outside the secret's string is what it was
+    prefix, _, suffix = body.decode().partition(json.dumps(key) + ": " + json.dumps(secret, ensure_ascii=False))
+    assert out.decode() == prefix + json.dumps(key) + ": " + json.dumps(REDACTED) + suffix
+
+
+def test_the_recorder_refuses_a_base64_body_holding_a_jwt_and_redacts_location(tmp_path) -> None:
+    from graphtape.cassette import load_cassette
+    from graphtape.recorder import Recorder, RecordMode, RecordRefused
+
+    rec = Recorder(tmp_path / "c.yaml", RecordMode.NEW, R)
+    binary = HttpResponse(200, "OK", [("Content-Type", "application/octet-stream")], b"\xff\x00" + TOKEN.encode())
+    with pytest.raises(RecordRefused, match="base64"):
+        rec.add(Interaction(HttpRequest("GET", f"{GRAPH}/me/photo/$value"), binary))
+    moved = HttpResponse(302, "Found", [("Location", "https://app.example/cb?code=abc123&state=s1")])
+    rec.add(Interaction(HttpRequest("GET", f"{GRAPH}/me"), moved))
+    rec.close()
+    text = (tmp_path / "c.yaml").read_text()
+    assert "abc123" not in text and "state=s1" in text
+    assert len(load_cassette(tmp_path / "c.yaml").interactions) == 1
