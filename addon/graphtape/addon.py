@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -30,11 +30,14 @@ from graphtape.model import Interaction
 from graphtape.pseudonymize import Pseudonymizer
 from graphtape.recorder import Recorder, RecordMode, RecordRefused
 from graphtape.redaction import Redactor
+from graphtape.redaction_output import ScrubFilter, output_scrubber, scrub_findings, scrub_text
 from graphtape.replay import Replayer, Steps
 from graphtape.report import DEFAULT_FAIL_ON, FAIL_ON_CHOICES, failures, parse_fail_on, write_reports
 from graphtape.session import FAILED, NOT_RECORDED, OBSERVED, RECORDED, REJECTED, Exchange, Session
 
 logger = logging.getLogger("graphtape")
+_LOG_SCRUB = ScrubFilter()  # every graphtape log line is scrubbed (secrets; fake identities with --pseudonymize)
+logger.addFilter(_LOG_SCRUB)
 
 MODES = ("record", "replay", "inspect", "off")
 
@@ -72,6 +75,7 @@ class GraphTape:
         self.listen: tuple[str, int] | None = None
         self.fail_on = parse_fail_on(DEFAULT_FAIL_ON)
         self.failures: list[str] = []
+        self.scrub: Callable[[str], str] = scrub_text  # applied to all graphtape prints and writes about traffic
 
     # ------------------------------------------------------------------ options
 
@@ -159,6 +163,9 @@ class GraphTape:
             raise exceptions.OptionsError(f"graphtape: {e}") from e
         except OSError as e:
             raise exceptions.OptionsError(f"graphtape: cannot write {cassette}: {e.strerror or e}") from e
+        pseudonymizer = self.recorder.pseudonymizer if self.recorder is not None else self.pseudonymizer
+        self.scrub = _LOG_SCRUB.scrub = output_scrubber(pseudonymizer.text if pseudonymizer else None)
+        self.session.redact_url = lambda url: self.scrub(self.redactor.url(url))
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -200,13 +207,14 @@ class GraphTape:
             self.replayer.finish()
         self.failures = failures(self.session, self.fail_on)
         try:
-            write_reports(self.session, ctx.options.graphtape_report, ctx.options.graphtape_junit)
+            write_reports(self.session, ctx.options.graphtape_report, ctx.options.graphtape_junit, scrub=self.scrub)
         except OSError as e:
             self.failures.append(f"cannot write the report: {e}")
         for line in self.session.summary_lines():
-            print(line, file=sys.stderr, flush=True)
+            print(self.scrub(line), file=sys.stderr, flush=True)
         if self.failures:
-            print(f"graphtape: the session fails: {'; '.join(self.failures)}", file=sys.stderr, flush=True)
+            print(self.scrub(f"graphtape: the session fails: {'; '.join(self.failures)}"), file=sys.stderr,
+                  flush=True)
 
     # ------------------------------------------------------------------ traffic
 
@@ -249,7 +257,7 @@ class GraphTape:
             self._route_upstream(flow, url)
             return
         flow.metadata["graphtape_request"] = req
-        findings = validate_request(req)
+        findings = scrub_findings(validate_request(req))
         flow.metadata["graphtape_findings"] = findings
         if self.enforcing and any(f.severity == "error" for f in findings):
             rejection = enforcement_response(req, findings)
@@ -325,7 +333,7 @@ class GraphTape:
             duration = (flow.response.timestamp_end - flow.request.timestamp_start) * 1000
         ex = self.session.start(req.method, url)
         ex.status = resp.status
-        ex.findings = [*flow.metadata.get("graphtape_findings", []), *validate_response(req, resp)]
+        ex.findings = [*flow.metadata.get("graphtape_findings", []), *scrub_findings(validate_response(req, resp))]
         mark_flow(flow, ex)
         if self.mode == "inspect":
             ex.outcome = OBSERVED
@@ -388,7 +396,7 @@ def replay_steps(rules: IgnoreRules, *, enforce: bool) -> Steps:
     """The replay pipeline: validate against the contract (and answer errors as Graph documents when
     enforcing), diff against the recording, explain misses with the nearest recordings."""
     return Steps(
-        validate=validate_request,
+        validate=lambda req: scrub_findings(validate_request(req)),
         enforce=enforcement_response if enforce else None,
         diff=lambda recorded, actual: diff_requests(recorded, actual, rules),
         nearest=lambda req, candidates: nearest(req, candidates, 3, rules),

@@ -10,6 +10,7 @@ from graphtape.graph import parse_graph_url
 from graphtape.mime import parse_message, recipients, summarize_parts
 from graphtape.model import HttpRequest, HttpResponse
 from graphtape.redaction import Redactor
+from graphtape.redaction_output import scrub_text
 
 _KEY_FIELDS = ("subject", "importance", "isDraft", "saveToSentItems", "comment", "id", "name", "size")
 
@@ -123,7 +124,12 @@ def subject_and_recipients(req: HttpRequest) -> str:
 
 
 def describe_exchange(req: HttpRequest, resp: HttpResponse | None, duration_ms: float | None) -> str:
-    """A block for inspect: the call, its status and time, then the decoded body's key facts."""
+    """A block for inspect: the call, its status and time, then the decoded body's key facts (scrubbed: a
+    Graph error message or a subject can quote a token)."""
+    return scrub_text(_describe_exchange(req, resp, duration_ms))
+
+
+def _describe_exchange(req: HttpRequest, resp: HttpResponse | None, duration_ms: float | None) -> str:
     status = f"{resp.status} {resp.reason}".strip() if resp is not None else "no response"
     took = f" in {duration_ms:.0f} ms" if duration_ms is not None else ""
     lines = [f"{req.method} {short_path(req.url)} -> {status}{took}"]

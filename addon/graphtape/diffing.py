@@ -12,7 +12,9 @@ Every deviation has a path; the first segment says where it is:
 - ``response.status``, ``response.header.X``, ``response.body...``, ``response.mime...``: responses;
 - ``interaction``: an interaction only one cassette has.
 
-Which deviations are dropped by default, and how users drop more, is in ``ignore``.
+Which deviations are dropped by default, and how users drop more, is in ``ignore``. A recorded
+``<redacted>`` stands for any value: a live value where the recording has it is no deviation. What
+the deviations show is scrubbed (``redaction_output``): a live secret never reaches a report or a log.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from graphtape.diffing_body import diff_bodies, read_body
 from graphtape.graph import normalise_path, parse_graph_url, parse_query
 from graphtape.ignore import DEFAULT_IGNORE, IgnoreRules
 from graphtape.model import Deviation, Headers, HttpRequest, HttpResponse, Interaction
+from graphtape.redaction_output import drop_redacted, scrub_deviations
 
 COMPARED_REQUEST_HEADERS: tuple[str, ...] = (
     "Accept",
@@ -191,7 +194,14 @@ def diff_requests(recorded: HttpRequest, actual: HttpRequest, ignore: IgnoreRule
     ``ignore`` is the whole rule set (merge user rules into ``DEFAULT_IGNORE`` to keep the defaults).
     Never raises: what cannot be parsed is compared as bytes.
     """
-    return ignore.apply(_raw_diff_requests(recorded, actual))
+    return _shown(ignore.apply(_raw_diff_requests(recorded, actual)))
+
+
+def _shown(deviations: list[Deviation]) -> list[Deviation]:
+    """Deviations as they may be shown: none for a live value standing for a recorded <redacted>, secrets scrubbed."""
+    if not deviations:
+        return deviations
+    return scrub_deviations(drop_redacted(deviations))
 
 
 def _raw_diff_responses(recorded: HttpResponse, actual: HttpResponse) -> list[Deviation]:
@@ -209,7 +219,7 @@ def _raw_diff_responses(recorded: HttpResponse, actual: HttpResponse) -> list[De
 def diff_interactions(old: Interaction, new: Interaction, ignore: IgnoreRules = DEFAULT_IGNORE) -> list[Deviation]:
     """Drift from ``old`` to ``new``: the request deviations, then the response's (``response.``)."""
     found = _raw_diff_requests(old.request, new.request) + _raw_diff_responses(old.response, new.response)
-    return ignore.apply(found)
+    return _shown(ignore.apply(found))
 
 
 def describe(interaction: Interaction) -> str:
@@ -228,9 +238,9 @@ def diff_cassettes(
     out: list[tuple[int, list[Deviation]]] = []
     for i in range(max(len(old), len(new))):
         if i >= len(new):
-            found = ignore.apply([Deviation("interaction", "removed", describe(old[i]), None)])
+            found = _shown(ignore.apply([Deviation("interaction", "removed", describe(old[i]), None)]))
         elif i >= len(old):
-            found = ignore.apply([Deviation("interaction", "added", None, describe(new[i]))])
+            found = _shown(ignore.apply([Deviation("interaction", "added", None, describe(new[i]))]))
         else:
             found = diff_interactions(old[i], new[i], ignore)
         if found:

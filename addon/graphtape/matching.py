@@ -5,6 +5,9 @@ A request matches an interaction with the same method and normalised URL (``grap
 body is equal (JSON parsed, base64 MIME decoded) is served first, else the next unused one in
 recorded order. Each interaction is served once unless repeats are allowed.
 
+A recorded query value ``<redacted>`` (a secret the recorder replaced) stands for any value: a
+request whose URL differs from a recording only in the values of those parameters matches it.
+
 Lookups cost the same for a cassette of 10 or 10,000 interactions: everything is hashed up front.
 """
 
@@ -18,8 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from graphtape.bodies import decode_base64_mime, is_json_type, is_mime_upload_type
-from graphtape.graph import request_key
+from graphtape.graph import parse_graph_url, request_key
 from graphtape.model import HttpRequest, Interaction
+from graphtape.redaction import REDACTED, Redactor
 
 
 def body_fingerprint(req: HttpRequest) -> str:
@@ -65,6 +69,20 @@ class Matcher:
             self._by_key_body[(key, body_fingerprint(interaction.request))].append(i)
         # Tuples, so that a Match carries them as they are: a copy per request grew with the cassette.
         self._by_key: dict[str, tuple[int, ...]] = {key: tuple(indices) for key, indices in by_key.items()}
+        # The sets of query parameters recorded as <redacted>: a live request's values of those are masked.
+        masks = {_redacted_params(i.request.url) for i in interactions}
+        self._masks = [Redactor(params=mask) for mask in sorted(masks - {frozenset()}, key=sorted)]
+
+    def _key(self, req: HttpRequest) -> str:
+        """The request's key; if no recording has it, its key with secret values masked as some recordings are."""
+        key = request_key(req.method, req.url)
+        if key in self._by_key or not self._masks:
+            return key
+        for mask in self._masks:
+            masked = request_key(req.method, mask.url(req.url))
+            if masked in self._by_key:
+                return masked
+        return key
 
     def _first_unused(self, indices: Sequence[int]) -> int | None:
         for i in indices:
@@ -82,7 +100,7 @@ class Matcher:
 
     def find(self, req: HttpRequest) -> Match:
         """The interaction that would answer ``req``, without using it."""
-        key = request_key(req.method, req.url)
+        key = self._key(req)
         candidates = self._by_key.get(key)
         if not candidates:
             return Match("unmatched")
@@ -108,6 +126,14 @@ class Matcher:
 
     def nearest_keys(self, req: HttpRequest, limit: int = 3) -> list[int]:
         """Interactions whose method and URL look most like ``req`` (for 'did you mean')."""
-        key = request_key(req.method, req.url)
+        key = self._key(req)
         close = difflib.get_close_matches(key, list(self._by_key), n=limit, cutoff=0.0)
         return [self._by_key[k][0] for k in close]
+
+
+def _redacted_params(url: str) -> frozenset[str]:
+    """The query parameters of a recorded URL whose value is ``<redacted>`` (lower case)."""
+    if REDACTED not in url:
+        return frozenset()
+    parsed = parse_graph_url(url)
+    return frozenset(k.lower() for k, v in (parsed.query if parsed is not None else ()) if v == REDACTED)

@@ -1,19 +1,22 @@
 """A session's report: JSON for tools, JUnit XML for CI test views, and what fails a run.
 
-Building is pure (``session_report``, ``junit_xml``, ``failures``); ``write_reports`` is the I/O edge.
+Building is pure (``session_report``, ``junit_xml``, ``failures``); ``write_reports`` is the I/O edge,
+and scrubs what it writes (``redaction_output.scrub_text``, or the session's scrubber, which also
+pseudonymizes with --pseudonymize): no secret or real identity reaches a report file.
 """
 
 from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from graphtape import __version__
 from graphtape.atomicfile import atomic_write
+from graphtape.redaction_output import scrub_text
 from graphtape.session import EXHAUSTED, MATCHED, REJECTED, UNMATCHED, Exchange, Session
 
 FAIL_ON_CHOICES: tuple[str, ...] = ("unmatched", "violation", "deviation", "unused")
@@ -136,8 +139,21 @@ def junit_xml(session: Session) -> str:
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def write_reports(session: Session, json_path: str = "", junit_path: str = "") -> None:
+def write_reports(session: Session, json_path: str = "", junit_path: str = "", *,
+                  scrub: Callable[[str], str] = scrub_text) -> None:
     if json_path:
-        atomic_write(Path(json_path), json.dumps(session_report(session), indent=2, ensure_ascii=False) + "\n")
+        report = _scrubbed(session_report(session), scrub)
+        atomic_write(Path(json_path), json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     if junit_path:
-        atomic_write(Path(junit_path), junit_xml(session))
+        atomic_write(Path(junit_path), scrub(junit_xml(session)))
+
+
+def _scrubbed(value: Any, scrub: Callable[[str], str]) -> Any:
+    """A report with every string (keys too) scrubbed."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, list):
+        return [_scrubbed(v, scrub) for v in value]
+    if isinstance(value, dict):
+        return {scrub(str(k)): _scrubbed(v, scrub) for k, v in value.items()}
+    return value
