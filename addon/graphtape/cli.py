@@ -188,6 +188,7 @@ class Proxy:
         self.master = DumpMaster(self.options, with_termlog=True, with_dumper=False)
         self.addon = GraphTape()
         self.master.addons.add(self.addon)
+        self._stopping: asyncio.Task[None] | None = None
         mitm = {k: v for k, v in opts.items() if not k.startswith("graphtape_")}
         ours = {k: v for k, v in opts.items() if k.startswith("graphtape_")}
         try:
@@ -208,7 +209,20 @@ class Proxy:
             raise ProxyFailed("mitmproxy could not start (is the port in use?)")
 
     def stop(self) -> None:
-        self.master.shutdown()
+        """Stop: the first call waits (bounded) for the calls in flight to be recorded, then shuts down; a
+        second call (Ctrl-C again) stops waiting."""
+        if self._stopping is not None:
+            self.addon.inflight.give_up()
+            return
+        self._stopping = asyncio.get_running_loop().create_task(self._drain_then_shutdown())
+
+    async def _drain_then_shutdown(self) -> None:
+        from graphtape.inflight import stop_wait_seconds
+
+        try:
+            await self.addon.drain(stop_wait_seconds())
+        finally:
+            self.master.shutdown()
 
 
 def _quiet_cancelled_connections() -> None:

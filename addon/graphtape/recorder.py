@@ -4,6 +4,12 @@ Each write replaces the whole file (aside, then renamed over), so a proxy killed
 cassette that loads and holds every interaction its client got an answer for. With ``fsync`` each write
 is also forced to the disk (it then survives a power cut too); without it, the file is forced to the
 disk once, when the recording is closed: an fsync costs more than all the rest of recording a call.
+
+A recorder holds its cassette's lock (cassettelock.py) from start to close: a second recorder of the same
+cassette is refused. An existing cassette (``append``, ``overwrite``) is not touched until the first call
+is recorded: a session that records nothing leaves it byte for byte as it was. A ``new`` cassette is
+written, empty, at start (so a session without calls still leaves one that loads, and an unwritable
+folder is found at once).
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from graphtape.atomicfile import sync_to_disk
+from graphtape.atomicfile import check_writable, sync_to_disk
 from graphtape.cassette import (
     CassetteError,
     assemble,
@@ -24,6 +30,7 @@ from graphtape.cassette import (
     render_head,
     write_cassette_file,
 )
+from graphtape.cassettelock import CassetteLock, remove_leftovers
 from graphtape.model import Interaction
 from graphtape.pseudonymize import META_KEY, Pseudonymizer
 from graphtape.redaction import Redactor, find_secrets
@@ -41,6 +48,10 @@ class RecordRefused(Exception):
     """An interaction that was not written (a secret in it); the message says where."""
 
 
+class RecorderClosed(Exception):
+    """An interaction that came after the recording was closed; not written."""
+
+
 class Recorder:
     """Holds the cassette being recorded; rewrites it whole (aside, then rename) after each interaction.
 
@@ -55,8 +66,21 @@ class Recorder:
         self.fsync = fsync
         self.meta: dict[str, Any] = new_meta()
         self.chunks: list[bytes] = []
+        self.closed = False
         self._unsynced = False
-        if path.exists():
+        self._lock = CassetteLock(path)  # raises CassetteLocked: another recorder has it
+        try:
+            self._open(mode, pseudonymize)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _open(self, mode: RecordMode, pseudonymize: bool) -> None:
+        path = self.path
+        for leftover in remove_leftovers(path):
+            logger.info(f"graphtape: removed {leftover}, left by a recorder that was killed")
+        untouched = path.exists() or path.is_symlink()
+        if untouched:
             if mode is RecordMode.NEW:
                 raise CassetteError(
                     path, "already exists; graphtape will not record over it",
@@ -71,7 +95,11 @@ class Recorder:
         if self.pseudonymizer is not None:
             self.meta[META_KEY] = self.pseudonymizer.meta()
         self._head = render_head(self.meta)
-        self._write()
+        self._untouched = untouched  # the file on disk is still the user's: kept until the first call
+        if untouched:
+            check_writable(path)  # an unwritable folder is found now, not at the first call
+        else:
+            self._write()
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -81,17 +109,31 @@ class Recorder:
         self._unsynced = not self.fsync
 
     def close(self) -> None:
-        """Force what was written to the disk (a no-op with ``fsync``, where every write already was)."""
-        if self._unsynced:
-            sync_to_disk(self.path)
-            self._unsynced = False
+        """Force what was written to the disk (a no-op with ``fsync``, where every write already was), then
+        give the cassette's lock back. Later ``add`` calls raise RecorderClosed."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if self._unsynced:
+                sync_to_disk(self.path)
+                self._unsynced = False
+        finally:
+            self._lock.release()
+
+    @property
+    def untouched(self) -> bool:
+        """True while an existing cassette has not been rewritten (nothing recorded into it yet)."""
+        return self._untouched
 
     def add(self, interaction: Interaction) -> int:
         """Redact, scan and write one interaction; returns its 0-based index.
 
-        Raises RecordRefused when a secret survives redaction, OSError when the write fails; in both
-        cases the file on disk is what it was before.
+        Raises RecordRefused when a secret survives redaction, OSError when the write fails, RecorderClosed
+        after ``close``; in each case the file on disk is what it was before.
         """
+        if self.closed:
+            raise RecorderClosed(f"not written to {self.path}: the recording had already stopped")
         if self.pseudonymizer is not None:
             interaction = self.pseudonymizer.interaction(interaction)
         data = interaction_to_data(self.redactor.interaction(interaction))
@@ -106,9 +148,10 @@ class Recorder:
         self.chunks.append(interaction_chunk(data).encode())
         try:
             self._write()
-        except OSError:
+        except BaseException:
             self.chunks.pop()
             raise
+        self._untouched = False
         return len(self.chunks) - 1
 
 
