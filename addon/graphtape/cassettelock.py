@@ -24,7 +24,8 @@ from pathlib import Path
 
 from graphtape.cassette import CassetteError
 
-_OPEN = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+# Held read-only: an open writable file would keep its disk from being remounted read-only.
+_OPEN = os.O_RDONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
 _SECRET_OPTIONS = ("--proxyauth",)
 
 
@@ -38,7 +39,8 @@ def lock_path(cassette: Path) -> Path:
 
 def _command() -> str:
     """This process's command line for the lock file, secrets (``--proxyauth``'s value) left out."""
-    args = [Path(sys.argv[0]).name if sys.argv else "?", *sys.argv[1:]]
+    program = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("?")
+    args = ["graphtape" if program.parent.name == "graphtape" else program.name, *sys.argv[1:]]
     out: list[str] = []
     hide = False
     for arg in args:
@@ -93,8 +95,12 @@ class CassetteLock:
             raise CassetteLocked(cassette, f"cannot take the lock {self.path}: it keeps being replaced")
         since = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         info = f"pid={os.getpid()}\nhost={socket.gethostname()}\nsince={since}\ncommand={_command()}\n"
-        os.ftruncate(self.fd, 0)
-        os.pwrite(self.fd, info.encode("utf-8", "replace"), 0)
+        try:
+            with open(self.path, "w", encoding="utf-8", errors="replace") as fh:  # the lock stays on self.fd
+                fh.write(info)
+        except OSError:
+            self.release()
+            raise
 
     def release(self) -> None:
         fd, self.fd = self.fd, None

@@ -31,7 +31,7 @@ def record_args(cassette, upstream, *extra: str) -> list[str]:
 
 def second_recorder(cassette, confdir, upstream, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "graphtape.cli", *record_args(cassette, upstream, *extra),
-                           "--port", "0", "--confdir", str(confdir)], capture_output=True, text=True, timeout=60)
+                           "--port", "0", "--confdir", str(confdir)], capture_output=True, text=True, timeout=20)
 
 
 def subjects(cassette) -> list[str]:
@@ -48,7 +48,7 @@ def test_a_second_recorder_of_the_same_cassette_refuses_and_names_the_holder(tmp
         done = second_recorder(cassette, confdir, upstream, *second)
         assert done.returncode == 2, done
         assert "is being recorded by another graphtape" in done.stderr
-        assert f"pid {first.proc.pid}" in done.stderr and "graphtape.cli record" in done.stderr
+        assert f"pid {first.proc.pid}" in done.stderr and f"graphtape record {cassette}" in done.stderr
         assert "since 20" in done.stderr  # when it started, as a UTC timestamp
         assert "graphtape: record on" not in done.stdout  # it never started listening
         assert c.post(MESSAGES, json={"subject": "two"}).status_code == 201

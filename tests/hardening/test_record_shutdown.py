@@ -169,10 +169,12 @@ def _client(p: ProxyProcess, name: str, rng: random.Random, calls: Calls, stop: 
             with calls.lock:
                 if 200 <= r.status_code < 300:
                     calls.answered.append(tag)
-                elif r.status_code >= 500 and r.json().get("error", {}).get("code", "").startswith("graphtape."):
+                    continue
+                if r.status_code >= 500 and r.json().get("error", {}).get("code", "").startswith("graphtape."):
                     calls.refused.append(tag)
                 else:
                     calls.other.append(f"{tag}: {r.status_code} {r.text[:200]}")
+            return  # as a client would: no more calls after an error
 
 
 def _one_round(tmp_path, confdir, upstream, rng: random.Random, round_: int) -> tuple[int, int]:
@@ -186,7 +188,9 @@ def _one_round(tmp_path, confdir, upstream, rng: random.Random, round_: int) -> 
     wait_for(lambda: len(calls.answered) >= CLIENTS)
     time.sleep(rng.uniform(0.0, 0.8))
     sig = rng.choice([signal.SIGINT, signal.SIGTERM])
+    start = time.time()
     status = p.stop(sig)
+    assert time.time() - start < 15, f"round {round_}: stopping took {time.time() - start:.1f} s"
     stop.set()
     for t in threads:
         t.join(20)
