@@ -7,7 +7,6 @@ Usable from ``graphtape`` (the CLI) and from ``mitmdump -s addon/graphtape/entry
 
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 import sys
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 from mitmproxy import ctx, exceptions, http
 from mitmproxy.proxy import server_hooks
 
+from graphtape.addon_record import RecordHooks, answer_not_recorded, duration_ms
 from graphtape.cassette import CassetteError, load_cassette
 from graphtape.config import ConfigError, ignore_rules, load_project_config
 from graphtape.contract import enforcement_response, validate_request, validate_response
@@ -27,13 +27,12 @@ from graphtape.graph import error_response, is_graph_host, is_token_endpoint, pa
 from graphtape.ignore import IgnoreRules
 from graphtape.inflight import Call, InFlight
 from graphtape.limits import BodyTooLarge, max_body_bytes, mitmproxy_size
-from graphtape.model import Interaction
 from graphtape.pseudonymize import Pseudonymizer
-from graphtape.recorder import Recorder, RecorderClosed, RecordMode, RecordRefused
+from graphtape.recorder import Recorder, RecordMode
 from graphtape.redaction import Redactor
 from graphtape.replay import Replayer, Steps
 from graphtape.report import DEFAULT_FAIL_ON, FAIL_ON_CHOICES, failures, parse_fail_on, write_reports
-from graphtape.session import FAILED, NOT_RECORDED, OBSERVED, RECORDED, REJECTED, Exchange, Session
+from graphtape.session import FAILED, OBSERVED, REJECTED, Exchange, Session
 
 logger = logging.getLogger("graphtape")
 
@@ -60,7 +59,7 @@ class Upstream:
             req.path = self.prefix + req.path
 
 
-class GraphTape:
+class GraphTape(RecordHooks):
     def __init__(self) -> None:
         self.mode = "inspect"
         self.session = Session(mode="inspect")
@@ -184,32 +183,6 @@ class GraphTape:
             self.replayer.finish()
         return self.session
 
-    async def drain(self, timeout: float) -> None:
-        """Before stopping: refuse new calls, and wait (``timeout`` at most) for those in flight to be recorded."""
-        if self.inflight:  # even with --quiet: a stop that takes seconds must say why
-            print(f"graphtape: stopping: waiting up to {timeout:g} s for {len(self.inflight)} call(s) in flight "
-                  "to be answered and recorded (Ctrl-C again to stop now)", file=sys.stderr, flush=True)
-        await self.inflight.wait(timeout)
-
-    def _close_recorder(self) -> None:
-        recorder, self.recorder = self.recorder, None
-        if recorder is None:
-            return
-        for call in self.inflight.abandon(recorder):  # before the close: nothing is written after it
-            ex = call.session.start(call.method, call.url)
-            ex.outcome = NOT_RECORDED
-            ex.note = "still waiting for its answer when recording stopped; not recorded"
-            call.session.problems.append(f"#{ex.number} {call.method} {short_path(call.url)}: {ex.note}")
-            logger.error(f"graphtape: {call.method} {short_path(call.url)}: {ex.note}")
-        untouched = recorder.untouched
-        try:
-            recorder.close()
-        except OSError as e:
-            self.session.problems.append(f"cannot sync {recorder.path} to disk: {e}")
-            logger.error(f"graphtape: cannot sync {recorder.path} to disk: {e}")
-        if untouched:
-            logger.info(f"graphtape: nothing recorded; {recorder.path} is left as it was")
-
     def done(self) -> None:
         if self.mode == "off":
             return
@@ -287,25 +260,6 @@ class GraphTape:
                 return
         self._route_upstream(flow, url)
 
-    def _track(self, flow: http.HTTPFlow, url: str) -> bool:
-        """Record: count the call in flight until its answer is recorded; while stopping, refuse it (503,
-        not sent). False when refused."""
-        if self.mode != "record":
-            return True
-        method = flow.request.method
-        if self.recorder is not None and not self.recorder.closed and not self.inflight.stopping:
-            self.inflight.start(flow.id, Call(method, url, self.recorder, self.session))
-            return True
-        ex = self.session.start(method, url)
-        ex.outcome, ex.status = NOT_RECORDED, 503
-        ex.note = "not sent: it came while graphtape was stopping"
-        self.session.problems.append(f"#{ex.number} {method} {short_path(url)}: {ex.note}")
-        logger.error(f"graphtape: {method} {short_path(url)}: {ex.note}")
-        flow.response = to_mitmproxy_response(error_response(
-            503, "graphtape.ShuttingDown", "graphtape is stopping: this call was not sent to Graph, not recorded"))
-        flow.metadata["graphtape_scope"] = False
-        return False
-
     def _route_upstream(self, flow: http.HTTPFlow, url: str) -> None:
         """With --upstream, every call to a Graph host goes there (in scope or not); other hosts are untouched."""
         if self.upstream is not None and is_graph_host(urlsplit(url).hostname or ""):
@@ -347,7 +301,7 @@ class GraphTape:
 
     def response(self, flow: http.HTTPFlow) -> None:
         if self.inflight.was_abandoned(flow.id):  # counted as not recorded already: it must not look answered
-            _answer_not_recorded(flow, 503, "graphtape.ShuttingDown",
+            answer_not_recorded(flow, 503, "graphtape.ShuttingDown",
                                  "graphtape stopped recording before this call's answer came")
             return
         call = self.inflight.finish(flow.id)
@@ -373,66 +327,10 @@ class GraphTape:
         ex.status, ex.outcome = resp.status, OBSERVED
         ex.findings = [*flow.metadata.get("graphtape_findings", []), *validate_response(req, resp)]
         mark_flow(flow, ex)
-        block = "\n".join([describe_exchange(req, resp, _duration(flow)), *(f"    {f.line()}" for f in ex.findings)])
+        block = "\n".join([describe_exchange(req, resp, duration_ms(flow)), *(f"    {f.line()}" for f in ex.findings)])
         flow.comment = block
         if not ctx.options.graphtape_quiet:
             logger.info(f"graphtape:\n{block}")
-
-    def _record(self, flow: http.HTTPFlow, call: Call) -> None:
-        """Write the call down before its client gets the answer; one that cannot be is answered with a
-        graphtape error instead (the client must not believe it was recorded), and fails the session."""
-        url, session, holder = call.url, call.session, _ExchangeHolder()
-        if is_token_endpoint(urlsplit(url).hostname or "", urlsplit(url).path) or flow.response is None:
-            return
-        try:
-            self._write_down(flow, call, holder)
-        except BodyTooLarge as e:  # streamed through already: it cannot be taken back, only named
-            ex = holder.ex or session.start(flow.request.method, url)
-            ex.status, ex.note, ex.outcome = flow.response.status_code, str(e), NOT_RECORDED
-            session.problems.append(f"#{ex.number} {flow.request.method} {short_path(url)}: {e}")
-            logger.error(f"graphtape: {flow.request.method} {short_path(url)} -> {ex.status}: {e}")
-        except RecordRefused as e:  # a secret in it: the client has its answer, the session names the call
-            ex = holder.ex or session.start(flow.request.method, url)
-            ex.outcome, ex.note = NOT_RECORDED, str(e)
-            session.problems.append(f"#{ex.number} {flow.request.method} {short_path(url)}: {e}")
-            logger.error(f"graphtape: {flow.request.method} {short_path(url)} {e}")
-        except OSError as e:
-            where = f"cannot write {call.recorder.path}: {e}; the file holds what it held"
-            self._not_recorded(flow, call, holder, 507, "graphtape.RecordFailed", where)
-        except RecorderClosed as e:
-            self._not_recorded(flow, call, holder, 503, "graphtape.ShuttingDown", str(e))
-        except Exception as e:  # a bug must not pass for a recorded call
-            logger.exception("graphtape: recording failed")
-            self._not_recorded(flow, call, holder, 500, "graphtape.InternalError",
-                               f"graphtape failed to record it: {e!r} (a bug in graphtape: please report it)")
-
-    def _write_down(self, flow: http.HTTPFlow, call: Call, holder: _ExchangeHolder) -> None:
-        assert flow.response is not None  # checked by _record; for mypy
-        url = call.url
-        req = flow.metadata.get("graphtape_request") or request_of(flow, url)
-        resp = response_of(flow.response)
-        ex = holder.ex = call.session.start(req.method, url)
-        ex.status = resp.status
-        ex.findings = [*flow.metadata.get("graphtape_findings", []), *validate_response(req, resp)]
-        mark_flow(flow, ex)
-        self._log_findings(ex)
-        recorded_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        ex.interaction = call.recorder.add(Interaction(req, resp, recorded_at, _duration(flow)))
-        ex.outcome = RECORDED
-        if not ctx.options.graphtape_quiet:
-            logger.info(f"graphtape: recorded #{ex.interaction + 1} {req.method} {short_path(url)} -> {resp.status}")
-
-    def _not_recorded(self, flow: http.HTTPFlow, call: Call, holder: _ExchangeHolder, status: int, code: str,
-                      why: str) -> None:
-        ex = holder.ex or call.session.start(flow.request.method, call.url)
-        upstream = flow.response.status_code if flow.response is not None else None
-        ex.outcome, ex.note = NOT_RECORDED, f"not recorded ({why}); its client got {status} {code} instead " \
-                                            f"of Graph's {upstream} answer"
-        call.session.problems.append(f"#{ex.number} {call.method} {short_path(call.url)}: {ex.note}")
-        logger.error(f"graphtape: {call.method} {short_path(call.url)}: {ex.note}")
-        _answer_not_recorded(flow, status, code, f"graphtape could not record this call, so it does not pass "
-                                                 f"on Graph's answer ({upstream}; Graph did get the call): {why}")
-        mark_flow(flow, ex)
 
     def error(self, flow: http.HTTPFlow) -> None:
         if self.inflight.was_abandoned(flow.id):
@@ -450,23 +348,6 @@ class GraphTape:
         if call is not None:  # the cassette lacks a call the client made: replay would not know it
             session.problems.append(f"#{ex.number} {flow.request.method} {short_path(url)} failed upstream "
                                     f"({ex.note}); not recorded")
-
-
-class _ExchangeHolder:
-    """The exchange of a call being recorded, once there is one (so a failure later does not count it twice)."""
-
-    ex: Exchange | None = None
-
-
-def _duration(flow: http.HTTPFlow) -> float | None:
-    if flow.response is not None and flow.response.timestamp_end and flow.request.timestamp_start:
-        return (flow.response.timestamp_end - flow.request.timestamp_start) * 1000
-    return None
-
-
-def _answer_not_recorded(flow: http.HTTPFlow, status: int, code: str, message: str) -> None:
-    """Replace the upstream's answer (the response hook runs before it is sent on) with a graphtape error."""
-    flow.response = to_mitmproxy_response(error_response(status, code, message))
 
 
 def _limit_bodies(mode: str) -> None:

@@ -77,7 +77,7 @@ def test_a_call_in_flight_when_stopping_is_answered_and_recorded(tmp_path, confd
         assert p.stop(sig) == 0, p.output
         t.join(10)
     assert isinstance(out.get("result"), httpx.Response), out
-    assert out["result"].status_code == 201  # type: ignore[attr-defined]
+    assert out["result"].status_code == 201
     assert held_tags(cassette) == ["before", "inflight"]
     assert "recorded 2, not recorded 0" in p.output
 
@@ -94,7 +94,7 @@ def test_a_call_unanswered_when_the_wait_runs_out_fails_the_session_and_is_named
         assert time.time() - start < 8  # the wait is bounded
         t.join(10)
     result = out.get("result")
-    assert result is None or result.status_code >= 500  # type: ignore[attr-defined]  # never a 2xx
+    assert result is None or result.status_code >= 500  # never a 2xx
     assert held_tags(cassette) == ["answered"]
     assert "not recorded 1" in p.output
     assert "/me/mailFolders/stuck/messages" in p.output and "still waiting for its answer" in p.output
@@ -116,7 +116,7 @@ def test_a_new_call_while_stopping_is_refused_and_never_sent(tmp_path, confdir, 
         p.proc.wait(20)  # no second signal: that one would stop the wait (tested below)
         assert p.stop() == 1, p.output
         t.join(10)
-    assert "result" in out and out["result"].status_code == 201, (out, p.output)  # type: ignore[attr-defined]
+    assert "result" in out and out["result"].status_code == 201, (out, p.output)
     assert not any("/late/" in a for a in upstream.arrived)
     assert held_tags(cassette) == ["warm", "slow"]
     assert "/me/mailFolders/late/messages" in p.output and "not recorded 1" in p.output
@@ -135,7 +135,7 @@ def test_a_second_signal_stops_waiting_and_names_what_was_in_flight(tmp_path, co
         assert p.stop(signal.SIGINT) == 1, p.output
         assert time.time() - start < 5  # not the 30 s wait
         t.join(10)
-    assert "result" not in out or out["result"].status_code >= 500  # type: ignore[attr-defined]
+    assert "result" not in out or out["result"].status_code >= 500
     assert held_tags(cassette) == []
     assert "/me/mailFolders/stuck/messages: still waiting for its answer" in p.output
 

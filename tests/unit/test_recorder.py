@@ -13,8 +13,8 @@ import pytest
 
 from conftest import TOKEN
 from graphtape.cassette import CassetteError, load_cassette, save_cassette
-from graphtape.model import HttpRequest, HttpResponse, Interaction
 from graphtape.cassettelock import CassetteLocked, _command
+from graphtape.model import HttpRequest, HttpResponse, Interaction
 from graphtape.recorder import Recorder, RecorderClosed, RecordMode, RecordRefused
 from graphtape.redaction import Redactor
 
