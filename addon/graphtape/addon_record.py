@@ -57,6 +57,9 @@ class RecordHooks:
         except OSError as e:
             self.session.problems.append(f"cannot sync {recorder.path} to disk: {e}")
             logger.error(f"graphtape: cannot sync {recorder.path} to disk: {e}")
+        except Exception as e:  # a bug must not pass for a cassette safely on disk
+            logger.exception("graphtape: closing the recording failed")
+            self.session.problems.append(f"closing {recorder.path} failed: {e!r} (a bug in graphtape)")
         if untouched:
             logger.info(f"graphtape: nothing recorded; {recorder.path} is left as it was")
 
@@ -83,13 +86,14 @@ class RecordHooks:
         """Write the call down before its client gets the answer; one that cannot be is answered with a
         graphtape error instead (the client must not believe it was recorded), and fails the session."""
         url, session, holder = call.url, call.session, _ExchangeHolder()
-        if is_token_endpoint(urlsplit(url).hostname or "", urlsplit(url).path) or flow.response is None:
+        answer = flow.response
+        if is_token_endpoint(urlsplit(url).hostname or "", urlsplit(url).path) or answer is None:
             return
         try:
-            self._write_down(flow, call, holder)
+            self._write_down(flow, answer, call, holder)
         except BodyTooLarge as e:  # streamed through already: it cannot be taken back, only named
             ex = holder.ex or session.start(flow.request.method, url)
-            ex.status, ex.note, ex.outcome = flow.response.status_code, str(e), NOT_RECORDED
+            ex.status, ex.note, ex.outcome = answer.status_code, str(e), NOT_RECORDED
             session.problems.append(f"#{ex.number} {flow.request.method} {short_path(url)}: {e}")
             logger.error(f"graphtape: {flow.request.method} {short_path(url)} -> {ex.status}: {e}")
         except RecordRefused as e:  # a secret in it: the client has its answer, the session names the call
@@ -107,11 +111,10 @@ class RecordHooks:
             self._not_recorded(flow, call, holder, 500, "graphtape.InternalError",
                                f"graphtape failed to record it: {e!r} (a bug in graphtape: please report it)")
 
-    def _write_down(self, flow: http.HTTPFlow, call: Call, holder: _ExchangeHolder) -> None:
-        assert flow.response is not None  # checked by _record; for mypy
+    def _write_down(self, flow: http.HTTPFlow, answer: http.Response, call: Call, holder: _ExchangeHolder) -> None:
         url = call.url
         req = flow.metadata.get("graphtape_request") or request_of(flow, url)
-        resp = response_of(flow.response)
+        resp = response_of(answer)
         ex = holder.ex = call.session.start(req.method, url)
         ex.status = resp.status
         ex.findings = [*flow.metadata.get("graphtape_findings", []), *validate_response(req, resp)]
