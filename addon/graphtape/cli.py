@@ -20,6 +20,7 @@ from graphtape.cassette import CassetteError, load_cassette
 from graphtape.config import ConfigError, ignore_rules, load_project_config
 from graphtape.describe import short_path, subject_and_recipients
 from graphtape.diffing import diff_cassettes
+from graphtape.inflight import stop_wait_seconds
 from graphtape.report import DEFAULT_FAIL_ON, FAIL_ON_CHOICES
 
 EXIT_USAGE = 2
@@ -189,6 +190,7 @@ class Proxy:
         self.addon = GraphTape()
         self.master.addons.add(self.addon)
         self._stopping: asyncio.Task[None] | None = None
+        self.stop_wait = stop_wait_seconds()  # a bad $GRAPHTAPE_STOP_WAIT_SECONDS: refused now (exit 2)
         mitm = {k: v for k, v in opts.items() if not k.startswith("graphtape_")}
         ours = {k: v for k, v in opts.items() if k.startswith("graphtape_")}
         try:
@@ -217,10 +219,8 @@ class Proxy:
         self._stopping = asyncio.get_running_loop().create_task(self._drain_then_shutdown())
 
     async def _drain_then_shutdown(self) -> None:
-        from graphtape.inflight import stop_wait_seconds
-
         try:
-            await self.addon.drain(stop_wait_seconds())
+            await self.addon.drain(self.stop_wait)
         finally:
             self.master.shutdown()
 

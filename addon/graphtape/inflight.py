@@ -16,9 +16,11 @@ import asyncio
 import os
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from graphtape.recorder import Recorder
-from graphtape.session import Session
+if TYPE_CHECKING:  # the CLI imports this module before it needs the recorder
+    from graphtape.recorder import Recorder
+    from graphtape.session import Session
 
 STOP_WAIT_ENV = "GRAPHTAPE_STOP_WAIT_SECONDS"
 DEFAULT_STOP_WAIT = 10.0
