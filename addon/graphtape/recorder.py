@@ -27,6 +27,7 @@ from graphtape.cassette import (
     interaction_to_data,
     load_cassette,
     new_meta,
+    parse_cassette,
     render_head,
     write_cassette_file,
 )
@@ -91,6 +92,7 @@ class Recorder:
                 existing = load_cassette(path)  # a broken cassette is refused, never overwritten
                 self.meta = {**existing.meta, "appended": new_meta()["created"]}
                 self.chunks = [interaction_chunk(interaction_to_data(i)).encode() for i in existing.interactions]
+                _check_rewrite(path, self.meta, self.chunks, existing.interactions)
         self.pseudonymizer = pseudonymizer_for(path, self.meta, pseudonymize, has_interactions=bool(self.chunks))
         if self.pseudonymizer is not None:
             self.meta[META_KEY] = self.pseudonymizer.meta()
@@ -153,6 +155,24 @@ class Recorder:
             raise
         self._untouched = False
         return len(self.chunks) - 1
+
+
+def _check_rewrite(path: Path, meta: dict[str, Any], chunks: list[bytes], held: list[Interaction]) -> None:
+    """Appending rewrites the whole file: refuse to start if what it holds would not read back the same."""
+    text = b"".join(assemble(render_head(meta), chunks)).decode("utf-8")
+    try:
+        again = parse_cassette(path, text).interactions
+    except CassetteError as e:
+        again, detail = [], e.detail
+    else:
+        detail = ""
+    for index, (before, after) in enumerate(zip(held, again, strict=False)):
+        if before != after:
+            detail = f"interaction {index + 1} would change"
+            break
+    if detail or len(again) != len(held):
+        raise CassetteError(path, f"graphtape cannot rewrite it faithfully to append to it ({detail or 'the count'}); "
+                                  "it is left as it is", hint="record into a new cassette, and report this bug")
 
 
 def pseudonymizer_for(path: Path, meta: dict[str, Any], wanted: bool, *,

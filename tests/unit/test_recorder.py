@@ -362,3 +362,21 @@ def test_a_cassette_over_the_size_limit_is_not_written(tmp_path: Path, monkeypat
         rec.add(call("big", resp_body=json.dumps({"id": "x" * 4000}).encode()))
     assert snapshot(path) == before and len(rec) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == [".c.yaml.lock", "c.yaml"]  # no temp file left
+
+
+def test_append_refuses_to_start_when_the_rewrite_would_change_what_the_cassette_holds(
+        existing: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import graphtape.recorder as recorder_module
+
+    real = recorder_module.interaction_chunk
+
+    def lossy(data: dict) -> str:  # a writer bug: the request's subject comes back different
+        return real(data).replace("subject: old", "subject: changed")
+
+    before = snapshot(existing)
+    monkeypatch.setattr(recorder_module, "interaction_chunk", lossy)
+    with pytest.raises(CassetteError, match=r"cannot rewrite it faithfully .*interaction 1 would change"):
+        Recorder(existing, RecordMode.APPEND, Redactor())
+    assert snapshot(existing) == before
+    monkeypatch.undo()
+    Recorder(existing, RecordMode.APPEND, Redactor()).close()  # the refusal gave the lock back
