@@ -7,7 +7,6 @@ Usable from ``graphtape`` (the CLI) and from ``mitmdump -s addon/graphtape/entry
 
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 from mitmproxy import ctx, exceptions, http
 from mitmproxy.proxy import server_hooks
 
+from graphtape.addon_record import RecordHooks, answer_not_recorded, duration_ms
 from graphtape.cassette import CassetteError, load_cassette
 from graphtape.config import ConfigError, ignore_rules, load_project_config
 from graphtape.contract import enforcement_response, validate_request, validate_response
@@ -25,15 +25,15 @@ from graphtape.diffing import diff_requests, nearest
 from graphtape.flows import ca_cert_path, canonical_url, request_of, response_of, to_mitmproxy_response
 from graphtape.graph import error_response, is_graph_host, is_token_endpoint, parse_graph_url
 from graphtape.ignore import IgnoreRules
+from graphtape.inflight import Call, InFlight
 from graphtape.limits import BodyTooLarge, max_body_bytes, mitmproxy_size
-from graphtape.model import Interaction
 from graphtape.pseudonymize import Pseudonymizer
-from graphtape.recorder import Recorder, RecordMode, RecordRefused
+from graphtape.recorder import Recorder, RecordMode
 from graphtape.redaction import Redactor
 from graphtape.redaction_output import ScrubFilter, output_scrubber, scrub_findings, scrub_text
 from graphtape.replay import Replayer, Steps
 from graphtape.report import DEFAULT_FAIL_ON, FAIL_ON_CHOICES, failures, parse_fail_on, write_reports
-from graphtape.session import FAILED, NOT_RECORDED, OBSERVED, RECORDED, REJECTED, Exchange, Session
+from graphtape.session import FAILED, OBSERVED, REJECTED, Exchange, Session
 
 logger = logging.getLogger("graphtape")
 _LOG_SCRUB = ScrubFilter()  # every graphtape log line is scrubbed (secrets; fake identities with --pseudonymize)
@@ -62,11 +62,12 @@ class Upstream:
             req.path = self.prefix + req.path
 
 
-class GraphTape:
+class GraphTape(RecordHooks):
     def __init__(self) -> None:
         self.mode = "inspect"
         self.session = Session(mode="inspect")
         self.recorder: Recorder | None = None
+        self.inflight = InFlight()  # record: calls sent upstream, their answers not yet recorded
         self.replayer: Replayer | None = None
         self.pseudonymizer: Pseudonymizer | None = None  # replay of a pseudonymized cassette
         self.upstream: Upstream | None = None
@@ -189,16 +190,6 @@ class GraphTape:
             self.replayer.finish()
         return self.session
 
-    def _close_recorder(self) -> None:
-        recorder, self.recorder = self.recorder, None
-        if recorder is None:
-            return
-        try:
-            recorder.close()
-        except OSError as e:
-            self.session.problems.append(f"cannot sync {recorder.path} to disk: {e}")
-            logger.error(f"graphtape: cannot sync {recorder.path} to disk: {e}")
-
     def done(self) -> None:
         if self.mode == "off":
             return
@@ -234,6 +225,9 @@ class GraphTape:
         self._route_upstream(flow, url)
         if parse_graph_url(url) is not None:
             flow.metadata.update(graphtape_url=url, graphtape_scope=True)
+            if self.mode == "record" and self.recorder is not None and not self.recorder.closed:
+                # already on its way (streamed): not refused while stopping, but waited for
+                self.inflight.start(flow.id, Call(flow.request.method, url, self.recorder, self.session))
         flow.metadata["graphtape_streamed"] = True
 
     def request(self, flow: http.HTTPFlow) -> None:
@@ -250,6 +244,8 @@ class GraphTape:
             self._route_upstream(flow, url)
             return
         flow.metadata["graphtape_scope"] = True
+        if self.mode == "record" and not self._track(flow, url):
+            return
         try:
             req = request_of(flow, url)  # as the client sent it
         except BodyTooLarge as e:  # passes through, unchecked; response() reports it unrecorded
@@ -262,6 +258,7 @@ class GraphTape:
         if self.enforcing and any(f.severity == "error" for f in findings):
             rejection = enforcement_response(req, findings)
             if rejection is not None:  # not sent, not recorded: Graph would have refused it
+                self.inflight.finish(flow.id)
                 ex = self.session.start(req.method, url)
                 ex.outcome, ex.status, ex.findings = REJECTED, rejection.status, findings
                 flow.response = to_mitmproxy_response(rejection)
@@ -311,70 +308,54 @@ class GraphTape:
             logger.warning(f"graphtape:   deviation {d.line()}")
 
     def response(self, flow: http.HTTPFlow) -> None:
-        if self.mode not in ("record", "inspect") or not flow.metadata.get("graphtape_scope"):
+        if self.inflight.was_abandoned(flow.id):  # counted as not recorded already: it must not look answered
+            answer_not_recorded(flow, 503, "graphtape.ShuttingDown",
+                                 "graphtape stopped recording before this call's answer came")
+            return
+        call = self.inflight.finish(flow.id)
+        if call is not None:
+            self._record(flow, call)
+            return
+        if self.mode != "inspect" or not flow.metadata.get("graphtape_scope"):
             return
         url = flow.metadata["graphtape_url"]
         if is_token_endpoint(urlsplit(url).hostname or "", urlsplit(url).path):
             return
-        assert flow.response is not None
+        if flow.response is None:
+            return
         try:
             req = flow.metadata.get("graphtape_request") or request_of(flow, url)
             resp = response_of(flow.response)
         except BodyTooLarge as e:
             ex = self.session.start(flow.request.method, url)
-            ex.status, ex.note = flow.response.status_code, str(e)
-            ex.outcome = NOT_RECORDED if self.mode == "record" else OBSERVED
-            if self.mode == "record":
-                self.session.problems.append(f"#{ex.number} {flow.request.method} {short_path(url)}: {e}")
+            ex.status, ex.note, ex.outcome = flow.response.status_code, str(e), OBSERVED
             logger.error(f"graphtape: {flow.request.method} {short_path(url)} -> {ex.status}: {e}")
             return
-        duration = None
-        if flow.response.timestamp_end and flow.request.timestamp_start:
-            duration = (flow.response.timestamp_end - flow.request.timestamp_start) * 1000
         ex = self.session.start(req.method, url)
-        ex.status = resp.status
+        ex.status, ex.outcome = resp.status, OBSERVED
         ex.findings = [*flow.metadata.get("graphtape_findings", []), *scrub_findings(validate_response(req, resp))]
         mark_flow(flow, ex)
-        if self.mode == "inspect":
-            ex.outcome = OBSERVED
-            block = "\n".join([describe_exchange(req, resp, duration), *(f"    {f.line()}" for f in ex.findings)])
-            flow.comment = block
-            if not ctx.options.graphtape_quiet:
-                logger.info(f"graphtape:\n{block}")
-            return
-        self._log_findings(ex)
-        assert self.recorder is not None
-        recorded_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        try:
-            ex.interaction = self.recorder.add(Interaction(req, resp, recorded_at, duration))
-            ex.outcome = RECORDED
-        except RecordRefused as e:
-            ex.outcome = NOT_RECORDED
-            ex.note = str(e)
-            self.session.problems.append(f"#{ex.number} {req.method} {short_path(url)}: {e}")
-            logger.error(f"graphtape: {req.method} {short_path(url)} {e}")
-            return
-        except OSError as e:
-            ex.outcome = NOT_RECORDED
-            ex.note = f"write failed: {e}"
-            self.session.problems.append(f"cannot write {self.recorder.path}: {e}; the file holds what it held")
-            logger.error(f"graphtape: cannot write {self.recorder.path}: {e}")
-            return
+        block = "\n".join([describe_exchange(req, resp, duration_ms(flow)), *(f"    {f.line()}" for f in ex.findings)])
+        flow.comment = block
         if not ctx.options.graphtape_quiet:
-            logger.info(f"graphtape: recorded #{ex.interaction + 1} {req.method} {short_path(url)} -> {resp.status}")
+            logger.info(f"graphtape:\n{block}")
 
     def error(self, flow: http.HTTPFlow) -> None:
-        if self.mode not in ("record", "inspect") or not flow.metadata.get("graphtape_scope"):
+        if self.inflight.was_abandoned(flow.id):
+            return  # counted as not recorded already
+        call = self.inflight.finish(flow.id)
+        if call is None and (self.mode != "inspect" or not flow.metadata.get("graphtape_scope")):
             return
+        session = call.session if call is not None else self.session
         url = flow.metadata.get("graphtape_url", flow.request.url)
-        ex = self.session.start(flow.request.method, url)
+        ex = session.start(flow.request.method, url)
         ex.outcome = FAILED
         ex.note = str(flow.error.msg if flow.error else "unknown error")
         logger.error(f"graphtape: {flow.request.method} {short_path(url)} failed upstream: {ex.note} "
                      "(nothing recorded for it)")
-        if self.mode == "record":  # the cassette lacks a call the client made: replay would not know it
-            self.session.problems.append(f"#{ex.number} {flow.request.method} {short_path(url)} failed upstream "
-                                         f"({ex.note}); not recorded")
+        if call is not None:  # the cassette lacks a call the client made: replay would not know it
+            session.problems.append(f"#{ex.number} {flow.request.method} {short_path(url)} failed upstream "
+                                    f"({ex.note}); not recorded")
 
 
 def _limit_bodies(mode: str) -> None:

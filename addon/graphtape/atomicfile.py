@@ -18,12 +18,22 @@ _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | g
 
 
 def _open_aside(path: Path) -> tuple[int, str]:
-    """A new, empty file beside ``path``: ``.NAME.PID.tmp``, or a random name if that one is taken."""
+    """A new, empty file beside ``path``: ``.NAME.PID.tmp``, or ``.NAME.PID.RANDOM.tmp`` if that one is taken
+    (the next recorder of the cassette removes those a killed process left: cassettelock.remove_leftovers)."""
     tmp = str(path.parent / f".{path.name}.{os.getpid()}.tmp")
     try:
         return os.open(tmp, _CREATE, 0o600), tmp
     except FileExistsError:  # left by a killed run, or planted: never reuse it
-        return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        return tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+
+
+def check_writable(path: Path) -> None:
+    """Raise OSError now if ``atomic_write(path, ...)`` could not even create its aside copy; ``path`` is
+    left untouched."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = _open_aside(path)
+    os.close(fd)
+    os.unlink(tmp)
 
 
 def _iov_max() -> int:

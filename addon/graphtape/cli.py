@@ -20,6 +20,7 @@ from graphtape.cassette import CassetteError, load_cassette
 from graphtape.config import ConfigError, ignore_rules, load_project_config
 from graphtape.describe import short_path, subject_and_recipients
 from graphtape.diffing import diff_cassettes
+from graphtape.inflight import stop_wait_seconds
 from graphtape.report import DEFAULT_FAIL_ON, FAIL_ON_CHOICES
 
 EXIT_USAGE = 2
@@ -188,6 +189,8 @@ class Proxy:
         self.master = DumpMaster(self.options, with_termlog=True, with_dumper=False)
         self.addon = GraphTape()
         self.master.addons.add(self.addon)
+        self._stopping: asyncio.Task[None] | None = None
+        self.stop_wait = stop_wait_seconds()  # a bad $GRAPHTAPE_STOP_WAIT_SECONDS: refused now (exit 2)
         mitm = {k: v for k, v in opts.items() if not k.startswith("graphtape_")}
         ours = {k: v for k, v in opts.items() if k.startswith("graphtape_")}
         try:
@@ -208,7 +211,18 @@ class Proxy:
             raise ProxyFailed("mitmproxy could not start (is the port in use?)")
 
     def stop(self) -> None:
-        self.master.shutdown()
+        """Stop: the first call waits (bounded) for the calls in flight to be recorded, then shuts down; a
+        second call (Ctrl-C again) stops waiting."""
+        if self._stopping is not None:
+            self.addon.inflight.give_up()
+            return
+        self._stopping = asyncio.get_running_loop().create_task(self._drain_then_shutdown())
+
+    async def _drain_then_shutdown(self) -> None:
+        try:
+            await self.addon.drain(self.stop_wait)
+        finally:
+            self.master.shutdown()
 
 
 def _quiet_cancelled_connections() -> None:

@@ -28,7 +28,7 @@ class ProxyProcess:
         self.port = 0
         self.ca = Path()
         self.lines: list[str] = []
-        self.stderr = ""
+        self.err_lines: list[str] = []  # read as they come, so a test can wait for one
         self.returncode: int | None = None
 
     def start(self) -> ProxyProcess:
@@ -51,7 +51,8 @@ class ProxyProcess:
 
         def read_stderr() -> None:
             assert self.proc is not None and self.proc.stderr is not None
-            self.stderr = self.proc.stderr.read()
+            for line in self.proc.stderr:
+                self.err_lines.append(line)
 
         self._threads = [threading.Thread(target=read_stdout, daemon=True),
                          threading.Thread(target=read_stderr, daemon=True)]
@@ -61,6 +62,10 @@ class ProxyProcess:
             self.stop()
             raise RuntimeError(f"graphtape did not start: {' '.join(self.args)}\n{self.output}")
         return self
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self.err_lines)
 
     @property
     def output(self) -> str:

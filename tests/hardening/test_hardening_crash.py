@@ -68,7 +68,8 @@ def test_sigkill_at_random_moments_leaves_a_loadable_cassette_holding_a_prefix(t
         # every answer the client saw was written before it was sent on: the cassette holds at least those
         assert len(held) >= len(answered), (held, answered)
         seen_partial += 0 < len(held) < len(subjects)
-        leftovers = [f.name for f in tmp_path.iterdir() if f.name.startswith(f".kill-{round_}.yaml.")]
+        leftovers = [f.name for f in tmp_path.iterdir() if f.name.startswith(f".kill-{round_}.yaml.")
+                     and f.name != f".kill-{round_}.yaml.lock"]  # the lock file: the kernel released its lock
         assert len(leftovers) <= 1  # at most the one temp file a kill mid-write leaves; never the cassette
         p.stop()
     assert seen_partial >= (ROUNDS // BATCHES) // 2  # the kills did land mid-recording
@@ -89,11 +90,13 @@ def test_a_full_disk_is_reported_at_once_and_the_previous_cassette_stays_whole(t
     cassette = tiny_disk / "c.yaml"
     p = ProxyProcess(["record", str(cassette), "--upstream", upstream.url, "--upstream-ca", str(upstream.cert)],
                      confdir).start()
-    statuses, held_before_failure = [], 0
+    statuses: list[int] = []
+    held_before_failure, refusal = 0, None
     with httpx.Client(proxy=p.url, verify=str(p.ca), timeout=20) as c:
         for i in range(40):
             r = c.post(MESSAGES, json={"subject": f"m{i}", "body": {"contentType": "text", "content": "x" * 6000}})
             statuses.append(r.status_code)
+            refusal = r
             deadline = time.time() + 5
             while f"#{i + 1} " not in p.output and "cannot write" not in p.output and time.time() < deadline:
                 time.sleep(0.02)
@@ -102,13 +105,19 @@ def test_a_full_disk_is_reported_at_once_and_the_previous_cassette_stays_whole(t
             held_before_failure = len(load_cassette(cassette).interactions)
         assert "cannot write" in p.output, "the 64 KB disk never filled"
         assert f"cannot write {cassette}" in p.output and "No space left on device" in p.output
-        assert statuses == [201] * len(statuses)  # the client still got every answer
+        # every call written down was answered; the one that was not is answered with graphtape's error, in
+        # Graph's shape, never with Graph's 201: its client must not believe it is in the cassette
+        assert statuses == [201] * (len(statuses) - 1) + [507], statuses
+        assert refusal is not None and refusal.json()["error"]["code"] == "graphtape.RecordFailed"
+        assert "No space left on device" in refusal.json()["error"]["message"]
         after = c.post(MESSAGES, json={"subject": "small"})
-        assert after.status_code == 201  # and the proxy keeps serving
+        assert after.status_code in (201, 507)  # and the proxy keeps serving (the disk may still be too full)
     assert p.stop() == 1  # a call that was not written fails the session
     held = [json.loads(i.request.body)["subject"] for i in load_cassette(cassette).interactions]
+    assert ("small" in held) == (after.status_code == 201)
+    assert f"#{len(statuses)} POST /v1.0/me/messages" in p.output  # the session names the call
     assert held[:held_before_failure] == [f"m{i}" for i in range(held_before_failure)]
     assert held_before_failure >= 3
     assert f"m{len(statuses) - 1}" not in held  # the one that did not fit is not there, not half there
     assert "the file holds what it held" in p.output
-    assert sorted(f.name for f in tiny_disk.iterdir()) == ["c.yaml"]  # no temp file left on the full disk
+    assert sorted(f.name for f in tiny_disk.iterdir()) == ["c.yaml"]  # no temp file (nor lock) left on the disk

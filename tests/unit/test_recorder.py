@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +13,9 @@ import pytest
 
 from conftest import TOKEN
 from graphtape.cassette import CassetteError, load_cassette, save_cassette
+from graphtape.cassettelock import CassetteLocked, _command
 from graphtape.model import HttpRequest, HttpResponse, Interaction
-from graphtape.recorder import Recorder, RecordMode, RecordRefused
+from graphtape.recorder import Recorder, RecorderClosed, RecordMode, RecordRefused
 from graphtape.redaction import Redactor
 
 GRAPH = "https://graph.microsoft.com/v1.0"
@@ -135,19 +137,88 @@ def test_append_onto_a_truncated_cassette_refuses(existing: Path) -> None:
     assert snapshot(existing) == before
 
 
-def test_overwrite_starts_anew(existing: Path) -> None:
+def test_overwrite_starts_anew_at_the_first_call_not_before(existing: Path) -> None:
+    before = snapshot(existing)
     rec = Recorder(existing, RecordMode.OVERWRITE, Redactor())
-    assert len(rec) == 0
-    assert load_cassette(existing).interactions == []
+    assert len(rec) == 0 and rec.untouched
+    assert snapshot(existing) == before  # nothing recorded yet: the old cassette is still all there
     rec.add(call("fresh"))
-    assert subjects(existing) == ["fresh"]
+    assert subjects(existing) == ["fresh"] and not rec.untouched
+    rec.close()
 
 
-def test_overwrite_replaces_a_malformed_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", [RecordMode.OVERWRITE, RecordMode.APPEND])
+def test_a_session_that_records_nothing_leaves_an_existing_cassette_byte_for_byte(existing: Path,
+                                                                                  mode: RecordMode) -> None:
+    before = snapshot(existing)
+    Recorder(existing, mode, Redactor()).close()
+    assert snapshot(existing) == before
+
+
+def test_overwrite_replaces_a_malformed_file_once_a_call_is_recorded(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text("garbage: [")
-    Recorder(path, RecordMode.OVERWRITE, Redactor())
-    assert load_cassette(path).interactions == []
+    rec = Recorder(path, RecordMode.OVERWRITE, Redactor())
+    assert path.read_text() == "garbage: ["
+    rec.add(call("x"))
+    assert subjects(path) == ["x"]
+
+
+def test_overwrite_into_a_folder_that_cannot_be_written_fails_at_start(existing: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    before = snapshot(existing)
+    real_open = os.open
+
+    def refuse(path: str, flags: int, mode: int = 0o777, **kw: object) -> int:
+        if str(path).endswith(".tmp"):
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr(os, "open", refuse)
+    with pytest.raises(PermissionError):
+        Recorder(existing, RecordMode.OVERWRITE, Redactor())
+    monkeypatch.undo()
+    assert snapshot(existing) == before
+    Recorder(existing, RecordMode.APPEND, Redactor()).close()  # and its lock was given back
+
+
+def test_a_second_recorder_of_one_cassette_is_refused_and_told_who_holds_it(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    first = Recorder(path, RecordMode.NEW, Redactor())
+    for mode in RecordMode:
+        with pytest.raises(CassetteLocked) as info:
+            Recorder(path, mode, Redactor())
+        assert f"pid {os.getpid()} on " in str(info.value) and "since 20" in str(info.value)
+    first.add(call("one"))
+    first.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]  # the lock file went with the lock
+    second = Recorder(path, RecordMode.APPEND, Redactor())
+    second.add(call("two"))
+    assert subjects(path) == ["one", "two"]
+    second.close()
+
+
+def test_a_recorder_dropped_without_close_gives_its_lock_back(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    Recorder(path, RecordMode.NEW, Redactor()).add(call("one"))
+    Recorder(path, RecordMode.APPEND, Redactor()).close()
+
+
+def test_add_after_close_is_refused_and_writes_nothing(existing: Path) -> None:
+    rec = Recorder(existing, RecordMode.APPEND, Redactor())
+    rec.add(call("two"))
+    rec.close()
+    before = snapshot(existing)
+    with pytest.raises(RecorderClosed):
+        rec.add(call("three"))
+    assert snapshot(existing) == before and len(rec) == 2
+
+
+def test_the_lock_file_names_the_command_without_its_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["/x/graphtape/cli.py", "record", "c.yaml", "--proxyauth", "u:hunter2",
+                                      "--proxyauth=u:hunter3"])
+    text = _command()
+    assert text == "graphtape record c.yaml --proxyauth <redacted> --proxyauth=<redacted>"
 
 
 def test_authorization_is_redacted_on_disk(tmp_path: Path) -> None:
@@ -232,7 +303,7 @@ def test_failed_write_keeps_previous_file_and_state(unwritable: Path, monkeypatc
     monkeypatch.undo()
     unwritable.chmod(stat.S_IRWXU)
     assert snapshot(path) == before
-    assert sorted(p.name for p in unwritable.iterdir()) == ["c.yaml"]  # no temp file left behind
+    assert sorted(p.name for p in unwritable.iterdir()) == [".c.yaml.lock", "c.yaml"]  # no temp file left
     assert rec.add(call("three")) == 1
     assert subjects(path) == ["one", "three"]
 
@@ -290,4 +361,22 @@ def test_a_cassette_over_the_size_limit_is_not_written(tmp_path: Path, monkeypat
     with pytest.raises(OSError, match=r"over the .* MB limit for a cassette"):
         rec.add(call("big", resp_body=json.dumps({"id": "x" * 4000}).encode()))
     assert snapshot(path) == before and len(rec) == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".c.yaml.lock", "c.yaml"]  # no temp file left
+
+
+def test_append_refuses_to_start_when_the_rewrite_would_change_what_the_cassette_holds(
+        existing: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import graphtape.recorder as recorder_module
+
+    real = recorder_module.interaction_chunk
+
+    def lossy(data: dict) -> str:  # a writer bug: the request's subject comes back different
+        return real(data).replace("subject: old", "subject: changed")
+
+    before = snapshot(existing)
+    monkeypatch.setattr(recorder_module, "interaction_chunk", lossy)
+    with pytest.raises(CassetteError, match=r"cannot rewrite it faithfully .*interaction 1 would change"):
+        Recorder(existing, RecordMode.APPEND, Redactor())
+    assert snapshot(existing) == before
+    monkeypatch.undo()
+    Recorder(existing, RecordMode.APPEND, Redactor()).close()  # the refusal gave the lock back
