@@ -159,6 +159,10 @@ class GraphTape:
             raise exceptions.OptionsError(f"graphtape: {e}") from e
         except OSError as e:
             raise exceptions.OptionsError(f"graphtape: cannot write {cassette}: {e.strerror or e}") from e
+        except Exception as e:  # mitmproxy only logs other errors in configure: replay would run with no cassette
+            raise exceptions.OptionsError(f"graphtape: cannot {mode} {cassette}: {type(e).__name__}: {e} "
+                                          "(a graphtape bug, or a hand-edited cassette it failed to refuse "
+                                          "properly: run 'graphtape check' on it)") from e
 
     # ------------------------------------------------------------------ lifecycle
 
