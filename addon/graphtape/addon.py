@@ -7,6 +7,7 @@ Usable from ``graphtape`` (the CLI) and from ``mitmdump -s addon/graphtape/entry
 
 from __future__ import annotations
 
+import asyncio
 import datetime as _dt
 import logging
 import sys
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 from mitmproxy import ctx, exceptions, http
 from mitmproxy.proxy import server_hooks
 
+from graphtape import standalone
 from graphtape.cassette import CassetteError, load_cassette
 from graphtape.config import ConfigError, ignore_rules, load_project_config
 from graphtape.contract import enforcement_response, validate_request, validate_response
@@ -60,7 +62,13 @@ class Upstream:
 
 
 class GraphTape:
-    def __init__(self) -> None:
+    """The addon. ``standalone``: loaded by ``mitmdump -s``/``mitmweb -s`` (entry.py), not by graphtape's own CLI:
+    then it binds loopback unless ``listen_host`` was set, and a failed session ends mitmdump with exit status 3."""
+
+    def __init__(self, *, standalone: bool = False) -> None:
+        self.standalone = standalone
+        self.loopback_by_default = False  # standalone, listen_host left unset: graphtape chose loopback
+        self._tasks: set[asyncio.Task[None]] = set()
         self.mode = "inspect"
         self.session = Session(mode="inspect")
         self.recorder: Recorder | None = None
@@ -106,6 +114,10 @@ class GraphTape:
 
     def configure(self, updated: set[str]) -> None:
         opts = ctx.options
+        if self.standalone and "listen_host" in updated and not opts.has_changed("listen_host"):
+            # mitmproxy's default "" is every interface: the proxy sees mail and tokens in clear
+            self.loopback_by_default = True
+            opts.update(listen_host=standalone.LOOPBACK)
         if "graphtape_redact_headers" in updated or "graphtape_redact_params" in updated:
             self.redactor = Redactor.with_extra(opts.graphtape_redact_headers, opts.graphtape_redact_params)
         if "graphtape_upstream" in updated:
@@ -170,12 +182,28 @@ class GraphTape:
         if self.mode == "off":
             return
         ps = ctx.master.addons.get("proxyserver")
-        addrs = ps.listen_addrs() if ps is not None else []
+        if self.standalone and self.loopback_by_default and ps is not None and standalone.bound_elsewhere(ps):
+            task = asyncio.get_running_loop().create_task(self._rebind_and_announce(ps))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
+        self._announce(ps)
+
+    async def _rebind_and_announce(self, ps: object) -> None:
+        await standalone.rebind(ps, list(ctx.options.mode))
+        self._announce(ps)
+
+    def _announce(self, ps: object) -> None:
+        addrs = ps.listen_addrs() if ps is not None else []  # type: ignore[attr-defined]
         host, port = (addrs[0][0], addrs[0][1]) if addrs else (ctx.options.listen_host, ctx.options.listen_port)
         host = ctx.options.listen_host or host
         self.listen = (host, int(port))
-        self.start_line = f"graphtape: {self.mode} on http://{host}:{port}, CA certificate: {ca_cert_path()}"
-        print(self.start_line, flush=True)
+        self.start_line = (f"graphtape: {self.mode} on http://{standalone.url_host(host)}:{port}, "
+                           f"CA certificate: {ca_cert_path()}")
+        warning = standalone.exposure_warning(host) if self.standalone else None
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
+        print(self.start_line, file=sys.stderr, flush=True)  # stdout belongs to what runs behind the proxy
 
     def current_session(self) -> Session:
         """The session so far, its unused interactions (replay) brought up to date; call it on the proxy's loop.
@@ -211,6 +239,8 @@ class GraphTape:
             print(line, file=sys.stderr, flush=True)
         if self.failures:
             print(f"graphtape: the session fails: {'; '.join(self.failures)}", file=sys.stderr, flush=True)
+            if self.standalone:
+                standalone.exit_when_mitmproxy_is_done()
 
     # ------------------------------------------------------------------ traffic
 
@@ -295,7 +325,7 @@ class GraphTape:
             which = f"interaction {ex.interaction + 1}" if ex.interaction is not None else ex.outcome
             logger.info(f"graphtape: {ex.method} {short_path(url)} -> {resp.status} ({which})")
             self._log_findings(ex)
-            if ex.note and ex.interaction is None:
+            if ex.note and ex.interaction is None and ex.outcome != REJECTED:  # a rejection's note is its errors
                 logger.warning(f"graphtape:   {ex.note}")
 
     def _log_findings(self, ex: Exchange) -> None:
@@ -402,7 +432,9 @@ def replay_steps(rules: IgnoreRules, *, enforce: bool) -> Steps:
 def mark_flow(flow: http.HTTPFlow, ex: Exchange) -> None:
     """Under mitmweb, flows with findings, deviations or a miss are marked and commented."""
     lines = [f.line() for f in ex.findings] + [f"deviation {d.line()}" for d in ex.deviations]
-    if ex.interaction is None and ex.note:
+    if ex.outcome == REJECTED and ex.findings:  # the note repeats the errors listed below
+        lines.insert(0, f"graphtape {ex.outcome}: answered as Graph documents, not replayed")
+    elif ex.interaction is None and ex.note:
         lines.insert(0, f"graphtape {ex.outcome}: {ex.note}")
     if not lines:
         return
