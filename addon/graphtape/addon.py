@@ -396,8 +396,11 @@ class GraphTape:
         ex = self.session.start(flow.request.method, url)
         ex.outcome = FAILED
         ex.note = str(flow.error.msg if flow.error else "unknown error")
+        ex.findings = list(flow.metadata.get("graphtape_findings", []))  # the request's: they count all the same
+        mark_flow(flow, ex)
         logger.error(f"graphtape: {flow.request.method} {short_path(url)} failed upstream: {ex.note} "
                      "(nothing recorded for it)")
+        self._log_findings(ex)
         if self.mode == "record":  # the cassette lacks a call the client made: replay would not know it
             self.session.problems.append(f"#{ex.number} {flow.request.method} {short_path(url)} failed upstream "
                                          f"({ex.note}); not recorded")

@@ -225,3 +225,30 @@ def test_a_rejected_flow_names_each_error_once_in_its_mitmweb_comment():
     mark_flow(flow, ex)
     assert flow.comment.count(FINDING) == 1, flow.comment
     assert flow.marked
+
+
+@pytest.mark.parametrize("mode", ["record", "inspect"])
+def test_a_finding_on_a_call_whose_upstream_failed_still_counts(tmp_path, proxy, listener, mode):
+    # The upstream closes every connection: mitmproxy's error hook, not response, sees the call.
+    report = tmp_path / "r.json"
+    args = ["record", str(tmp_path / "c.yaml")] if mode == "record" else ["inspect"]
+    p = proxy(*args, "--upstream", f"http://127.0.0.1:{listener.port}", "--report", str(report))
+    with httpx.Client(proxy=p.url, verify=str(p.ca), timeout=10) as c:
+        r = c.post(SEND_DRAFT, content=b"null", headers={"Content-Type": "application/json"})
+    assert r.status_code == 502
+    p.stop()
+    assert "contract errors 1," in p.stderr, p.output
+    assert "graphtape: the session fails: " in p.stderr and "1 contract error(s)" in p.stderr, p.output
+    doc = json.loads(report.read_text())
+    assert [f["rule"] for f in doc["requests"][0]["findings"]] == ["send.no-body"], doc
+    assert sum("send.no-body" in line for line in p.stderr.splitlines() if line.startswith("[")) == 1, p.output
+
+
+def test_recording_a_null_body_to_send_against_the_stand_in_records_graphs_400(tmp_path, proxy, fake_graph):
+    cassette = tmp_path / "c.yaml"
+    p = proxy("record", str(cassette), "--upstream", fake_graph.url, "--upstream-ca", str(fake_graph.cert))
+    with httpx.Client(proxy=p.url, verify=str(p.ca), timeout=10) as c:
+        r = c.post(SEND_DRAFT, content=b"null", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "RequestBodyRead", r.text  # was mitmproxy's 502
+    p.stop()
+    assert "recorded 1, not recorded 0" in p.stderr and "contract errors 1," in p.stderr, p.output
