@@ -252,3 +252,39 @@ def test_recording_a_null_body_to_send_against_the_stand_in_records_graphs_400(t
     assert r.status_code == 400 and r.json()["error"]["code"] == "RequestBodyRead", r.text  # was mitmproxy's 502
     p.stop()
     assert "recorded 1, not recorded 0" in p.stderr and "contract errors 1," in p.stderr, p.output
+
+
+HOSTILE_IGNORE = "body.**" + "a**" * 7 + "zzz"  # each '**' was an unanchored '.*': O(len(path) ** 8) to fail
+LONG_KEY = "a" * 70  # the deviation path body.aaa...a
+
+
+def _with_meta_ignore(path: Path, pattern: str) -> Path:
+    text = path.read_text()
+    assert "\nmeta:\n" in text
+    path.write_text(text.replace("\nmeta:\n", f"\nmeta:\n  ignore:\n  - '{pattern}'\n", 1))
+    return path
+
+
+@pytest.mark.timeout(120)
+def test_a_hostile_ignore_glob_in_a_cassette_does_not_freeze_replay(proxy, seed):
+    p = proxy("replay", str(_with_meta_ignore(seed("create-draft-json"), HOSTILE_IGNORE)), "--allow-repeats")
+    body = {"subject": "x" * 40, "toRecipients": [{"emailAddress": {"address": "someone.with.a.long.name@contoso.com"}}],
+            "body": {"contentType": "HTML", "content": "hi"}, "importance": "Low", LONG_KEY: 1}
+    with httpx.Client(proxy=p.url, verify=str(p.ca), timeout=20) as c:
+        for _ in range(3):  # each one diffs several paths against the pattern
+            assert c.post("https://graph.microsoft.com/beta/me/messages", json=body).status_code == 201
+    p.stop()
+    assert "deviation body.subject" in p.stderr and f"deviation body.{LONG_KEY}: added" in p.stderr, p.output
+
+
+@pytest.mark.timeout(120)
+def test_a_hostile_ignore_glob_does_not_hang_graphtape_diff(tmp_path, seed):
+    old = _with_meta_ignore(seed("create-draft-json"), HOSTILE_IGNORE)
+    new = tmp_path / "new.yaml"
+    text = old.read_text()
+    assert "        subject: Did you see last night's game?\n" in text
+    new.write_text(text.replace("        subject: Did you see last night's game?\n",
+                                f"        subject: Did you see last night's game?\n        {LONG_KEY}: 1\n", 1))
+    out = subprocess.run([sys.executable, "-m", "graphtape.cli", "diff", "--ignore", HOSTILE_IGNORE, str(old),
+                          str(new)], capture_output=True, text=True, timeout=60)
+    assert f"body.{LONG_KEY}" in out.stdout, out.stdout + out.stderr
