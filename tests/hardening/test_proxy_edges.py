@@ -268,8 +268,8 @@ def _with_meta_ignore(path: Path, pattern: str) -> Path:
 @pytest.mark.timeout(120)
 def test_a_hostile_ignore_glob_in_a_cassette_does_not_freeze_replay(proxy, seed):
     p = proxy("replay", str(_with_meta_ignore(seed("create-draft-json"), HOSTILE_IGNORE)), "--allow-repeats")
-    body = {"subject": "x" * 40, "toRecipients": [{"emailAddress": {"address": "someone.with.a.long.name@contoso.com"}}],
-            "body": {"contentType": "HTML", "content": "hi"}, "importance": "Low", LONG_KEY: 1}
+    body = {"subject": "x" * 40, "importance": "Low", "body": {"contentType": "HTML", "content": "hi"},
+            "toRecipients": [{"emailAddress": {"address": "someone.with.a.long.name@contoso.com"}}], LONG_KEY: 1}
     with httpx.Client(proxy=p.url, verify=str(p.ca), timeout=20) as c:
         for _ in range(3):  # each one diffs several paths against the pattern
             assert c.post("https://graph.microsoft.com/beta/me/messages", json=body).status_code == 201
