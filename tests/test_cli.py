@@ -178,8 +178,8 @@ def test_mitmdump_script_usage(tmp_path, confdir, seed):
          "--set", f"graphtape_cassette={cassette}"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
+        assert proc.stderr is not None
+        line = proc.stderr.readline()  # graphtape's lines are on stderr
         assert line.startswith("graphtape: replay on http://127.0.0.1:"), line
         url = line.split(" on ")[1].split(",")[0]
         with httpx.Client(proxy=url, verify=str(confdir / "mitmproxy-ca-cert.pem")) as c:

@@ -7,6 +7,7 @@ Usable from ``graphtape`` (the CLI) and from ``mitmdump -s addon/graphtape/entry
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 from mitmproxy import ctx, exceptions, http
 from mitmproxy.proxy import server_hooks
 
+from graphtape import standalone
 from graphtape.addon_record import RecordHooks, answer_not_recorded, duration_ms
 from graphtape.cassette import CassetteError, load_cassette
 from graphtape.config import ConfigError, ignore_rules, load_project_config
@@ -63,7 +65,13 @@ class Upstream:
 
 
 class GraphTape(RecordHooks):
-    def __init__(self) -> None:
+    """The addon. ``standalone``: loaded by ``mitmdump -s``/``mitmweb -s`` (entry.py), not by graphtape's own CLI:
+    then it binds loopback unless ``listen_host`` was set, and a failed session ends mitmdump with exit status 3."""
+
+    def __init__(self, *, standalone: bool = False) -> None:
+        self.standalone = standalone
+        self.loopback_by_default = False  # standalone, listen_host left unset: graphtape chose loopback
+        self._tasks: set[asyncio.Task[None]] = set()
         self.mode = "inspect"
         self.session = Session(mode="inspect")
         self.recorder: Recorder | None = None
@@ -111,6 +119,10 @@ class GraphTape(RecordHooks):
 
     def configure(self, updated: set[str]) -> None:
         opts = ctx.options
+        if self.standalone and "listen_host" in updated and not opts.has_changed("listen_host"):
+            # mitmproxy's default "" is every interface: the proxy sees mail and tokens in clear
+            self.loopback_by_default = True
+            opts.update(listen_host=standalone.LOOPBACK)
         if "graphtape_redact_headers" in updated or "graphtape_redact_params" in updated:
             self.redactor = Redactor.with_extra(opts.graphtape_redact_headers, opts.graphtape_redact_params)
         if "graphtape_upstream" in updated:
@@ -164,6 +176,10 @@ class GraphTape(RecordHooks):
             raise exceptions.OptionsError(f"graphtape: {e}") from e
         except OSError as e:
             raise exceptions.OptionsError(f"graphtape: cannot write {cassette}: {e.strerror or e}") from e
+        except Exception as e:  # mitmproxy only logs other errors in configure: replay would run with no cassette
+            raise exceptions.OptionsError(f"graphtape: cannot {mode} {cassette}: {type(e).__name__}: {e} "
+                                          "(a graphtape bug, or a hand-edited cassette it failed to refuse "
+                                          "properly: run 'graphtape check' on it)") from e
         pseudonymizer = self.recorder.pseudonymizer if self.recorder is not None else self.pseudonymizer
         self.scrub = _LOG_SCRUB.scrub = output_scrubber(pseudonymizer.text if pseudonymizer else None)
         self.session.redact_url = lambda url: self.scrub(self.redactor.url(url))
@@ -174,12 +190,28 @@ class GraphTape(RecordHooks):
         if self.mode == "off":
             return
         ps = ctx.master.addons.get("proxyserver")
-        addrs = ps.listen_addrs() if ps is not None else []
+        if self.standalone and self.loopback_by_default and ps is not None and standalone.bound_elsewhere(ps):
+            task = asyncio.get_running_loop().create_task(self._rebind_and_announce(ps))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
+        self._announce(ps)
+
+    async def _rebind_and_announce(self, ps: object) -> None:
+        await standalone.rebind(ps, list(ctx.options.mode))
+        self._announce(ps)
+
+    def _announce(self, ps: object) -> None:
+        addrs = ps.listen_addrs() if ps is not None else []  # type: ignore[attr-defined]
         host, port = (addrs[0][0], addrs[0][1]) if addrs else (ctx.options.listen_host, ctx.options.listen_port)
         host = ctx.options.listen_host or host
         self.listen = (host, int(port))
-        self.start_line = f"graphtape: {self.mode} on http://{host}:{port}, CA certificate: {ca_cert_path()}"
-        print(self.start_line, flush=True)
+        self.start_line = (f"graphtape: {self.mode} on http://{standalone.url_host(host)}:{port}, "
+                           f"CA certificate: {ca_cert_path()}")
+        warning = standalone.exposure_warning(host) if self.standalone else None
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
+        print(self.start_line, file=sys.stderr, flush=True)  # stdout belongs to what runs behind the proxy
 
     def current_session(self) -> Session:
         """The session so far, its unused interactions (replay) brought up to date; call it on the proxy's loop.
@@ -206,6 +238,8 @@ class GraphTape(RecordHooks):
         if self.failures:
             print(self.scrub(f"graphtape: the session fails: {'; '.join(self.failures)}"), file=sys.stderr,
                   flush=True)
+            if self.standalone:
+                standalone.exit_when_mitmproxy_is_done()
 
     # ------------------------------------------------------------------ traffic
 
@@ -296,7 +330,7 @@ class GraphTape(RecordHooks):
             which = f"interaction {ex.interaction + 1}" if ex.interaction is not None else ex.outcome
             logger.info(f"graphtape: {ex.method} {short_path(url)} -> {resp.status} ({which})")
             self._log_findings(ex)
-            if ex.note and ex.interaction is None:
+            if ex.note and ex.interaction is None and ex.outcome != REJECTED:  # a rejection's note is its errors
                 logger.warning(f"graphtape:   {ex.note}")
 
     def _log_findings(self, ex: Exchange) -> None:
@@ -351,8 +385,11 @@ class GraphTape(RecordHooks):
         ex = session.start(flow.request.method, url)
         ex.outcome = FAILED
         ex.note = str(flow.error.msg if flow.error else "unknown error")
+        ex.findings = list(flow.metadata.get("graphtape_findings", []))  # the request's: they count all the same
+        mark_flow(flow, ex)
         logger.error(f"graphtape: {flow.request.method} {short_path(url)} failed upstream: {ex.note} "
                      "(nothing recorded for it)")
+        self._log_findings(ex)
         if call is not None:  # the cassette lacks a call the client made: replay would not know it
             session.problems.append(f"#{ex.number} {flow.request.method} {short_path(url)} failed upstream "
                                     f"({ex.note}); not recorded")
@@ -387,7 +424,9 @@ def replay_steps(rules: IgnoreRules, *, enforce: bool) -> Steps:
 def mark_flow(flow: http.HTTPFlow, ex: Exchange) -> None:
     """Under mitmweb, flows with findings, deviations or a miss are marked and commented."""
     lines = [f.line() for f in ex.findings] + [f"deviation {d.line()}" for d in ex.deviations]
-    if ex.interaction is None and ex.note:
+    if ex.outcome == REJECTED and ex.findings:  # the note repeats the errors listed below
+        lines.insert(0, f"graphtape {ex.outcome}: answered as Graph documents, not replayed")
+    elif ex.interaction is None and ex.note:
         lines.insert(0, f"graphtape {ex.outcome}: {ex.note}")
     if not lines:
         return

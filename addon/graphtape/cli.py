@@ -180,13 +180,17 @@ class Proxy:
 
     def __init__(self, opts: dict[str, Any]):
         from mitmproxy import exceptions, options
+        from mitmproxy.addons import termlog
         from mitmproxy.tools.dump import DumpMaster
 
         from graphtape.addon import GraphTape
 
         logging.getLogger("graphtape").setLevel(logging.INFO)
         self.options = options.Options()
-        self.master = DumpMaster(self.options, with_termlog=True, with_dumper=False)
+        self.master = DumpMaster(self.options, with_termlog=False, with_dumper=False)
+        # mitmproxy's log (graphtape's per-request lines) on stderr: stdout belongs to the command under `run`
+        self.master._termlog_addon = termlog.TermLog(out=sys.stderr)  # uninstalled by the master when done
+        self.master.addons.add(self.master._termlog_addon)
         self.addon = GraphTape()
         self.master.addons.add(self.addon)
         self._stopping: asyncio.Task[None] | None = None
@@ -268,10 +272,12 @@ def client_env(proxy_url: str, ca: Path, bundle: Path) -> dict[str, str]:
 
 def proxy_url(host: str, port: int, proxyauth: str = "") -> str:
     """The proxy's URL for clients, with the credentials in it when the proxy requires them."""
+    from graphtape.standalone import url_host
+
     if not proxyauth:
-        return f"http://{host}:{port}"
+        return f"http://{url_host(host)}:{port}"
     user, _, password = proxyauth.partition(":")
-    return f"http://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}"
+    return f"http://{quote(user, safe='')}:{quote(password, safe='')}@{url_host(host)}:{port}"
 
 
 def _warn_if_exposed(host: str) -> None:

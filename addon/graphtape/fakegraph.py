@@ -38,6 +38,45 @@ ROUTES: list[tuple[str, re.Pattern[str], str]] = [
 
 MIME_400 = {"error": {"code": "ErrorMimeContentInvalidBase64String",
                       "message": "Invalid base64 string for MIME content."}}
+MAX_BODY = 64 * 1024 * 1024  # Graph refuses far smaller requests; the stand-in reads no more than this
+
+
+class BadRequest(Exception):
+    """A request the stand-in answers with Graph's 400 error shape instead of a result."""
+
+    def __init__(self, message: str, code: str = "RequestBodyRead"):
+        super().__init__(message)
+        self.doc = {"error": {"code": code, "message": message}}
+
+
+def _json_fields(body: bytes) -> dict[str, Any]:
+    """The message fields of a JSON body (the object itself, or its ``message``); BadRequest otherwise."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, RecursionError) as e:  # not JSON, not UTF-8/16/32, or nested past the parser
+        raise BadRequest(f"Unable to read JSON request payload: {type(e).__name__}.") from None
+    if not isinstance(doc, dict):
+        raise BadRequest(f"A JSON object was expected as the request body, not {type(doc).__name__}.")
+    inner = doc.get("message") or doc.get("Message") or doc
+    if not isinstance(inner, dict):
+        raise BadRequest(f"The 'message' property must be an object, not {type(inner).__name__}.")
+    _check_types(inner)
+    return inner
+
+
+def _check_types(fields: dict[str, Any]) -> None:
+    """The fields the stand-in reads have the JSON types Graph's message resource gives them."""
+    expected: dict[str, tuple[type, ...]] = {"subject": (str,), "importance": (str,), "body": (dict,),
+                                             "toRecipients": (list,), "ccRecipients": (list,),
+                                             "bccRecipients": (list,)}
+    for name, types in expected.items():
+        value = fields.get(name)
+        if value is not None and not isinstance(value, types):
+            raise BadRequest(f"Cannot convert the literal of type {type(value).__name__} in '{name}'.")
+    body = fields.get("body") or {}
+    for name in ("contentType", "content"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise BadRequest(f"Cannot convert the literal in 'body.{name}' to a string.")
 
 
 @dataclass
@@ -117,8 +156,30 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_BODY:
+            self.close_connection = True  # the body was not read: the connection cannot carry another request
+            self._reply(400, {"error": {"code": "BadRequest", "message": "Invalid Content-Length."}})
+            return
         body = self.rfile.read(length) if length else b""
+        try:
+            self._post(body)
+        except BadRequest as e:
+            self._reply(400, e.doc)
+        except Exception as e:  # a stand-in bug: still an answer in Graph's shape, never a dropped connection
+            self._reply(500, {"error": {"code": "InternalServerError", "message": f"fake Graph failed: {e!r}"}})
+
+    def _refuse_method(self) -> None:
+        path = self.path.split("?", 1)[0]
+        self._reply(404, {"error": {"code": "ResourceNotFound",
+                                    "message": f"The stand-in serves no {self.command} {path}"}})
+
+    do_GET = do_PUT = do_PATCH = do_DELETE = _refuse_method
+
+    def _post(self, body: bytes) -> None:
         state = self.server.state
         headers = {k.lower(): v for k, v in self.headers.items()}
         state.received.append(Received("POST", self.path, headers, body))
@@ -135,23 +196,20 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         self._reply(404, {"error": {"code": "ResourceNotFound", "message": f"No route for {path}"}})
 
-    def _parse(self, body: bytes) -> dict[str, Any] | None:
-        """The message fields a body carries (JSON or MIME); None for a malformed MIME body."""
+    def _parse(self, body: bytes) -> dict[str, Any]:
+        """The message fields a body carries (JSON or MIME); BadRequest for one Graph would refuse."""
         ctype = self.headers.get("Content-Type", "")
         if not body:
             return {}
         if is_json_type(ctype):
-            doc = json.loads(body)
-            inner: dict[str, Any] = doc.get("message") or doc.get("Message") or doc
-            return inner
+            return _json_fields(body)
         decoded = decode_base64_mime(body)
-        return _fields_from_mime(decoded) if decoded is not None else None
+        if decoded is None:
+            raise BadRequest(MIME_400["error"]["message"], MIME_400["error"]["code"])
+        return _fields_from_mime(decoded)
 
     def _dispatch(self, action: str, version: str, body: bytes) -> None:
         fields = self._parse(body)
-        if fields is None:
-            self._reply(400, MIME_400)
-            return
         if action in ("send", "act") or action == "send_mail":
             self._reply(202)
         elif action in ("create", "create_draft_from"):

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-_START = re.compile(r"graphtape: (\w+) on (http://[^:]+:(\d+)), CA certificate: (.+)$")
+_START = re.compile(r"graphtape: (\w+) on (http://(?:\[[^\]]+\]|[^:/]+):(\d+)), CA certificate: (.+)$")
 
 
 class ProxyProcess:
@@ -39,20 +39,23 @@ class ProxyProcess:
         )
         found = threading.Event()
 
+        def started(line: str) -> None:
+            m = _START.search(line.rstrip("\n"))
+            if m and not found.is_set():
+                self.url, self.port, self.ca = m.group(2), int(m.group(3)), Path(m.group(4))
+                found.set()
+
         def read_stdout() -> None:
             assert self.proc is not None and self.proc.stdout is not None
             for line in self.proc.stdout:
                 self.lines.append(line.rstrip("\n"))
-                m = _START.search(line.rstrip("\n"))
-                if m and not found.is_set():
-                    self.url, self.port, self.ca = m.group(2), int(m.group(3)), Path(m.group(4))
-                    found.set()
-            found.set()
 
-        def read_stderr() -> None:
+        def read_stderr() -> None:  # the start line is on stderr, with all of graphtape's own lines
             assert self.proc is not None and self.proc.stderr is not None
             for line in self.proc.stderr:
                 self.err_lines.append(line)
+                started(line)
+            found.set()
 
         self._threads = [threading.Thread(target=read_stdout, daemon=True),
                          threading.Thread(target=read_stderr, daemon=True)]

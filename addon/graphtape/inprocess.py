@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import shutil
 import tempfile
 import threading
@@ -204,10 +205,24 @@ class ProxyThread:
 
         assert self.addon is not None and self.master is not None
         ended = self.addon.current_session()
+        errors = _AddonErrors()
+        logging.getLogger("mitmproxy.addonmanager").addHandler(errors)
         try:
             self.master.options.update(**wanted)
         except exceptions.OptionsError as e:
             raise ProxyFailed(str(e)) from None
+        finally:
+            logging.getLogger("mitmproxy.addonmanager").removeHandler(errors)
+        addon = self.addon
+        ready = addon.replayer is not None if wanted["graphtape_mode"] == "replay" else addon.recorder is not None
+        if errors.messages or addon.mode != wanted["graphtape_mode"] or not ready:
+            # mitmproxy logs (and swallows) errors in an addon's configure: never serve a half-set-up cassette
+            reason = "; ".join(errors.messages) or "it is not set up (see the log)"
+            if wanted["graphtape_cassette"] != str(self.idle_cassette):
+                self._apply({**TAPE_DEFAULTS, "graphtape_mode": "replay",
+                             "graphtape_cassette": str(self.idle_cassette)})
+            raise ProxyFailed(f"graphtape: cannot {wanted['graphtape_mode']} {wanted['graphtape_cassette']}: "
+                              f"{reason}")
         return ended
 
     def session(self) -> Session:
@@ -231,3 +246,14 @@ class ProxyThread:
     def env(self) -> dict[str, str]:
         """HTTPS_PROXY, SSL_CERT_FILE and friends: what puts Python, curl and Node clients behind this proxy."""
         return dict(self._env)
+
+
+class _AddonErrors(logging.Handler):
+    """Collects the errors mitmproxy logs instead of raising (an addon hook that failed)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())

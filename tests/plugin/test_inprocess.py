@@ -48,3 +48,32 @@ def test_switch_serves_each_cassette_and_returns_the_session_that_ended(tmp_path
     assert not proxy.alive and listener.connections == 0
     with pytest.raises(ProxyFailed, match="not running"):
         proxy.switch("replay", cassette)
+
+
+def test_a_cassette_whose_setup_mitmproxy_only_logs_is_refused_and_the_proxy_stays_closed(tmp_path, confdir,
+                                                                                          monkeypatch):
+    # mitmproxy logs (and swallows) an addon's exception in configure: the switch must not look like it worked.
+    from graphtape.addon import GraphTape
+
+    cassette = tmp_path / "send-draft.yaml"
+    shutil.copy(SEEDS / "send-draft.yaml", cassette)
+    setup = GraphTape._setup
+
+    def failing(self: GraphTape, mode: str, path: str) -> None:
+        if path.endswith("odd.yaml"):
+            self.replayer = None
+            raise RuntimeError("the loader tripped")
+        setup(self, mode, path)
+
+    monkeypatch.setattr(GraphTape, "_setup", failing)
+    proxy = ProxyThread(confdir).start()
+    try:
+        with httpx.Client(proxy=proxy.url, verify=proxy.env()["SSL_CERT_FILE"]) as client:
+            with pytest.raises(ProxyFailed, match=r"cannot replay .*odd\.yaml: .*the loader tripped"):
+                proxy.switch("replay", tmp_path / "odd.yaml")
+            r = client.post(SEND)
+            assert r.status_code == 404 and r.json()["error"]["code"] == "graphtape.UnmatchedRequest"  # idle, not 502
+            proxy.switch("replay", cassette)
+            assert client.post(SEND).status_code == 202
+    finally:
+        proxy.stop()

@@ -1,0 +1,69 @@
+"""What graphtape does when mitmproxy's own tools load it (``mitmdump -s entry.py``, ``mitmweb -s entry.py``).
+
+graphtape's CLI and in-process proxy choose the listen address and the exit status themselves; mitmdump
+does not: its default ``listen_host`` is every interface, and it exits 0 whatever the session found.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import sys
+from typing import Any
+
+LOOPBACK = "127.0.0.1"
+EXIT_SESSION_FAILED = 3  # as graphtape's CLI: the session had unmatched, unrecorded or rejected calls
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def url_host(host: str) -> str:
+    """A host as it stands in a URL: IPv6 literals in brackets (``http://[::1]:8080``)."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def exposure_warning(host: str) -> str | None:
+    if is_loopback(host):
+        return None
+    return (f"graphtape: warning: listening on {host or 'every interface'}, reachable from other machines; the "
+            "proxy sees mail and tokens in clear. Use --listen-host 127.0.0.1 unless you mean it.")
+
+
+def bound_elsewhere(proxyserver: Any) -> bool:
+    """The proxy listens on some address that is not loopback."""
+    return any(not is_loopback(str(addr[0])) for addr in proxyserver.listen_addrs())
+
+
+async def rebind(proxyserver: Any, modes: list[str]) -> None:
+    """Close the listening servers and open them again, on the ``listen_host`` now set.
+
+    mitmdump binds before it loads ``-s`` scripts, and rebinds only when ``mode`` changes; a script that
+    sets ``listen_host`` has to restart the servers itself.
+    """
+    from mitmproxy.proxy import mode_specs
+
+    await proxyserver.servers.update([])
+    await proxyserver.servers.update([mode_specs.ProxyMode.parse(m) for m in modes])
+
+
+def exit_when_mitmproxy_is_done(status: int = EXIT_SESSION_FAILED) -> None:
+    """Make mitmdump/mitmweb exit with ``status`` once its shutdown is over; call it from the ``done`` hook.
+
+    mitmproxy 12 has no exit status for addons (its tools return None after shutdown), and raising
+    SystemExit in ``done`` would skip the done hooks of the addons after this one (save, savehar).
+    So the exit waits for the task running mitmproxy (and this hook) to finish: asyncio lets SystemExit
+    from a done callback out of ``asyncio.run``, after closing the loop as usual.
+    """
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # no loop: a test driving the hooks by hand
+        return
+    if task is not None:
+        task.add_done_callback(lambda _: sys.exit(status))
