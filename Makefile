@@ -23,18 +23,18 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: install
-	$(PY) -m graphtape.demo --cassettes cassettes/seeds
+	$(PY) -m dev.demo --cassettes cassettes/seeds
 
 test: install
 	$(PY) -m pytest -n 2 --dist loadfile -q
 
 lint: install
-	$(VENV)/bin/ruff check addon tests
+	$(VENV)/bin/ruff check addon dev tests
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy --allow-untyped-defs tests
 
 cassettes: install
-	$(PY) -m graphtape.demo --build --cassettes cassettes/seeds
+	$(PY) -m dev.demo --build --cassettes cassettes/seeds
 
 # The contract's structural layer (contract/graph-*.json) from Graph's CSDL; commit what it writes.
 GRAPH_METADATA ?= ../shared/graph-metadata
@@ -43,7 +43,7 @@ contract: install
 
 # graphtape beside mitmproxy (loopback, a few minutes): one table, the same figures as JSON.
 bench: install
-	$(PY) -m graphtape.bench --json bench-results.json
+	$(PY) -m dev.bench --json bench-results.json
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

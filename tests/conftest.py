@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dev.harness import ProxyProcess
 
-from graphtape.cache import DIR_ENV as CACHE_DIR_ENV
-from graphtape.fakegraph import FakeGraph
-from graphtape.harness import ProxyProcess
+from graphtape.cassette.cache import DIR_ENV as CACHE_DIR_ENV
+from graphtape.testing.fakegraph import FakeGraph
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "cassettes" / "seeds"
@@ -127,7 +127,7 @@ def listener() -> Iterator[Listener]:
 
 def sdk_call(proxy: ProxyProcess, coro_factory: Any, *, token: str = TOKEN, base_url: str | None = None) -> Any:
     """Run an msgraph-sdk coroutine with a client that goes through ``proxy`` (HTTPS_PROXY + CA)."""
-    from graphtape.scenario import make_client
+    from dev.scenario import make_client
 
     saved = dict(os.environ)
     os.environ.update(proxy.env())

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from mitmproxy.test import tflow
 
-from graphtape.addon import mark_flow
 from graphtape.model import Deviation, Finding
-from graphtape.session import MATCHED, UNMATCHED, Exchange
+from graphtape.proxy.addon import mark_flow
+from graphtape.session.exchanges import MATCHED, UNMATCHED, Exchange
 
 
 def _exchange(**kw) -> Exchange:

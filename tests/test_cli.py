@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from dev.harness import ProxyProcess
 
 from conftest import REPO, SEEDS
-from graphtape.harness import ProxyProcess
 
 GRAPHTAPE = [sys.executable, "-m", "graphtape.cli"]
 SENDMAIL = {"message": {"subject": "Hi", "toRecipients": [{"emailAddress": {"address": "megan@contoso.com"}}]}}
@@ -107,7 +107,7 @@ def test_record_append_keeps_what_was_recorded(tmp_path, confdir, seed, fake_gra
     args = ["record", str(cassette), "--append", "--upstream", fake_graph.url, "--upstream-ca", str(fake_graph.cert)]
     with ProxyProcess(args, confdir) as p, httpx.Client(proxy=p.url, verify=str(p.ca)) as c:
         assert c.post("https://graph.microsoft.com/v1.0/me/sendMail", json=SENDMAIL).status_code == 202
-    from graphtape.cassette import load_cassette
+    from graphtape.cassette.format import load_cassette
 
     urls = [i.request.url for i in load_cassette(cassette).interactions]
     assert urls == [SEND_DRAFT.replace("=", "%3D"), "https://graph.microsoft.com/v1.0/me/sendMail"]
@@ -117,7 +117,7 @@ def test_record_append_keeps_what_was_recorded(tmp_path, confdir, seed, fake_gra
 def test_record_writes_every_call_and_leaves_only_the_cassette(tmp_path, confdir, fake_graph, fsync):
     cassette = tmp_path / "tapes" / "c.yaml"
     args = ["record", str(cassette), *fsync, "--upstream", fake_graph.url, "--upstream-ca", str(fake_graph.cert)]
-    from graphtape.cassette import load_cassette
+    from graphtape.cassette.format import load_cassette
 
     with ProxyProcess(args, confdir) as p, httpx.Client(proxy=p.url, verify=str(p.ca)) as c:
         for n in range(1, 4):
@@ -191,7 +191,7 @@ def test_mitmdump_script_usage(tmp_path, confdir, seed):
 
 
 def test_inspect_prints_each_graph_call_decoded(tmp_path, confdir, fake_graph):
-    from graphtape.scenario import MIME_SEND, mime_b64
+    from dev.scenario import MIME_SEND, mime_b64
 
     args = ["inspect", "--upstream", fake_graph.url, "--upstream-ca", str(fake_graph.cert)]
     with ProxyProcess(args, confdir) as p, httpx.Client(proxy=p.url, verify=str(p.ca)) as c:

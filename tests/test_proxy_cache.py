@@ -6,10 +6,10 @@ import os
 from pathlib import Path
 
 import httpx
+from dev.bench import workload
+from dev.harness import ProxyProcess
 
-from graphtape.bench import workload
-from graphtape.cache import DIR_ENV, MIN_BYTES
-from graphtape.harness import ProxyProcess
+from graphtape.cassette.cache import DIR_ENV, MIN_BYTES
 
 PICKS = (0, 1, 2, 199)  # a draft, a sendMail, a send, and the last interaction
 

@@ -10,7 +10,7 @@ import httpx
 import requests
 
 from conftest import sdk_call
-from graphtape.cassette import save_cassette
+from graphtape.cassette.format import save_cassette
 from graphtape.model import HttpRequest, HttpResponse, Interaction
 
 SEND = "https://graph.microsoft.com/v1.0/me/messages/AAMkAGRWAAAFSmKXAAA=/send"
@@ -82,7 +82,7 @@ def test_reverse_mode_record_keeps_the_graph_url(tmp_path, proxy, fake_graph):
     r = httpx.post(f"{p.url}/v1.0/me/sendMail", json={"message": {"subject": "x"}})
     assert r.status_code == 202
     p.stop()
-    from graphtape.cassette import load_cassette
+    from graphtape.cassette.format import load_cassette
 
     (it,) = load_cassette(cassette).interactions
     assert it.request.url == "https://graph.microsoft.com/v1.0/me/sendMail"

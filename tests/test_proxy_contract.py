@@ -7,9 +7,9 @@ import json
 
 import httpx
 import yaml
+from dev.scenario import MIME_SEND, mime_b64
 
 from conftest import SEEDS, sdk_call
-from graphtape.scenario import MIME_SEND, mime_b64
 from test_cli import graphtape
 
 SENDMAIL = "https://graph.microsoft.com/v1.0/me/sendMail"
@@ -65,6 +65,7 @@ def test_report_policy_serves_a_bad_request_and_reports_it(tmp_path, proxy, seed
 
 async def _everyday_mail(client):
     """Drafts, sendMail (JSON and MIME), replies, forwards, attachments: as the SDK sends them."""
+    from dev.scenario import send_mime
     from msgraph.generated.models.attachment import Attachment
     from msgraph.generated.models.body_type import BodyType
     from msgraph.generated.models.email_address import EmailAddress
@@ -82,8 +83,6 @@ async def _everyday_mail(client):
     from msgraph.generated.users.item.messages.item.forward.forward_post_request_body import ForwardPostRequestBody
     from msgraph.generated.users.item.messages.item.reply.reply_post_request_body import ReplyPostRequestBody
     from msgraph.generated.users.item.send_mail.send_mail_post_request_body import SendMailPostRequestBody
-
-    from graphtape.scenario import send_mime
 
     def rcpt(a: str) -> Recipient:
         return Recipient(email_address=EmailAddress(address=a, name="Megan Bowen"))

@@ -129,8 +129,8 @@ def test_run_fail_on_deviation_and_unused(tmp_path, confdir, seed):
 def _copy_with(tmp_path: Path, name: str, edit) -> Path:
     doc = yaml.safe_load((SEEDS / "create-draft-json.yaml").read_text())
     edit(doc["interactions"][0])
-    from graphtape.atomicfile import atomic_write
-    from graphtape.cassette import dump_yaml
+    from graphtape.cassette.atomicfile import atomic_write
+    from graphtape.cassette.format import dump_yaml
 
     path = tmp_path / name
     atomic_write(path, dump_yaml(doc))

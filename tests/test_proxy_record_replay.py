@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import httpx
+from dev.scenario import MIME_SEND, mime_b64, send_mime
 
 from conftest import TOKEN, sdk_call
-from graphtape.cassette import load_cassette
-from graphtape.scenario import MIME_SEND, mime_b64, send_mime
+from graphtape.cassette.format import load_cassette
 
 
 async def _draft_and_send(client):
@@ -113,7 +113,7 @@ def test_upload_url_authtoken_is_redacted(tmp_path: Path, proxy, fake_graph):
 def test_gzip_response_is_stored_decoded_and_replayed(tmp_path: Path, proxy):
     import gzip
 
-    from graphtape.cassette import save_cassette
+    from graphtape.cassette.format import save_cassette
     from graphtape.model import HttpRequest, HttpResponse, Interaction
 
     doc = {"value": [{"id": "1", "subject": "hello"}]}

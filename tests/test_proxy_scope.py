@@ -9,7 +9,7 @@ import time
 import httpx
 
 from conftest import SEEDS
-from graphtape.cassette import load_cassette
+from graphtape.cassette.format import load_cassette
 from test_cli import SENDMAIL
 
 

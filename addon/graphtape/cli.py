@@ -16,12 +16,12 @@ from typing import Any
 from urllib.parse import quote
 
 from graphtape import __version__
-from graphtape.cassette import CassetteError, load_cassette
+from graphtape.cassette.format import CassetteError, load_cassette
 from graphtape.config import ConfigError, ignore_rules, load_project_config
-from graphtape.describe import short_path, subject_and_recipients
-from graphtape.diffing import diff_cassettes
-from graphtape.inflight import stop_wait_seconds
-from graphtape.report import DEFAULT_FAIL_ON, FAIL_ON_CHOICES
+from graphtape.diffing.core import diff_cassettes
+from graphtape.proxy.inflight import stop_wait_seconds
+from graphtape.session.describe import short_path, subject_and_recipients
+from graphtape.session.report import DEFAULT_FAIL_ON, FAIL_ON_CHOICES
 
 EXIT_USAGE = 2
 EXIT_SESSION_FAILED = 3  # run: the command passed, but the session had unmatched or unrecorded requests
@@ -183,7 +183,7 @@ class Proxy:
         from mitmproxy.addons import termlog
         from mitmproxy.tools.dump import DumpMaster
 
-        from graphtape.addon import GraphTape
+        from graphtape.proxy.addon import GraphTape
 
         logging.getLogger("graphtape").setLevel(logging.INFO)
         self.options = options.Options()
@@ -272,7 +272,7 @@ def client_env(proxy_url: str, ca: Path, bundle: Path) -> dict[str, str]:
 
 def proxy_url(host: str, port: int, proxyauth: str = "") -> str:
     """The proxy's URL for clients, with the credentials in it when the proxy requires them."""
-    from graphtape.standalone import url_host
+    from graphtape.proxy.standalone import url_host
 
     if not proxyauth:
         return f"http://{url_host(host)}:{port}"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graphtape.ignore import DEFAULT_IGNORE, IgnoreRules
+from graphtape.diffing.ignore import DEFAULT_IGNORE, IgnoreRules
 
 
 class ConfigError(ValueError):

@@ -3,6 +3,6 @@
 Standalone (see GraphTape): loopback unless ``--listen-host`` is given, exit status 3 when the session fails.
 """
 
-from graphtape.addon import GraphTape
+from graphtape.proxy.addon import GraphTape
 
 addons = [GraphTape(standalone=True)]

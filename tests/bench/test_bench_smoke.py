@@ -1,4 +1,4 @@
-"""``python -m graphtape.bench --quick`` still runs every part: structure, not speed.
+"""``python -m dev.bench --quick`` still runs every part: structure, not speed.
 
 The benchmark itself is not a test (see ``make bench``); this keeps it from rotting.
 """
@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from graphtape.cache import MIN_BYTES
+from graphtape.cassette.cache import MIN_BYTES
 
 SECTIONS = ("replay", "concurrency", "scale", "big_bodies", "record", "startup", "switch")
 REPLAY_NAMES = ("floor", "server_replay", "graphtape", "graphtape_logging")
@@ -34,7 +34,7 @@ def _replay_section(where: str, data: dict[str, Any]) -> None:
 
 def test_quick_bench_reports_every_section(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    proc = subprocess.run([sys.executable, "-m", "graphtape.bench", "--quick", "--json", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "dev.bench", "--quick", "--json", str(out)],
                           capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads(out.read_text(encoding="utf-8"))

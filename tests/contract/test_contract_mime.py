@@ -8,7 +8,7 @@ from email.message import EmailMessage
 
 from contract_cases import big_mime
 
-from graphtape.bodies import decode_base64_mime as decode_base64
+from graphtape.bodies.kinds import decode_base64_mime as decode_base64
 from graphtape.contract import validate_request
 from graphtape.contract.mimecheck import _thin, check_mime
 from graphtape.model import HttpRequest

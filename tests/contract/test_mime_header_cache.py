@@ -10,9 +10,9 @@ from email.headerregistry import HeaderRegistry
 import pytest
 from contract_cases import case_request, load
 
-from graphtape import mime
+from graphtape.bodies import mime
 from graphtape.contract import validate_request
-from graphtape.diffing import diff_requests, format_deviations
+from graphtape.diffing.core import diff_requests, format_deviations
 
 HEADERS = [
     ("To", "Megan Bowen <MeganB@contoso.com>, adele@contoso.com"),

@@ -11,7 +11,7 @@ from contract_cases import case_request, load
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graphtape.bodies import is_json_type, parse_json
+from graphtape.bodies.kinds import is_json_type, parse_json
 from graphtape.contract.build import document
 from graphtape.contract.endpoints import match_request
 from graphtape.contract.schema import check_json, inline_refs, normalise_parameters, validator_for

@@ -8,8 +8,8 @@ from email.message import EmailMessage
 
 import pytest
 
-from graphtape.diffing import diff_requests, format_deviations, shorten
-from graphtape.ignore import DEFAULT_IGNORE, IgnoreRules
+from graphtape.diffing.core import diff_requests, format_deviations, shorten
+from graphtape.diffing.ignore import DEFAULT_IGNORE, IgnoreRules
 from graphtape.model import Deviation, HttpRequest
 
 GRAPH = "https://graph.microsoft.com/v1.0"

@@ -14,9 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graphtape import diffing, diffing_body
-from graphtape.diffing import COMPARED_REQUEST_HEADERS, COMPARED_RESPONSE_HEADERS, _header_values, _split_items
-from graphtape.diffing_body import _deepdiff, diff_json, shrink
+from graphtape.diffing import body as diffing_body
+from graphtape.diffing import core as diffing
+from graphtape.diffing.body import _deepdiff, diff_json, shrink
+from graphtape.diffing.core import COMPARED_REQUEST_HEADERS, COMPARED_RESPONSE_HEADERS, _header_values, _split_items
 from graphtape.model import Headers
 
 scalars = (

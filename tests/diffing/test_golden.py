@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from graphtape.diffing import diff_requests, format_deviations
-from graphtape.ignore import DEFAULT_IGNORE, IgnoreRules
+from graphtape.diffing.core import diff_requests, format_deviations
+from graphtape.diffing.ignore import DEFAULT_IGNORE, IgnoreRules
 
 from .golden_cases import UPDATE, case_paths, load_case, write_expected
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graphtape.ignore import DEFAULT_IGNORE, VOLATILE, IgnoreRules
+from graphtape.diffing.ignore import DEFAULT_IGNORE, VOLATILE, IgnoreRules
 from graphtape.model import Deviation
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from graphtape.diffing import diff_cassettes, diff_interactions, format_deviations, nearest
-from graphtape.ignore import DEFAULT_IGNORE, IgnoreRules
+from graphtape.diffing.core import diff_cassettes, diff_interactions, format_deviations, nearest
+from graphtape.diffing.ignore import DEFAULT_IGNORE, IgnoreRules
 from graphtape.model import Deviation, HttpRequest, HttpResponse, Interaction
 
 GRAPH = "https://graph.microsoft.com/v1.0"

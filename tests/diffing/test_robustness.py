@@ -8,8 +8,8 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graphtape.bodies import decode_base64_mime
-from graphtape.diffing import diff_interactions, diff_requests, format_deviations, nearest
+from graphtape.bodies.kinds import decode_base64_mime
+from graphtape.diffing.core import diff_interactions, diff_requests, format_deviations, nearest
 from graphtape.model import Deviation, HttpRequest, HttpResponse, Interaction
 
 CONTENT_TYPES = st.one_of(

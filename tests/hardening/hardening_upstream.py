@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from graphtape.fakegraph import make_certificate
+from graphtape.testing.fakegraph import make_certificate
 
 HANG_SECONDS = 4.0
 

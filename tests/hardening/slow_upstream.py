@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from graphtape.fakegraph import make_certificate
+from graphtape.testing.fakegraph import make_certificate
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SEEDS
-from graphtape.cassette import (
+from graphtape.cassette.format import (
     CassetteError,
     assemble,
     interaction_chunk,

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SEEDS
-from graphtape.cassette import CassetteError, load_cassette
+from graphtape.cassette.format import CassetteError, load_cassette
 from graphtape.cli import main
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ldap3.*")

@@ -23,9 +23,9 @@ from typing import Any
 import httpx
 import pytest
 
-from graphtape.cassette import load_cassette, save_cassette
-from graphtape.fakegraph import make_certificate
+from graphtape.cassette.format import load_cassette, save_cassette
 from graphtape.model import HttpRequest, HttpResponse, Interaction
+from graphtape.testing.fakegraph import make_certificate
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 MIME = (b"From: Alex Wilber <AlexW@contoso.com>\nTo: Megan Bowen <MeganB@contoso.com>\nSubject: Hello\n"

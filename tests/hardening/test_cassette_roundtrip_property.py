@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graphtape.cassette import (
+from graphtape.cassette.format import (
     UnwritableInteraction,
     assemble,
     interaction_chunk,

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SEEDS
-from graphtape.cassette import DEFAULT_MAX_CASSETTE_MB, MAX_CASSETTE_ENV, CassetteError, load_cassette
+from graphtape.cassette.format import DEFAULT_MAX_CASSETTE_MB, MAX_CASSETTE_ENV, CassetteError, load_cassette
 from graphtape.cli import main
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ldap3.*")  # mitmproxy imports it in-process

@@ -15,10 +15,10 @@ import time
 
 import httpx
 import pytest
+from dev.harness import ProxyProcess
 from hardening_upstream import Upstream
 
-from graphtape.cassette import load_cassette
-from graphtape.harness import ProxyProcess
+from graphtape.cassette.format import load_cassette
 
 MESSAGES = "https://graph.microsoft.com/v1.0/me/messages"
 ROUNDS, BATCHES = 50, 5

@@ -11,17 +11,17 @@ import brotli
 import httpx
 import pytest
 import zstandard
+from dev.harness import ProxyProcess
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mitmproxy.net import encoding
 
-from graphtape.cassette import save_cassette
+from graphtape.bodies.limits import BodyTooLarge, decode_bounded
+from graphtape.cassette.format import save_cassette
 from graphtape.contract import validate_request
-from graphtape.diffing import diff_requests
-from graphtape.harness import ProxyProcess
-from graphtape.limits import BodyTooLarge, decode_bounded
+from graphtape.diffing.core import diff_requests
 from graphtape.model import HttpRequest, HttpResponse, Interaction
-from graphtape.pseudonymize import Pseudonymizer
+from graphtape.privacy.pseudonymize import Pseudonymizer
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 CONTENT_TYPES = ["application/json", "application/json; charset=utf-8", "text/plain", "text/html; charset=utf-8",

@@ -12,16 +12,16 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from dev.harness import ProxyProcess
+from dev.scenario import mime_b64
 from hardening_upstream import Upstream
 
 from conftest import TOKEN
-from graphtape.cassette import load_cassette, save_cassette
+from graphtape.cassette.format import load_cassette, save_cassette
+from graphtape.cassette.paths import UnsafeCassettePath, safe_cassette_path
 from graphtape.cli import _is_loopback, proxy_url
-from graphtape.harness import ProxyProcess
 from graphtape.model import HttpRequest, HttpResponse, Interaction
-from graphtape.paths import UnsafeCassettePath, safe_cassette_path
-from graphtape.pseudonymize import META_KEY, Pseudonymizer
-from graphtape.scenario import mime_b64
+from graphtape.privacy.pseudonymize import META_KEY, Pseudonymizer
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 MESSAGES = f"{GRAPH}/me/messages"
@@ -203,8 +203,8 @@ def test_a_pseudonymized_cassette_holds_no_real_name_and_still_replays(tmp_path,
 
 
 def test_appending_keeps_the_same_fake_values_and_never_mixes_in_real_ones(tmp_path):
-    from graphtape.recorder import Recorder, RecordMode
-    from graphtape.redaction import Redactor
+    from graphtape.cassette.recorder import Recorder, RecordMode
+    from graphtape.privacy.redaction import Redactor
 
     def call(addr: str) -> Interaction:
         body = json.dumps({"toRecipients": [{"emailAddress": {"address": addr}}]}).encode()

@@ -15,11 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
+from dev.harness import ProxyProcess
 from hardening_upstream import HANG_SECONDS, Upstream, peak_rss_mb
 
-from graphtape.cassette import load_cassette, save_cassette
-from graphtape.harness import ProxyProcess
-from graphtape.limits import DEFAULT_MAX_BODY_MB
+from graphtape.bodies.limits import DEFAULT_MAX_BODY_MB
+from graphtape.cassette.format import load_cassette, save_cassette
 from graphtape.model import HttpRequest, HttpResponse, Interaction
 
 MESSAGES = "https://graph.microsoft.com/v1.0/me/messages"

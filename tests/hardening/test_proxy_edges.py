@@ -206,11 +206,11 @@ def test_each_contract_error_is_logged_once_in_record(tmp_path, proxy, fake_grap
 def test_a_rejected_flow_names_each_error_once_in_its_mitmweb_comment():
     from mitmproxy.test import tflow
 
-    from graphtape.addon import mark_flow
     from graphtape.contract import validate_request
-    from graphtape.flows import request_of
-    from graphtape.replay import Replayer, Steps
-    from graphtape.session import REJECTED, Session
+    from graphtape.proxy.addon import mark_flow
+    from graphtape.proxy.flows import request_of
+    from graphtape.replay.pipeline import Replayer, Steps
+    from graphtape.session.exchanges import REJECTED, Session
 
     flow = tflow.tflow()
     flow.request.method, flow.request.url = "POST", "https://graph.microsoft.com/beta/me/messages"

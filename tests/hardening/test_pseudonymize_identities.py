@@ -12,12 +12,12 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from dev.harness import ProxyProcess
 from hardening_upstream import Upstream
 
-from graphtape.cassette import load_cassette
-from graphtape.harness import ProxyProcess
+from graphtape.cassette.format import load_cassette
 from graphtape.model import HttpRequest, HttpResponse, Interaction
-from graphtape.pseudonymize import META_KEY, Pseudonymizer
+from graphtape.privacy.pseudonymize import META_KEY, Pseudonymizer
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 UPN = "alice.smith@contoso.com"

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from dev.harness import ProxyProcess
 from slow_upstream import SlowUpstream
 
-from graphtape.cassette import load_cassette
-from graphtape.harness import ProxyProcess
+from graphtape.cassette.format import load_cassette
 
 MESSAGES = "https://graph.microsoft.com/v1.0/me/messages"
 FAULTS = Path(__file__).parent / "faults"

@@ -11,10 +11,10 @@ import sys
 
 import httpx
 import pytest
+from dev.harness import ProxyProcess
 from slow_upstream import SlowUpstream
 
-from graphtape.cassette import load_cassette
-from graphtape.harness import ProxyProcess
+from graphtape.cassette.format import load_cassette
 
 MESSAGES = "https://graph.microsoft.com/v1.0/me/messages"
 

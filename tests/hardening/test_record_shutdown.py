@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
+from dev.harness import ProxyProcess
 from slow_upstream import SlowUpstream
 
-from graphtape.cassette import load_cassette
-from graphtape.harness import ProxyProcess
+from graphtape.cassette.format import load_cassette
 
 FOLDER = "https://graph.microsoft.com/v1.0/me/mailFolders/{tag}/messages"
 

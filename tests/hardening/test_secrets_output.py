@@ -10,14 +10,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from dev.harness import ProxyProcess
+from dev.scenario import mime_b64
 from hardening_upstream import Upstream
 
 from conftest import TOKEN
-from graphtape.cassette import load_cassette, save_cassette
-from graphtape.harness import ProxyProcess
+from graphtape.cassette.format import load_cassette, save_cassette
 from graphtape.model import HttpRequest, HttpResponse, Interaction
-from graphtape.redaction import REDACTED
-from graphtape.scenario import mime_b64
+from graphtape.privacy.redaction import REDACTED
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 MESSAGES = f"{GRAPH}/me/messages"

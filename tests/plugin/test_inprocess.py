@@ -9,7 +9,7 @@ import pytest
 
 from conftest import SEEDS, Listener
 from graphtape.cli import ProxyFailed
-from graphtape.inprocess import ProxyThread
+from graphtape.proxy.inprocess import ProxyThread
 
 SEND = "https://graph.microsoft.com/beta/me/messages/AAMkAGRWAAAFSmKXAAA=/send"
 
@@ -53,7 +53,7 @@ def test_switch_serves_each_cassette_and_returns_the_session_that_ended(tmp_path
 def test_a_cassette_whose_setup_mitmproxy_only_logs_is_refused_and_the_proxy_stays_closed(tmp_path, confdir,
                                                                                           monkeypatch):
     # mitmproxy logs (and swallows) an addon's exception in configure: the switch must not look like it worked.
-    from graphtape.addon import GraphTape
+    from graphtape.proxy.addon import GraphTape
 
     cassette = tmp_path / "send-draft.yaml"
     shutil.copy(SEEDS / "send-draft.yaml", cassette)

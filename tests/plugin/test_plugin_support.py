@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from graphtape.cassette.paths import UnsafeCassettePath
 from graphtape.model import Deviation, Finding
-from graphtape.paths import UnsafeCassettePath
-from graphtape.plugin_support import (
+from graphtape.pytest.support import (
     NOT_STRICT,
     count_calls,
     default_cassette_name,
@@ -19,7 +19,7 @@ from graphtape.plugin_support import (
     safe_file_name,
     verdict,
 )
-from graphtape.session import MATCHED, UNMATCHED, Exchange, Session
+from graphtape.session.exchanges import MATCHED, UNMATCHED, Exchange, Session
 
 
 @pytest.mark.parametrize("name", ["test_x", "test_x[1-a]", "test_send[v1.0-json]", "Class.test_y"])

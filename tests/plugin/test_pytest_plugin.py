@@ -31,7 +31,7 @@ async def create_draft(to):
     from msgraph.generated.models.item_body import ItemBody
     from msgraph.generated.models.message import Message
     from msgraph.generated.models.recipient import Recipient
-    from graphtape.scenario import make_client
+    from dev.scenario import make_client
 
     client = make_client(base_url="https://graph.microsoft.com/beta")
     draft = await client.me.messages.post(Message(
@@ -243,7 +243,7 @@ def test_xdist_one_proxy_per_worker(pytester: pytest.Pytester, seeds: Path):
 
 
 def _settings(pytester: pytest.Pytester, *args: str):
-    from graphtape.pytest_plugin import SETTINGS
+    from graphtape.pytest.plugin import SETTINGS
 
     return pytester.parseconfigure(*args).stash[SETTINGS]
 

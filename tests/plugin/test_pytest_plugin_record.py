@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from graphtape.fakegraph import FakeGraph, make_certificate
-from graphtape.plugin_support import safe_file_name
+from graphtape.pytest.support import safe_file_name
+from graphtape.testing.fakegraph import FakeGraph, make_certificate
 
 pytest_plugins = ["pytester"]
 

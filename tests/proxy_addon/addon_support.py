@@ -1,4 +1,4 @@
-"""Building blocks for driving ``graphtape.addon.GraphTape`` in-process with mitmproxy's ``taddons``/``tflow``.
+"""Building blocks for driving ``graphtape.proxy.addon.GraphTape`` in-process with mitmproxy's ``taddons``/``tflow``.
 
 No network and no proxy process: flows are built with ``tflow.tflow`` and the addon's hooks are called
 directly, in the order mitmproxy calls them (requestheaders -> request -> response | error).
@@ -17,10 +17,10 @@ from mitmproxy import hooks, http
 from mitmproxy.addons.proxyserver import Proxyserver
 from mitmproxy.test import taddons, tflow
 
-from graphtape.addon import GraphTape
+from graphtape.cassette.recorder import Recorder, RecordMode
 from graphtape.model import HttpRequest, HttpResponse, Interaction
-from graphtape.recorder import Recorder, RecordMode
-from graphtape.redaction import Redactor
+from graphtape.privacy.redaction import Redactor
+from graphtape.proxy.addon import GraphTape
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 JSON = {"Content-Type": "application/json"}

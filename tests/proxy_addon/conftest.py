@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from graphtape.limits import MAX_BODY_ENV
+from graphtape.bodies.limits import MAX_BODY_ENV
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from graphtape.cassette import load_cassette
-from graphtape.session import MATCHED, RECORDED, UNMATCHED
+from graphtape.cassette.format import load_cassette
+from graphtape.session.exchanges import MATCHED, RECORDED, UNMATCHED
 
 from .addon_support import graph_flow, graph_response, interaction, running_addon, send, write_cassette
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from mitmproxy import exceptions
 
-from graphtape.limits import MAX_BODY_ENV
+from graphtape.bodies.limits import MAX_BODY_ENV
 
 from .addon_support import graph_flow, interaction, running_addon, send, write_cassette
 

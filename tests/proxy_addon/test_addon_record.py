@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from mitmproxy import flow as mflow
 
-from graphtape.cassette import load_cassette
-from graphtape.limits import MAX_BODY_ENV
-from graphtape.session import FAILED, NOT_RECORDED, RECORDED, REJECTED
+from graphtape.bodies.limits import MAX_BODY_ENV
+from graphtape.cassette.format import load_cassette
+from graphtape.session.exchanges import FAILED, NOT_RECORDED, RECORDED, REJECTED
 
 from .addon_support import JWT, SEND_MAIL, graph_flow, graph_response, running_addon, send
 

@@ -10,8 +10,8 @@ from mitmproxy.proxy import server_hooks
 from mitmproxy.proxy.mode_specs import ProxyMode
 from mitmproxy.test import tflow
 
-from graphtape.limits import MAX_BODY_ENV
-from graphtape.session import EXHAUSTED, MATCHED, REJECTED, UNMATCHED
+from graphtape.bodies.limits import MAX_BODY_ENV
+from graphtape.session.exchanges import EXHAUSTED, MATCHED, REJECTED, UNMATCHED
 
 from .addon_support import SEND_MAIL, graph_error_code, graph_flow, interaction, running_addon, send, write_cassette
 

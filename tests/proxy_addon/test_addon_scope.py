@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from graphtape.cassette import load_cassette
-from graphtape.session import OBSERVED, RECORDED
+from graphtape.cassette.format import load_cassette
+from graphtape.session.exchanges import OBSERVED, RECORDED
 
 from .addon_support import JWT, SEND_MAIL, graph_flow, graph_response, running_addon, send
 

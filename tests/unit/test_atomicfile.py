@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from graphtape.atomicfile import atomic_write
+from graphtape.cassette.atomicfile import atomic_write
 
 
 def test_parts_beyond_one_writev_are_written_in_order(tmp_path: Path) -> None:

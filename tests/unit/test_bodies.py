@@ -8,7 +8,7 @@ import base64
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphtape import bodies
+from graphtape.bodies import kinds as bodies
 
 
 def test_the_same_body_is_decoded_once_and_an_equal_one_anew() -> None:

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graphtape.bodycodec import BodyFormatError, body_kind, decode_body, encode_base64_layout, encode_body
-from graphtape.cassette import load_cassette, save_cassette
+from graphtape.cassette.bodycodec import BodyFormatError, body_kind, decode_body, encode_base64_layout, encode_body
+from graphtape.cassette.format import load_cassette, save_cassette
 from graphtape.model import HttpRequest, HttpResponse, Interaction
 
 MIME = (

@@ -13,8 +13,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphtape import yamldump
-from graphtape.cassette import (
+from graphtape.cassette import yamldump
+from graphtape.cassette.format import (
     FORMAT_VERSION,
     Cassette,
     CassetteError,

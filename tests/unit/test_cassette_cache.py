@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dev.bench import workload
 
-from graphtape import cache
-from graphtape.bench import workload
-from graphtape.cassette import CassetteError, load_cassette, save_cassette
+from graphtape.cassette import cache
+from graphtape.cassette.format import CassetteError, load_cassette, save_cassette
 from graphtape.model import HttpRequest, HttpResponse, Interaction
 
 SEEDS = Path(__file__).resolve().parents[2] / "cassettes" / "seeds"

@@ -7,7 +7,9 @@ import json
 
 import pytest
 
-from graphtape.describe import (
+from graphtape.graph import error_response
+from graphtape.model import HttpRequest, HttpResponse
+from graphtape.session.describe import (
     body_summary,
     describe_exchange,
     json_summary,
@@ -15,8 +17,6 @@ from graphtape.describe import (
     short_path,
     subject_and_recipients,
 )
-from graphtape.graph import error_response
-from graphtape.model import HttpRequest, HttpResponse
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 JSON = [("Content-Type", "application/json")]

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graphtape.fakegraph import FakeGraph
+from graphtape.testing.fakegraph import FakeGraph
 
 PATHS = [
     "/v1.0/me/sendMail",

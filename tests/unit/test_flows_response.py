@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from mitmproxy import http
 
-from graphtape.flows import HOP_BY_HOP, to_mitmproxy_response
 from graphtape.graph import error_response
 from graphtape.model import HttpResponse
+from graphtape.proxy.flows import HOP_BY_HOP, to_mitmproxy_response
 
 
 def _the_long_way(resp: HttpResponse) -> http.Response:

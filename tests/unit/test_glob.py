@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphtape.ignore import IgnoreRules
+from graphtape.diffing.ignore import IgnoreRules
 
 
 def _reference(pattern: str) -> re.Pattern[str]:

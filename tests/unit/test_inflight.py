@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from graphtape.inflight import DEFAULT_STOP_WAIT, STOP_WAIT_ENV, Call, InFlight, stop_wait_seconds
-from graphtape.recorder import Recorder, RecordMode
-from graphtape.redaction import Redactor
-from graphtape.session import Session
+from graphtape.cassette.recorder import Recorder, RecordMode
+from graphtape.privacy.redaction import Redactor
+from graphtape.proxy.inflight import DEFAULT_STOP_WAIT, STOP_WAIT_ENV, Call, InFlight, stop_wait_seconds
+from graphtape.session.exchanges import Session
 
 
 @pytest.mark.parametrize(("text", "expected"), [("", DEFAULT_STOP_WAIT), ("2.5", 2.5), ("0", 0.0), ("-3", 0.0)])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import json
 
-from graphtape.matching import Matcher, body_fingerprint
 from graphtape.model import Headers, HttpRequest, HttpResponse, Interaction
+from graphtape.replay.matching import Matcher, body_fingerprint
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 JSON = [("Content-Type", "application/json")]

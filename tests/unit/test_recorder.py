@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from conftest import TOKEN
-from graphtape.cassette import CassetteError, load_cassette, save_cassette
-from graphtape.cassettelock import CassetteLocked, _command
+from graphtape.cassette.format import CassetteError, load_cassette, save_cassette
+from graphtape.cassette.lock import CassetteLocked, _command
+from graphtape.cassette.recorder import Recorder, RecorderClosed, RecordMode, RecordRefused
 from graphtape.model import HttpRequest, HttpResponse, Interaction
-from graphtape.recorder import Recorder, RecorderClosed, RecordMode, RecordRefused
-from graphtape.redaction import Redactor
+from graphtape.privacy.redaction import Redactor
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 JWT = TOKEN  # JWT-shaped, built at run time so no token-looking literal is committed
@@ -366,7 +366,7 @@ def test_a_cassette_over_the_size_limit_is_not_written(tmp_path: Path, monkeypat
 
 def test_append_refuses_to_start_when_the_rewrite_would_change_what_the_cassette_holds(
         existing: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import graphtape.recorder as recorder_module
+    import graphtape.cassette.recorder as recorder_module
 
     real = recorder_module.interaction_chunk
 

@@ -8,12 +8,12 @@ import json
 import pytest
 
 from conftest import TOKEN
-from graphtape.describe import describe_exchange
-from graphtape.diffing import diff_requests, format_deviations, nearest
-from graphtape.matching import Matcher
+from graphtape.diffing.core import diff_requests, format_deviations, nearest
 from graphtape.model import Deviation, Finding, HttpRequest, HttpResponse, Interaction
-from graphtape.redaction import REDACTED
-from graphtape.redaction_output import redacted_matches, scrub_deviation, scrub_findings, scrub_text
+from graphtape.privacy.output import redacted_matches, scrub_deviation, scrub_findings, scrub_text
+from graphtape.privacy.redaction import REDACTED
+from graphtape.replay.matching import Matcher
+from graphtape.session.describe import describe_exchange
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 JSON = [("Content-Type", "application/json")]

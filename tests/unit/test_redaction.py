@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from conftest import TOKEN
-from graphtape.cassette import interaction_to_data
+from graphtape.cassette.format import interaction_to_data
 from graphtape.model import HttpRequest, HttpResponse, Interaction
-from graphtape.redaction import REDACTED, Redactor, find_secrets
+from graphtape.privacy.redaction import REDACTED, Redactor, find_secrets
 
 JWT = TOKEN  # JWT-shaped, built at run time so no token-looking literal is committed
 GRAPH = "https://graph.microsoft.com/v1.0"

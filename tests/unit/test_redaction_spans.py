@@ -10,14 +10,14 @@ import base64
 import json
 
 import pytest
+from dev.scenario import mime_b64
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import TOKEN
-from graphtape.cassette import interaction_to_data
+from graphtape.cassette.format import interaction_to_data
 from graphtape.model import HttpRequest, HttpResponse, Interaction
-from graphtape.redaction import REDACTED, SECRET_JSON_KEYS, SECRET_PARAMS, Redactor, find_secrets
-from graphtape.scenario import mime_b64
+from graphtape.privacy.redaction import REDACTED, SECRET_JSON_KEYS, SECRET_PARAMS, Redactor, find_secrets
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 R = Redactor()
@@ -169,8 +169,8 @@ def test_json_with_a_secret_field_changes_only_its_value(value, key, secret) -> 
 
 
 def test_the_recorder_refuses_a_base64_body_holding_a_jwt_and_redacts_location(tmp_path) -> None:
-    from graphtape.cassette import load_cassette
-    from graphtape.recorder import Recorder, RecordMode, RecordRefused
+    from graphtape.cassette.format import load_cassette
+    from graphtape.cassette.recorder import Recorder, RecordMode, RecordRefused
 
     rec = Recorder(tmp_path / "c.yaml", RecordMode.NEW, R)
     binary = HttpResponse(200, "OK", [("Content-Type", "application/octet-stream")], b"\xff\x00" + TOKEN.encode())

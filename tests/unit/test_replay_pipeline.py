@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from graphtape.model import Deviation, Finding, HttpRequest, HttpResponse, Interaction
-from graphtape.replay import EXHAUSTED_STATUS, UNMATCHED_STATUS, Replayer, Steps
-from graphtape.session import EXHAUSTED, MATCHED, REJECTED, UNMATCHED, Session
+from graphtape.replay.pipeline import EXHAUSTED_STATUS, UNMATCHED_STATUS, Replayer, Steps
+from graphtape.session.exchanges import EXHAUSTED, MATCHED, REJECTED, UNMATCHED, Session
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 CASSETTE = "cassettes/send.yaml"

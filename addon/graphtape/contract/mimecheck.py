@@ -20,8 +20,8 @@ import re
 from collections.abc import Iterator
 from email.message import EmailMessage
 
-from graphtape import mime
-from graphtape.bodies import decode_base64_mime, looks_like_rfc5322
+from graphtape.bodies import mime
+from graphtape.bodies.kinds import decode_base64_mime, looks_like_rfc5322
 from graphtape.model import Finding
 
 from .data import limit

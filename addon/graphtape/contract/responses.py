@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from graphtape.bodies import parse_json
+from graphtape.bodies.kinds import parse_json
 from graphtape.graph import error_body
 from graphtape.model import Finding, HttpRequest, HttpResponse, header
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from graphtape.bodies import is_json_type, is_mime_upload_type, media_type
+from graphtape.bodies.kinds import is_json_type, is_mime_upload_type, media_type
 from graphtape.graph import parse_graph_url
 from graphtape.model import Finding, HttpRequest, Interaction
 

@@ -4,7 +4,7 @@
 import os
 
 if os.environ.get("GRAPHTAPE_TEST_FAULT") == "recorder-add":
-    from graphtape import recorder
+    from graphtape.cassette import recorder
 
     def _broken_add(self, interaction):
         raise RuntimeError("injected fault: a bug in Recorder.add")

@@ -1,0 +1,187 @@
+"""Writing a cassette while recording: each completed interaction lands on disk at once, atomically.
+
+Each write replaces the whole file (aside, then renamed over), so a proxy killed at any moment leaves a
+cassette that loads and holds every interaction its client got an answer for. With ``fsync`` each write
+is also forced to the disk (it then survives a power cut too); without it, the file is forced to the
+disk once, when the recording is closed: an fsync costs more than all the rest of recording a call.
+
+A recorder holds its cassette's lock (cassettelock.py) from start to close: a second recorder of the same
+cassette is refused. An existing cassette (``append``, ``overwrite``) is not touched until the first call
+is recorded: a session that records nothing leaves it byte for byte as it was. A ``new`` cassette is
+written, empty, at start (so a session without calls still leaves one that loads, and an unwritable
+folder is found at once).
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from graphtape.cassette.atomicfile import check_writable, sync_to_disk
+from graphtape.cassette.format import (
+    CassetteError,
+    assemble,
+    interaction_chunk,
+    interaction_to_data,
+    load_cassette,
+    new_meta,
+    parse_cassette,
+    render_head,
+    write_cassette_file,
+)
+from graphtape.cassette.lock import CassetteLock, remove_leftovers
+from graphtape.model import Interaction
+from graphtape.privacy.pseudonymize import META_KEY, Pseudonymizer
+from graphtape.privacy.redaction import Redactor, find_secrets
+
+logger = logging.getLogger(__name__)
+
+
+class RecordMode(StrEnum):
+    NEW = "new"  # refuse to touch an existing cassette
+    APPEND = "append"  # keep what it holds, add after it
+    OVERWRITE = "overwrite"  # start it anew
+
+
+class RecordRefused(Exception):
+    """An interaction that was not written (a secret in it); the message says where."""
+
+
+class RecorderClosed(Exception):
+    """An interaction that came after the recording was closed; not written."""
+
+
+class Recorder:
+    """Holds the cassette being recorded; rewrites it whole (aside, then rename) after each interaction.
+
+    Every interaction's YAML is rendered once and kept (as UTF-8), and so is the file's head, so a rewrite
+    is a concatenation, not a re-dump.
+    """
+
+    def __init__(self, path: Path, mode: RecordMode, redactor: Redactor, *, pseudonymize: bool = False,
+                 fsync: bool = False):
+        self.path = path
+        self.redactor = redactor
+        self.fsync = fsync
+        self.meta: dict[str, Any] = new_meta()
+        self.chunks: list[bytes] = []
+        self.closed = False
+        self._unsynced = False
+        self._lock = CassetteLock(path)  # raises CassetteLocked: another recorder has it
+        try:
+            self._open(mode, pseudonymize)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _open(self, mode: RecordMode, pseudonymize: bool) -> None:
+        path = self.path
+        for leftover in remove_leftovers(path):
+            logger.info(f"graphtape: removed {leftover}, left by a recorder that was killed")
+        untouched = path.exists() or path.is_symlink()
+        if untouched:
+            if mode is RecordMode.NEW:
+                raise CassetteError(
+                    path, "already exists; graphtape will not record over it",
+                    hint="pass --append to add to it or --overwrite to start it anew "
+                         "(or set graphtape_record_mode)",
+                )
+            if mode is RecordMode.APPEND:
+                existing = load_cassette(path)  # a broken cassette is refused, never overwritten
+                self.meta = {**existing.meta, "appended": new_meta()["created"]}
+                self.chunks = [interaction_chunk(interaction_to_data(i)).encode() for i in existing.interactions]
+                _check_rewrite(path, self.meta, self.chunks, existing.interactions)
+        self.pseudonymizer = pseudonymizer_for(path, self.meta, pseudonymize, has_interactions=bool(self.chunks))
+        if self.pseudonymizer is not None:
+            self.meta[META_KEY] = self.pseudonymizer.meta()
+        self._head = render_head(self.meta)
+        self._untouched = untouched  # the file on disk is still the user's: kept until the first call
+        if untouched:
+            check_writable(path)  # an unwritable folder is found now, not at the first call
+        else:
+            self._write()
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def _write(self) -> None:
+        write_cassette_file(self.path, assemble(self._head, self.chunks), durable=self.fsync)
+        self._unsynced = not self.fsync
+
+    def close(self) -> None:
+        """Force what was written to the disk (a no-op with ``fsync``, where every write already was), then
+        give the cassette's lock back. Later ``add`` calls raise RecorderClosed."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if self._unsynced:
+                sync_to_disk(self.path)
+                self._unsynced = False
+        finally:
+            self._lock.release()
+
+    @property
+    def untouched(self) -> bool:
+        """True while an existing cassette has not been rewritten (nothing recorded into it yet)."""
+        return self._untouched
+
+    def add(self, interaction: Interaction) -> int:
+        """Redact, scan and write one interaction; returns its 0-based index.
+
+        Raises RecordRefused when a secret survives redaction, OSError when the write fails, RecorderClosed
+        after ``close``; in each case the file on disk is what it was before.
+        """
+        if self.closed:
+            raise RecorderClosed(f"not written to {self.path}: the recording had already stopped")
+        if self.pseudonymizer is not None:
+            interaction = self.pseudonymizer.interaction(interaction)
+        data = interaction_to_data(self.redactor.interaction(interaction))
+        hits = find_secrets(data)
+        if hits:
+            where = "; ".join(str(h) for h in hits[:5])
+            raise RecordRefused(
+                f"not written to {self.path}: it holds what looks like a token: {where}. "
+                "Name the header with --redact-header or the parameter with --redact-param, "
+                "or keep this call out of the recording"
+            )
+        self.chunks.append(interaction_chunk(data).encode())
+        try:
+            self._write()
+        except BaseException:
+            self.chunks.pop()
+            raise
+        self._untouched = False
+        return len(self.chunks) - 1
+
+
+def _check_rewrite(path: Path, meta: dict[str, Any], chunks: list[bytes], held: list[Interaction]) -> None:
+    """Appending rewrites the whole file: refuse to start if what it holds would not read back the same."""
+    text = b"".join(assemble(render_head(meta), chunks)).decode("utf-8")
+    try:
+        again = parse_cassette(path, text).interactions
+    except CassetteError as e:
+        again, detail = [], e.detail
+    else:
+        detail = ""
+    for index, (before, after) in enumerate(zip(held, again, strict=False)):
+        if before != after:
+            detail = f"interaction {index + 1} would change"
+            break
+    if detail or len(again) != len(held):
+        raise CassetteError(path, f"graphtape cannot rewrite it faithfully to append to it ({detail or 'the count'}); "
+                                  "it is left as it is", hint="record into a new cassette, and report this bug")
+
+
+def pseudonymizer_for(path: Path, meta: dict[str, Any], wanted: bool, *,
+                      has_interactions: bool) -> Pseudonymizer | None:
+    """A cassette recorded pseudonymized stays so (same salt); real values are never mixed with fake ones."""
+    existing = Pseudonymizer.from_meta(meta)
+    if existing is not None:
+        return existing
+    if wanted and has_interactions:
+        raise CassetteError(path, "holds real (not pseudonymized) values; --pseudonymize cannot append to it",
+                            hint="record a new cassette with --pseudonymize, or append without it")
+    return Pseudonymizer.new() if wanted else None

@@ -1,0 +1,434 @@
+"""The mitmproxy addon: record, replay or inspect Microsoft Graph traffic.
+
+Usable from ``graphtape`` (the CLI) and from ``mitmdump -s addon/graphtape/entry.py
+--set graphtape_mode=replay --set graphtape_cassette=PATH`` (or mitmweb). All options share the
+``graphtape_`` prefix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from mitmproxy import ctx, exceptions, http
+from mitmproxy.proxy import server_hooks
+
+from graphtape.bodies.limits import BodyTooLarge, max_body_bytes, mitmproxy_size
+from graphtape.cassette.format import CassetteError, load_cassette
+from graphtape.cassette.recorder import Recorder, RecordMode
+from graphtape.config import ConfigError, ignore_rules, load_project_config
+from graphtape.contract import enforcement_response, validate_request, validate_response
+from graphtape.diffing.core import diff_requests, nearest
+from graphtape.diffing.ignore import IgnoreRules
+from graphtape.graph import error_response, is_graph_host, is_token_endpoint, parse_graph_url
+from graphtape.privacy.output import ScrubFilter, output_scrubber, scrub_findings, scrub_text
+from graphtape.privacy.pseudonymize import Pseudonymizer
+from graphtape.privacy.redaction import Redactor
+from graphtape.proxy import standalone
+from graphtape.proxy.flows import ca_cert_path, canonical_url, request_of, response_of, to_mitmproxy_response
+from graphtape.proxy.inflight import Call, InFlight
+from graphtape.proxy.record import RecordHooks, answer_not_recorded, duration_ms
+from graphtape.replay.pipeline import Replayer, Steps
+from graphtape.session.describe import describe_exchange, short_path
+from graphtape.session.exchanges import FAILED, OBSERVED, REJECTED, Exchange, Session
+from graphtape.session.report import DEFAULT_FAIL_ON, FAIL_ON_CHOICES, failures, parse_fail_on, write_reports
+
+logger = logging.getLogger("graphtape")
+_LOG_SCRUB = ScrubFilter()  # every graphtape log line is scrubbed (secrets; fake identities with --pseudonymize)
+logger.addFilter(_LOG_SCRUB)
+
+MODES = ("record", "replay", "inspect", "off")
+
+
+class Upstream:
+    """Where record and inspect send Graph calls instead of the host the client asked for."""
+
+    def __init__(self, url: str):
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"--upstream must be an http(s) base URL like https://127.0.0.1:8443, not {url!r}")
+        self.scheme = parts.scheme
+        self.host = parts.hostname
+        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.prefix = parts.path.rstrip("/")
+
+    def apply(self, req: http.Request) -> None:
+        req.scheme = self.scheme
+        req.host = self.host
+        req.port = self.port
+        if self.prefix:
+            req.path = self.prefix + req.path
+
+
+class GraphTape(RecordHooks):
+    """The addon. ``standalone``: loaded by ``mitmdump -s``/``mitmweb -s`` (entry.py), not by graphtape's own CLI:
+    then it binds loopback unless ``listen_host`` was set, and a failed session ends mitmdump with exit status 3."""
+
+    def __init__(self, *, standalone: bool = False) -> None:
+        self.standalone = standalone
+        self.loopback_by_default = False  # standalone, listen_host left unset: graphtape chose loopback
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.mode = "inspect"
+        self.session = Session(mode="inspect")
+        self.recorder: Recorder | None = None
+        self.inflight = InFlight()  # record: calls sent upstream, their answers not yet recorded
+        self.replayer: Replayer | None = None
+        self.pseudonymizer: Pseudonymizer | None = None  # replay of a pseudonymized cassette
+        self.upstream: Upstream | None = None
+        self.redactor = Redactor()
+        self.start_line = ""
+        self.listen: tuple[str, int] | None = None
+        self.fail_on = parse_fail_on(DEFAULT_FAIL_ON)
+        self.failures: list[str] = []
+        self.scrub: Callable[[str], str] = scrub_text  # applied to all graphtape prints and writes about traffic
+
+    # ------------------------------------------------------------------ options
+
+    def load(self, loader: object) -> None:
+        add = loader.add_option  # type: ignore[attr-defined]
+        add("graphtape_mode", str, "inspect", "What graphtape does: record, replay, inspect or off.",
+            choices=list(MODES))
+        add("graphtape_cassette", str, "", "The cassette file to record into or replay from.")
+        add("graphtape_record_mode", str, "new",
+            "When the cassette exists: new (refuse), append (add to it) or overwrite (start anew).",
+            choices=[m.value for m in RecordMode])
+        add("graphtape_upstream", str, "",
+            "Record/inspect: send Graph calls to this base URL instead (cassettes keep the Graph URL).")
+        add("graphtape_redact_headers", Sequence[str], [], "Extra header names to redact when recording.")
+        add("graphtape_redact_params", Sequence[str], [], "Extra query parameters to redact when recording.")
+        add("graphtape_fsync", bool, False,
+            "Record: fsync the cassette after every call, so it survives a power cut as well as a killed proxy "
+            "(costs more than the rest of recording a call); without it the file is fsynced when recording stops.")
+        add("graphtape_pseudonymize", bool, False,
+            "Record: replace email addresses, names and ids with consistent fake ones (see pseudonymize.py).")
+        add("graphtape_allow_repeats", bool, False, "Replay: serve a recorded interaction more than once.")
+        add("graphtape_quiet", bool, False, "Print only the start line and the session summary.")
+        add("graphtape_ignore", Sequence[str], [],
+            "Replay: deviation paths to ignore (globs such as body.Message.subject), beyond the volatile ones.")
+        add("graphtape_report", str, "", "At shutdown, write the session report as JSON to this file.")
+        add("graphtape_junit", str, "", "At shutdown, write the session as JUnit XML (one test case per request).")
+        add("graphtape_policy", str, "auto",
+            "Contract errors: report (log them) or enforce (answer as Graph documents, do not send or replay); "
+            "auto is enforce in replay, report in record and inspect.", choices=["auto", "report", "enforce"])
+        add("graphtape_fail_on", str, DEFAULT_FAIL_ON,
+            f"What fails the session: any of {', '.join(FAIL_ON_CHOICES)}, comma-separated.")
+
+    def configure(self, updated: set[str]) -> None:
+        opts = ctx.options
+        if self.standalone and "listen_host" in updated and not opts.has_changed("listen_host"):
+            # mitmproxy's default "" is every interface: the proxy sees mail and tokens in clear
+            self.loopback_by_default = True
+            opts.update(listen_host=standalone.LOOPBACK)
+        if "graphtape_redact_headers" in updated or "graphtape_redact_params" in updated:
+            self.redactor = Redactor.with_extra(opts.graphtape_redact_headers, opts.graphtape_redact_params)
+        if "graphtape_upstream" in updated:
+            try:
+                self.upstream = Upstream(opts.graphtape_upstream) if opts.graphtape_upstream else None
+            except ValueError as e:
+                raise exceptions.OptionsError(str(e)) from e
+        if "graphtape_fail_on" in updated:
+            try:
+                self.fail_on = parse_fail_on(opts.graphtape_fail_on)
+            except ValueError as e:
+                raise exceptions.OptionsError(str(e)) from e
+        keys = {"graphtape_mode", "graphtape_cassette", "graphtape_record_mode", "graphtape_allow_repeats",
+                "graphtape_ignore", "graphtape_policy", "graphtape_pseudonymize", "graphtape_fsync"}
+        if updated & keys:
+            self._setup(opts.graphtape_mode, opts.graphtape_cassette)
+        if self.mode != "off" and opts.connection_strategy != "lazy":
+            # Replay must not connect upstream when a client CONNECTs; record/inspect connect per request.
+            opts.update(connection_strategy="lazy")
+        _limit_bodies(self.mode)
+
+    @property
+    def enforcing(self) -> bool:
+        policy = ctx.options.graphtape_policy
+        return policy == "enforce" or (policy == "auto" and self.mode == "replay")
+
+    def _setup(self, mode: str, cassette: str) -> None:
+        self._close_recorder()
+        self.mode = mode
+        self.replayer = None
+        self.pseudonymizer = None
+        self.session = Session(mode=mode, cassette=cassette, redact_url=self.redactor.url)
+        if mode in ("record", "replay") and not cassette:
+            raise exceptions.OptionsError(f"graphtape: {mode} needs a cassette (set graphtape_cassette)")
+        try:
+            if mode == "record":
+                self.recorder = Recorder(Path(cassette), RecordMode(ctx.options.graphtape_record_mode),
+                                         self.redactor, pseudonymize=ctx.options.graphtape_pseudonymize,
+                                         fsync=ctx.options.graphtape_fsync)
+            elif mode == "replay":
+                loaded = load_cassette(cassette)
+                self.pseudonymizer = Pseudonymizer.from_meta(loaded.meta)
+                rules = ignore_rules(load_project_config().ignore, ctx.options.graphtape_ignore,
+                                     loaded.meta.get("ignore"))
+                self.replayer = Replayer(cassette, loaded.interactions, self.session,
+                                         allow_repeats=ctx.options.graphtape_allow_repeats,
+                                         steps=replay_steps(rules, enforce=self.enforcing))
+        except (ValueError, ConfigError) as e:
+            raise exceptions.OptionsError(str(e)) from e
+        except CassetteError as e:
+            raise exceptions.OptionsError(f"graphtape: {e}") from e
+        except OSError as e:
+            raise exceptions.OptionsError(f"graphtape: cannot write {cassette}: {e.strerror or e}") from e
+        except Exception as e:  # mitmproxy only logs other errors in configure: replay would run with no cassette
+            raise exceptions.OptionsError(f"graphtape: cannot {mode} {cassette}: {type(e).__name__}: {e} "
+                                          "(a graphtape bug, or a hand-edited cassette it failed to refuse "
+                                          "properly: run 'graphtape check' on it)") from e
+        pseudonymizer = self.recorder.pseudonymizer if self.recorder is not None else self.pseudonymizer
+        self.scrub = _LOG_SCRUB.scrub = output_scrubber(pseudonymizer.text if pseudonymizer else None)
+        self.session.redact_url = lambda url: self.scrub(self.redactor.url(url))
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def running(self) -> None:
+        if self.mode == "off":
+            return
+        ps = ctx.master.addons.get("proxyserver")
+        if self.standalone and self.loopback_by_default and ps is not None and standalone.bound_elsewhere(ps):
+            task = asyncio.get_running_loop().create_task(self._rebind_and_announce(ps))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
+        self._announce(ps)
+
+    async def _rebind_and_announce(self, ps: object) -> None:
+        await standalone.rebind(ps, list(ctx.options.mode))
+        self._announce(ps)
+
+    def _announce(self, ps: object) -> None:
+        addrs = ps.listen_addrs() if ps is not None else []  # type: ignore[attr-defined]
+        host, port = (addrs[0][0], addrs[0][1]) if addrs else (ctx.options.listen_host, ctx.options.listen_port)
+        host = ctx.options.listen_host or host
+        self.listen = (host, int(port))
+        self.start_line = (f"graphtape: {self.mode} on http://{standalone.url_host(host)}:{port}, "
+                           f"CA certificate: {ca_cert_path()}")
+        warning = standalone.exposure_warning(host) if self.standalone else None
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
+        print(self.start_line, file=sys.stderr, flush=True)  # stdout belongs to what runs behind the proxy
+
+    def current_session(self) -> Session:
+        """The session so far, its unused interactions (replay) brought up to date; call it on the proxy's loop.
+
+        The pytest plugin calls it before switching cassettes: the next ``configure`` starts a new Session.
+        """
+        if self.replayer is not None:
+            self.replayer.finish()
+        return self.session
+
+    def done(self) -> None:
+        if self.mode == "off":
+            return
+        self._close_recorder()
+        if self.replayer is not None:
+            self.replayer.finish()
+        self.failures = failures(self.session, self.fail_on)
+        try:
+            write_reports(self.session, ctx.options.graphtape_report, ctx.options.graphtape_junit, scrub=self.scrub)
+        except OSError as e:
+            self.failures.append(f"cannot write the report: {e}")
+        for line in self.session.summary_lines():
+            print(self.scrub(line), file=sys.stderr, flush=True)
+        if self.failures:
+            print(self.scrub(f"graphtape: the session fails: {'; '.join(self.failures)}"), file=sys.stderr,
+                  flush=True)
+            if self.standalone:
+                standalone.exit_when_mitmproxy_is_done()
+
+    # ------------------------------------------------------------------ traffic
+
+    def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
+        if self.mode == "replay":
+            # The last line of defence: replay is offline, whatever a hook did or did not do.
+            data.server.error = "graphtape replay is offline: no upstream connections"
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        """A body over the limit streams to the server right after this hook: send it where record sends calls.
+
+        (A chunked body that passes the limit part way streams to the host the client named; see limits.py.)
+        """
+        if self.mode not in ("record", "inspect") or not flow.request.stream:
+            return
+        url = canonical_url(flow)
+        self._route_upstream(flow, url)
+        if parse_graph_url(url) is not None:
+            flow.metadata.update(graphtape_url=url, graphtape_scope=True)
+            if self.mode == "record" and self.recorder is not None and not self.recorder.closed:
+                # already on its way (streamed): not refused while stopping, but waited for
+                self.inflight.start(flow.id, Call(flow.request.method, url, self.recorder, self.session))
+        flow.metadata["graphtape_streamed"] = True
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        if self.mode == "off" or flow.metadata.get("graphtape_streamed"):
+            return
+        if flow.response is not None:  # answered already (proxyauth's 407): replay must not answer over it
+            return
+        url = canonical_url(flow)
+        flow.metadata["graphtape_url"] = url
+        if self.mode == "replay":
+            self._replay(flow, url)
+            return
+        if parse_graph_url(url) is None:  # out of scope: passes through untouched, never written down
+            self._route_upstream(flow, url)
+            return
+        flow.metadata["graphtape_scope"] = True
+        if self.mode == "record" and not self._track(flow, url):
+            return
+        try:
+            req = request_of(flow, url)  # as the client sent it
+        except BodyTooLarge as e:  # passes through, unchecked; response() reports it unrecorded
+            flow.metadata["graphtape_too_large"] = str(e)
+            self._route_upstream(flow, url)
+            return
+        flow.metadata["graphtape_request"] = req
+        findings = scrub_findings(validate_request(req))
+        flow.metadata["graphtape_findings"] = findings
+        if self.enforcing and any(f.severity == "error" for f in findings):
+            rejection = enforcement_response(req, findings)
+            if rejection is not None:  # not sent, not recorded: Graph would have refused it
+                self.inflight.finish(flow.id)
+                ex = self.session.start(req.method, url)
+                ex.outcome, ex.status, ex.findings = REJECTED, rejection.status, findings
+                flow.response = to_mitmproxy_response(rejection)
+                flow.metadata["graphtape_scope"] = False
+                mark_flow(flow, ex)
+                self._log_findings(ex)
+                return
+        self._route_upstream(flow, url)
+
+    def _route_upstream(self, flow: http.HTTPFlow, url: str) -> None:
+        """With --upstream, every call to a Graph host goes there (in scope or not); other hosts are untouched."""
+        if self.upstream is not None and is_graph_host(urlsplit(url).hostname or ""):
+            self.upstream.apply(flow.request)
+
+    def _replay(self, flow: http.HTTPFlow, url: str) -> None:
+        assert self.replayer is not None
+        try:
+            req = request_of(flow, url)
+            ex, resp = self.replayer.handle(self.pseudonymizer.request(req) if self.pseudonymizer else req)
+        except BodyTooLarge as e:
+            ex = self.session.start(flow.request.method, url)
+            ex.outcome, ex.status, ex.note = REJECTED, 413, str(e)
+            flow.response = to_mitmproxy_response(error_response(413, "graphtape.BodyTooLarge", f"graphtape: {e}"))
+            logger.warning(f"graphtape: {flow.request.method} {short_path(url)} -> 413: {e}")
+            return
+        except Exception as e:  # never let a bug send a request to the network
+            logger.exception("graphtape: replay failed")
+            resp = error_response(500, "graphtape.InternalError", f"graphtape failed to replay: {e!r}")
+            flow.response = to_mitmproxy_response(resp)
+            return
+        flow.response = to_mitmproxy_response(resp)
+        flow.metadata["graphtape_exchange"] = ex
+        mark_flow(flow, ex)
+        if not ctx.options.graphtape_quiet:
+            which = f"interaction {ex.interaction + 1}" if ex.interaction is not None else ex.outcome
+            logger.info(f"graphtape: {ex.method} {short_path(url)} -> {resp.status} ({which})")
+            self._log_findings(ex)
+            if ex.note and ex.interaction is None and ex.outcome != REJECTED:  # a rejection's note is its errors
+                logger.warning(f"graphtape:   {ex.note}")
+
+    def _log_findings(self, ex: Exchange) -> None:
+        if ctx.options.graphtape_quiet:
+            return
+        for f in ex.findings:
+            (logger.error if f.severity == "error" else logger.warning)(f"graphtape:   {f.line()}")
+        for d in ex.deviations:
+            logger.warning(f"graphtape:   deviation {d.line()}")
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        if self.inflight.was_abandoned(flow.id):  # counted as not recorded already: it must not look answered
+            answer_not_recorded(flow, 503, "graphtape.ShuttingDown",
+                                 "graphtape stopped recording before this call's answer came")
+            return
+        call = self.inflight.finish(flow.id)
+        if call is not None:
+            self._record(flow, call)
+            return
+        if self.mode != "inspect" or not flow.metadata.get("graphtape_scope"):
+            return
+        url = flow.metadata["graphtape_url"]
+        if is_token_endpoint(urlsplit(url).hostname or "", urlsplit(url).path):
+            return
+        if flow.response is None:
+            return
+        try:
+            req = flow.metadata.get("graphtape_request") or request_of(flow, url)
+            resp = response_of(flow.response)
+        except BodyTooLarge as e:
+            ex = self.session.start(flow.request.method, url)
+            ex.status, ex.note, ex.outcome = flow.response.status_code, str(e), OBSERVED
+            logger.error(f"graphtape: {flow.request.method} {short_path(url)} -> {ex.status}: {e}")
+            return
+        ex = self.session.start(req.method, url)
+        ex.status, ex.outcome = resp.status, OBSERVED
+        ex.findings = [*flow.metadata.get("graphtape_findings", []), *scrub_findings(validate_response(req, resp))]
+        mark_flow(flow, ex)
+        block = "\n".join([describe_exchange(req, resp, duration_ms(flow)), *(f"    {f.line()}" for f in ex.findings)])
+        flow.comment = block
+        if not ctx.options.graphtape_quiet:
+            logger.info(f"graphtape:\n{block}")
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        if self.inflight.was_abandoned(flow.id):
+            return  # counted as not recorded already
+        call = self.inflight.finish(flow.id)
+        if call is None and (self.mode != "inspect" or not flow.metadata.get("graphtape_scope")):
+            return
+        session = call.session if call is not None else self.session
+        url = flow.metadata.get("graphtape_url", flow.request.url)
+        ex = session.start(flow.request.method, url)
+        ex.outcome = FAILED
+        ex.note = str(flow.error.msg if flow.error else "unknown error")
+        ex.findings = list(flow.metadata.get("graphtape_findings", []))  # the request's: they count all the same
+        mark_flow(flow, ex)
+        logger.error(f"graphtape: {flow.request.method} {short_path(url)} failed upstream: {ex.note} "
+                     "(nothing recorded for it)")
+        self._log_findings(ex)
+        if call is not None:  # the cassette lacks a call the client made: replay would not know it
+            session.problems.append(f"#{ex.number} {flow.request.method} {short_path(url)} failed upstream "
+                                    f"({ex.note}); not recorded")
+
+
+def _limit_bodies(mode: str) -> None:
+    """Bodies over the limit: refused at once in replay, streamed through unkept otherwise (see limits.py).
+
+    Only fills in what the user left unset (``--set stream_large_bodies=...`` wins).
+    """
+    opts, size = ctx.options, mitmproxy_size(max_body_bytes())
+    if mode == "replay" and opts.body_size_limit is None:
+        opts.update(body_size_limit=size)
+    elif mode in ("record", "inspect"):
+        if opts.body_size_limit == size:  # left from a replay session in this process: record streams instead
+            opts.update(body_size_limit=None)
+        if opts.stream_large_bodies is None:
+            opts.update(stream_large_bodies=size)
+
+
+def replay_steps(rules: IgnoreRules, *, enforce: bool) -> Steps:
+    """The replay pipeline: validate against the contract (and answer errors as Graph documents when
+    enforcing), diff against the recording, explain misses with the nearest recordings."""
+    return Steps(
+        validate=lambda req: scrub_findings(validate_request(req)),
+        enforce=enforcement_response if enforce else None,
+        diff=lambda recorded, actual: diff_requests(recorded, actual, rules),
+        nearest=lambda req, candidates: nearest(req, candidates, 3, rules),
+    )
+
+
+def mark_flow(flow: http.HTTPFlow, ex: Exchange) -> None:
+    """Under mitmweb, flows with findings, deviations or a miss are marked and commented."""
+    lines = [f.line() for f in ex.findings] + [f"deviation {d.line()}" for d in ex.deviations]
+    if ex.outcome == REJECTED and ex.findings:  # the note repeats the errors listed below
+        lines.insert(0, f"graphtape {ex.outcome}: answered as Graph documents, not replayed")
+    elif ex.interaction is None and ex.note:
+        lines.insert(0, f"graphtape {ex.outcome}: {ex.note}")
+    if not lines:
+        return
+    flow.marked = ":warning:" if ex.errors or ex.interaction is None else ":large_orange_diamond:"
+    flow.comment = "\n".join(lines)

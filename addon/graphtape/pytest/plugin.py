@@ -1,0 +1,398 @@
+"""pytest plugin: ``@pytest.mark.graphtape`` serves each test its own cassette through a real proxy.
+
+Registered through the ``pytest11`` entry point, so installing graphtape enables it. One proxy per test
+process (per xdist worker), started at the first marked test and switched from cassette to cassette;
+while a marked test runs, HTTPS_PROXY and the CA variables point this process and its subprocesses at it.
+
+    @pytest.mark.graphtape                        # cassettes/<test module>/<test name>.yaml
+    @pytest.mark.graphtape("send-mail.yaml", strict=True)
+    def test_send(graphtape): ...
+
+The heavy imports (mitmproxy, the diffing) wait for the first marked test: unmarked runs pay nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from graphtape.model import Deviation, Finding
+    from graphtape.proxy.inprocess import ProxyThread
+    from graphtape.session.exchanges import Exchange, Session
+
+MODES = ("replay", "record", "once")  # plugin_support.MODES; here too so that loading the plugin stays cheap
+MARKER_ARGS = ("cassette", "strict", "fail_on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str
+    cassette_dir: Path
+    upstream: str
+    upstream_ca: str
+    strict: bool
+    confdir: str  # "" = a folder under pytest's temporary directory (per xdist worker)
+
+
+SETTINGS = pytest.StashKey[Settings]()
+TAPE = pytest.StashKey["Tape"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("graphtape", "graphtape: Microsoft Graph traffic replayed from cassettes")
+    group.addoption("--graphtape-mode", choices=MODES, default=None,
+                    help="replay (default): offline, a missing cassette fails the test; record: re-record "
+                         "every cassette; once: record the missing cassettes, replay the rest")
+    group.addoption("--graphtape-cassette-dir", default=None, metavar="DIR",
+                    help="the cassette folder (default: cassettes under the root dir)")
+    group.addoption("--graphtape-upstream", default=None, metavar="URL",
+                    help="record: send Graph calls to this base URL instead (cassettes keep the Graph URL)")
+    group.addoption("--graphtape-upstream-ca", default=None, metavar="FILE",
+                    help="record: trust this CA (PEM) for the upstream's certificate")
+    group.addoption("--graphtape-strict", action="store_true", default=None,
+                    help="also fail tests on deviations from the recording and on unused interactions")
+    group.addoption("--graphtape-confdir", default=None, metavar="DIR",
+                    help="mitmproxy's CA folder (default: a new one under pytest's temp dir; ~/.mitmproxy to reuse)")
+    parser.addini("graphtape_mode", "graphtape: replay, record or once", default="replay")
+    parser.addini("graphtape_cassette_dir", "graphtape: the cassette folder, relative to the ini file", default="")
+    parser.addini("graphtape_upstream", "graphtape: base URL to record against", default="")
+    parser.addini("graphtape_upstream_ca", "graphtape: CA (PEM) of the upstream, relative to the ini file",
+                  default="")
+    parser.addini("graphtape_strict", "graphtape: fail on deviations and unused interactions", type="bool",
+                  default=False)
+    parser.addini("graphtape_confdir", "graphtape: mitmproxy's CA folder", default="")
+
+
+def _setting(config: pytest.Config, name: str) -> tuple[Any, Path]:
+    """The option's value and the folder a relative path in it is relative to (command line over ini)."""
+    value = config.getoption(f"graphtape_{name}")
+    if value is not None:
+        return value, config.invocation_params.dir
+    base = config.inipath.parent if config.inipath is not None else config.rootpath
+    return config.getini(f"graphtape_{name}"), base
+
+
+def _path(config: pytest.Config, name: str) -> Path | None:
+    value, base = _setting(config, name)
+    return (base / Path(value).expanduser()) if value else None
+
+
+def _cassette_dir(config: pytest.Config) -> Path:
+    configured = _path(config, "cassette_dir")
+    if configured is not None:
+        return configured
+    from graphtape.config import ConfigError, load_project_config
+
+    try:
+        project = load_project_config(config.rootpath)
+    except ConfigError as e:
+        raise pytest.UsageError(str(e)) from None
+    folder = project.raw.get("cassette_dir")
+    if isinstance(folder, str) and folder and project.path is not None:
+        return project.path.parent / folder
+    return config.rootpath / "cassettes"
+
+
+def settings_of(config: pytest.Config) -> Settings:
+    mode = _setting(config, "mode")[0]
+    if mode not in MODES:
+        raise pytest.UsageError(f"graphtape: graphtape_mode = {mode!r}; choose replay, record or once")
+    upstream_ca = _path(config, "upstream_ca")
+    confdir, base = _setting(config, "confdir")
+    return Settings(mode=mode, cassette_dir=_cassette_dir(config), upstream=_setting(config, "upstream")[0],
+                    upstream_ca=str(upstream_ca) if upstream_ca else "", strict=bool(_setting(config, "strict")[0]),
+                    confdir=str(base / Path(confdir).expanduser()) if confdir else "")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "graphtape(cassette=None, *, strict=False, fail_on=None): serve this test's Graph traffic from a cassette "
+        "through graphtape's proxy (default cassettes/<test module>/<test name>.yaml)")
+    config.stash[SETTINGS] = settings_of(config)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    s = config.stash[SETTINGS]
+    upstream = f", upstream {s.upstream}" if s.upstream else ""
+    return f"graphtape: {s.mode}, cassettes in {s.cassette_dir}{upstream}{', strict' if s.strict else ''}"
+
+
+# --------------------------------------------------------------------------- the per-test handle
+
+
+class Tape:
+    """The ``graphtape`` fixture: this test's cassette, the proxy's address, and what the proxy saw."""
+
+    def __init__(self, proxy: ProxyThread, *, cassette: Path, mode: str, fail_on: frozenset[str],
+                 refusal: str = ""):
+        self.cassette = cassette  # the cassette file (record: where it lands if the test passes)
+        self.mode = mode  # "replay" or "record" (once is one of them, per cassette)
+        self.fail_on = fail_on
+        self.refusal = refusal  # why this test cannot run (no cassette, a bad name); it fails with this
+        self.recording: Path | None = None  # record: the file written until the test passes
+        self.created_dirs: list[Path] = []
+        self.checked = (0, 0)  # (exchanges, problems) judged at the end of the test function
+        self.outcomes: dict[str, bool] = {}
+        self.final: Session | None = None
+        self._proxy = proxy
+
+    @property
+    def url(self) -> str:
+        return self._proxy.url
+
+    @property
+    def ca(self) -> Path:
+        return self._proxy.ca
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Variables to hand to a subprocess (already set in this process during the test)."""
+        return self._proxy.env()
+
+    @property
+    def session(self) -> Session:
+        return self.final if self.final is not None else self._proxy.session()
+
+    @property
+    def requests(self) -> list[Exchange]:
+        return list(self.session.exchanges)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for ex in self.requests for f in ex.findings]
+
+    @property
+    def deviations(self) -> list[Deviation]:
+        return [d for ex in self.requests for d in ex.deviations]
+
+    def calls(self, method: str, path: str) -> int:
+        """``calls("POST", "/me/sendMail")``: requests so far with that method and (normalised) path."""
+        from graphtape.pytest.support import count_calls
+
+        return count_calls(self.requests, method, path)
+
+    def assert_all_played(self) -> None:
+        """Fail unless every recorded interaction was served (record mode: nothing to play, passes)."""
+        session = self.session
+        if self.mode != "replay" or not session.unused:
+            return
+        from graphtape.cassette.format import load_cassette
+        from graphtape.session.describe import short_path
+
+        recorded = load_cassette(self.cassette).interactions
+        lines = [f"  interaction {i + 1} {recorded[i].request.method} {short_path(recorded[i].request.url)}"
+                 for i in session.unused if i < len(recorded)]
+        raise AssertionError(f"graphtape: {len(session.unused)} of {len(recorded)} interaction(s) in "
+                             f"{self.cassette} never played:\n" + "\n".join(lines))
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="session")
+def graphtape_proxy(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProxyThread]:
+    """This process's proxy (one per xdist worker), started by the first test that uses graphtape."""
+    from graphtape.cli import ProxyFailed
+    from graphtape.proxy.inprocess import ProxyThread
+
+    s = pytestconfig.stash[SETTINGS]
+    confdir = Path(s.confdir) if s.confdir else tmp_path_factory.mktemp("graphtape-mitmproxy")
+    proxy = ProxyThread(confdir, upstream=s.upstream, upstream_ca=s.upstream_ca)
+    try:
+        proxy.start()
+    except ProxyFailed as e:
+        pytest.fail(str(e), pytrace=False)
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture(autouse=True)
+def _graphtape_cassette(request: pytest.FixtureRequest) -> Iterator[Tape | None]:
+    """Around a marked test (or one using ``graphtape``): its cassette on the proxy, the proxy in the env."""
+    item = request.node
+    if item.get_closest_marker("graphtape") is None and "graphtape" not in getattr(item, "fixturenames", ()):
+        yield None
+        return
+    proxy: ProxyThread = request.getfixturevalue("graphtape_proxy")
+    tape = _open(item, proxy)
+    item.stash[TAPE] = tape
+    env = pytest.MonkeyPatch()
+    for key, value in proxy.env().items():
+        env.setenv(key, value)
+    try:
+        yield tape
+    finally:
+        try:
+            _close(item, tape, proxy)
+        finally:
+            env.undo()
+
+
+@pytest.fixture
+def graphtape(_graphtape_cassette: Tape | None) -> Tape:
+    """This test's cassette and proxy: ``url``, ``ca``, ``env``, ``requests``, ``calls()``, ``assert_all_played()``."""
+    assert _graphtape_cassette is not None
+    return _graphtape_cassette
+
+
+def _marker_args(item: pytest.Item, settings: Settings) -> tuple[str, bool, frozenset[str]]:
+    """(cassette name or "", strict, what fails the test) from the closest ``graphtape`` marker."""
+    from graphtape.pytest.support import fail_on_for
+    from graphtape.session.report import parse_fail_on
+
+    marker = item.get_closest_marker("graphtape")
+    args, kwargs = (marker.args, dict(marker.kwargs)) if marker is not None else ((), {})
+    unknown = sorted(set(kwargs) - set(MARKER_ARGS))
+    if unknown or len(args) > 1 or (args and "cassette" in kwargs):
+        raise ValueError(f"graphtape: @pytest.mark.graphtape takes one cassette name and strict=, fail_on=; "
+                         f"got args {args!r}, kwargs {sorted(kwargs)}")
+    name = args[0] if args else kwargs.get("cassette") or ""
+    if not isinstance(name, (str, os.PathLike)):
+        raise ValueError(f"graphtape: the cassette name must be a string, not {name!r}")
+    strict = bool(kwargs.get("strict", settings.strict))
+    fail_on = parse_fail_on(kwargs["fail_on"]) if kwargs.get("fail_on") is not None else None
+    return os.fspath(name), strict, fail_on_for(strict, fail_on)
+
+
+def _open(item: pytest.Item, proxy: ProxyThread) -> Tape:
+    """Put the test's cassette on the proxy; a test that cannot run gets a Tape with a refusal (proxy idle)."""
+    from graphtape.cassette.paths import UnsafeCassettePath
+    from graphtape.cli import ProxyFailed
+    from graphtape.pytest.support import (
+        NOT_STRICT,
+        default_cassette_name,
+        recording_path,
+        resolve_cassette,
+    )
+
+    s = item.config.stash[SETTINGS]
+    try:
+        name, _, fail_on = _marker_args(item, s)
+    except ValueError as e:
+        return Tape(proxy, cassette=s.cassette_dir, mode="replay", fail_on=NOT_STRICT, refusal=str(e))
+    cls = getattr(item, "cls", None)
+    name = name or default_cassette_name(item.path.stem, item.name, cls.__name__ if cls else None)
+    try:
+        target = resolve_cassette(s.cassette_dir, name)
+    except UnsafeCassettePath as e:
+        return Tape(proxy, cassette=s.cassette_dir, mode="replay", fail_on=fail_on, refusal=str(e))
+    mode = s.mode if s.mode != "once" else ("replay" if target.exists() else "record")
+    tape = Tape(proxy, cassette=target, mode=mode, fail_on=fail_on)
+    if mode == "replay" and not target.exists():
+        tape.refusal = (f"graphtape: no cassette {target} for {item.nodeid}; replay is offline and needs one. "
+                        f"Record it: pytest --graphtape-mode=once {item.nodeid} (add --graphtape-upstream URL to "
+                        "record against a stand-in instead of Microsoft Graph)")
+        return tape
+    try:
+        if mode == "replay":
+            proxy.switch("replay", target)
+            return tape
+        tape.created_dirs = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tape.recording = recording_path(target, f"{os.getpid()}")
+        proxy.switch("record", tape.recording)
+    except (ProxyFailed, OSError) as e:
+        reason = str(e).removeprefix("graphtape: ").removeprefix(f"cannot {mode} {target}: ")
+        tape.refusal = f"graphtape: cannot {mode} {target}: {reason.removeprefix('graphtape: ')}"
+    return tape
+
+
+def _close(item: pytest.Item, tape: Tape, proxy: ProxyThread) -> None:
+    """Back to idle; keep a recording only if the test passed; fail on problems met during teardown."""
+    from graphtape.pytest.support import failure_message, verdict
+
+    tape.final = session = proxy.idle()
+    ran = "call" in tape.outcomes and not tape.refusal
+    late = verdict(session, tape.fail_on - {"unused"}, since=tape.checked) if ran else []
+    passed = ran and tape.outcomes.get("setup", False) and tape.outcomes["call"] and not late
+    if tape.recording is not None:
+        _keep_or_discard(tape, keep=passed)
+    if late:
+        pytest.fail(failure_message(session, late, tape.fail_on, cassette=tape.cassette, since=tape.checked)
+                    + "\n(during the teardown of fixtures)", pytrace=False)
+
+
+def _keep_or_discard(tape: Tape, *, keep: bool) -> None:
+    assert tape.recording is not None
+    if keep and tape.recording.exists():
+        os.replace(tape.recording, tape.cassette)
+        return
+    tape.recording.unlink(missing_ok=True)
+    for folder in tape.created_dirs:  # deepest first; only the ones this test made, only if empty
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+
+
+# --------------------------------------------------------------------------- verdicts
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    tape = item.stash.get(TAPE, None)
+    if tape is None:
+        return (yield)
+    if tape.refusal:
+        return (yield from _run_refused(item, tape))
+    from graphtape.cassette.format import load_cassette
+    from graphtape.pytest.support import failure_message, verdict
+
+    try:
+        result = yield
+    except BaseException:
+        session = tape.session
+        tape.checked = (len(session.exchanges), len(session.problems))
+        reasons = verdict(session, tape.fail_on)
+        if reasons:
+            item.add_report_section("call", "graphtape", failure_message(session, reasons, tape.fail_on,
+                                                                          cassette=tape.cassette))
+        raise
+    session = tape.session
+    tape.checked = (len(session.exchanges), len(session.problems))
+    reasons = verdict(session, tape.fail_on)
+    if reasons:
+        recorded = load_cassette(tape.cassette).interactions if session.unused and tape.mode == "replay" else ()
+        pytest.fail(failure_message(session, reasons, tape.fail_on, cassette=tape.cassette, recorded=recorded),
+                    pytrace=False)
+    return result
+
+
+def _run_refused(item: pytest.Item, tape: Tape) -> Generator[None, object, object]:
+    """A test whose cassette cannot be served runs against the idle proxy (every call refused, offline).
+
+    The refusal fails it once it made a call through the proxy, or when it passes; a skip or xfail before
+    any call stays one, and a test failing on its own without a call keeps its own failure.
+    """
+    try:
+        result = yield
+    except (pytest.skip.Exception, pytest.xfail.Exception):
+        if tape.session.exchanges:
+            pytest.fail(tape.refusal, pytrace=False)
+        raise
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:
+        if tape.session.exchanges:
+            pytest.fail(tape.refusal, pytrace=False)
+        item.add_report_section("call", "graphtape", tape.refusal)
+        raise
+    pytest.fail(tape.refusal, pytrace=False)
+    return result
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None],
+                               ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    tape = item.stash.get(TAPE, None)
+    if tape is not None:
+        tape.outcomes[report.when] = report.passed
+    return report

@@ -1,0 +1,134 @@
+"""The pure part of the pytest plugin: cassette names and paths, a test's verdict, call counts.
+
+Nothing here knows pytest or mitmproxy; ``pytest_plugin`` calls these and does the I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from graphtape.cassette.paths import safe_cassette_path
+from graphtape.graph import VERSIONS, normalise_path, parse_graph_url, parse_query, request_key
+from graphtape.model import Interaction
+from graphtape.session.describe import short_path
+from graphtape.session.exchanges import EXHAUSTED, NOT_RECORDED, REJECTED, UNMATCHED, Exchange, Session
+from graphtape.session.report import failures
+
+MODES = ("replay", "record", "once")
+NOT_STRICT = frozenset({"unmatched", "violation"})
+STRICT_ADDS = frozenset({"deviation", "unused"})
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._\-\[\]=,+@]")
+_MAX_NAME = 120
+
+
+def safe_file_name(name: str) -> str:
+    """A file name for a test id: ``test_x[a/b-1]`` -> ``test_x[a_b-1]-<hash>``.
+
+    Characters outside a small safe set become ``_``; whenever that changes the name (or it is cut to
+    length), a short hash of the original keeps two different ids from sharing a file.
+    """
+    safe = _UNSAFE.sub("_", name).strip(".") or "_"
+    if safe == name and len(name) <= _MAX_NAME:
+        return name
+    digest = hashlib.sha1(name.encode("utf-8"), usedforsecurity=False).hexdigest()[:8]
+    return f"{safe[:_MAX_NAME]}-{digest}"
+
+
+def default_cassette_name(module: str, test: str, cls: str | None = None) -> str:
+    """``<test module>/<Class.>test name.yaml``, relative to the cassette folder."""
+    stem = safe_file_name(module)
+    leaf = safe_file_name(f"{cls}.{test}" if cls else test)
+    return f"{stem}/{leaf}.yaml"
+
+
+def resolve_cassette(root: Path, name: str) -> Path:
+    """The cassette for a marker's ``name`` under ``root`` (``.yaml`` added to a bare name).
+
+    Raises ``paths.UnsafeCassettePath`` for a name that would leave ``root``.
+    """
+    text = name.replace("\\", "/").strip()
+    if text and not text.endswith((".yaml", ".yml")):
+        text += ".yaml"
+    return safe_cassette_path(root, text)
+
+
+def recording_path(target: Path, token: str) -> Path:
+    """Where a cassette is recorded before the test passes: a hidden file beside it."""
+    return target.with_name(f".{target.name}.{token}.recording")
+
+
+def fail_on_for(strict: bool, fail_on: Iterable[str] | None = None) -> frozenset[str]:
+    base = frozenset(fail_on) if fail_on is not None else NOT_STRICT
+    return base | STRICT_ADDS if strict else base
+
+
+# --------------------------------------------------------------------------- verdict
+
+
+def _exchange_lines(ex: Exchange) -> list[str]:
+    head = f"#{ex.number} {ex.method} {short_path(ex.url)}"
+    lines: list[str] = []
+    if ex.outcome in (UNMATCHED, EXHAUSTED, NOT_RECORDED, REJECTED) or (ex.note and ex.interaction is None):
+        lines.append(f"{head}: {ex.outcome}" + (f" - {ex.note}" if ex.note else ""))
+    if ex.outcome != REJECTED:  # a rejection's note already names its errors
+        lines.extend(f"{head}: {f.line()}" for f in ex.errors)
+    lines.extend(f"{head}: deviation {d.line()}" for d in ex.deviations)
+    return lines
+
+
+def verdict(session: Session, fail_on: frozenset[str], *, since: tuple[int, int] = (0, 0)) -> list[str]:
+    """Why the session fails a test (empty: it passes); ``since`` = (exchanges, problems) already judged,
+    and then unused interactions are not judged again."""
+    first, problems = since
+    part = Session(mode=session.mode, cassette=session.cassette, exchanges=session.exchanges[first:],
+                   unused=session.unused if since == (0, 0) else [], problems=session.problems[problems:])
+    return failures(part, fail_on)
+
+
+def failure_message(session: Session, reasons: Sequence[str], fail_on: frozenset[str], *, cassette: Path,
+                    recorded: Sequence[Interaction] = (), since: tuple[int, int] = (0, 0)) -> str:
+    """The text a failing test shows: what failed, each request's problem with its near miss, what is unused."""
+    lines = [f"graphtape: {'; '.join(reasons)} ({session.mode} of {cassette})"]
+    for ex in session.exchanges[since[0]:]:
+        lines.extend(f"  {line}" for line in _exchange_lines(ex))
+    if since == (0, 0) and "unused" in fail_on:
+        for index in session.unused:
+            what = ""
+            if index < len(recorded):
+                req = recorded[index].request
+                what = f" {req.method} {short_path(req.url)}"
+            lines.append(f"  interaction {index + 1}{what}: never used")
+    if session.mode == "replay":
+        lines.append("If the new traffic is intended, re-record: --graphtape-mode=record (or delete the cassette "
+                     "and use --graphtape-mode=once).")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- call counts
+
+
+def _path_matches(url: str, path: str) -> bool:
+    wanted = urlsplit(path)
+    want_path = normalise_path("/" + wanted.path.lstrip("/")).rstrip("/")
+    query_ok = not wanted.query or parse_query(urlsplit(url).query) == parse_query(wanted.query)
+    parsed = parse_graph_url(url)
+    if parsed is None:
+        return normalise_path(urlsplit(url).path or "/").rstrip("/") == want_path and query_ok
+    versioned = want_path.split("/")[1] in VERSIONS if want_path.count("/") else False
+    have = parsed.path if versioned else parsed.resource
+    return have.rstrip("/") == want_path and query_ok
+
+
+def count_calls(exchanges: Iterable[Exchange], method: str, path: str) -> int:
+    """How many requests were ``method path``: the path normalised, its version (/v1.0, /beta) optional,
+    its query compared (as a set) only when given; a full URL is compared as the cassette matcher would."""
+    method = method.upper()
+    if "://" in path:
+        key = request_key(method, path)
+        return sum(1 for ex in exchanges if request_key(ex.method, ex.url) == key)
+    return sum(1 for ex in exchanges if ex.method.upper() == method and _path_matches(ex.url, path))

@@ -1,0 +1,139 @@
+"""Which recorded interaction answers a request: pure, indexed, independent of mitmproxy.
+
+A request matches an interaction with the same method and normalised URL (``graph.request_key``:
+``//`` collapsed, percent-encoding normalised, query parameters as a set). Among those, one whose
+body is equal (JSON parsed, base64 MIME decoded) is served first, else the next unused one in
+recorded order. Each interaction is served once unless repeats are allowed.
+
+A recorded query value ``<redacted>`` (a secret the recorder replaced) stands for any value: a
+request whose URL differs from a recording only in the values of those parameters matches it.
+
+Lookups cost the same for a cassette of 10 or 10,000 interactions: everything is hashed up front.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from graphtape.bodies.kinds import decode_base64_mime, is_json_type, is_mime_upload_type
+from graphtape.graph import parse_graph_url, request_key
+from graphtape.model import HttpRequest, Interaction
+from graphtape.privacy.redaction import REDACTED, Redactor
+
+
+def body_fingerprint(req: HttpRequest) -> str:
+    """Equal for bodies that mean the same: JSON compared parsed, base64 MIME compared decoded."""
+    body = req.body
+    if not body:
+        return ""
+    data = body
+    if is_json_type(req.content_type):
+        try:
+            data = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+        except (ValueError, RecursionError):
+            data = body
+    elif is_mime_upload_type(req.content_type):
+        decoded = decode_base64_mime(body)
+        if decoded is not None:
+            data = b"mime:" + decoded
+    return hashlib.sha1(data, usedforsecurity=False).hexdigest()
+
+
+@dataclass(frozen=True)
+class Match:
+    kind: str  # "matched" | "unmatched" | "exhausted"
+    index: int | None = None  # the recorded interaction served (0-based)
+    body_equal: bool = False
+    candidates: tuple[int, ...] = ()  # interactions with the same method and URL
+
+
+class Matcher:
+    """Serves recorded interactions to requests; keeps which ones are used."""
+
+    def __init__(self, interactions: Sequence[Interaction], *, allow_repeats: bool = False):
+        self.interactions = interactions
+        self.allow_repeats = allow_repeats
+        self.used = [False] * len(interactions)
+        self.use_count = [0] * len(interactions)
+        by_key: dict[str, list[int]] = defaultdict(list)
+        self._by_key_body: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self._next: dict[str, int] = defaultdict(int)  # position in _by_key[key] of the next unused
+        for i, interaction in enumerate(interactions):
+            key = request_key(interaction.request.method, interaction.request.url)
+            by_key[key].append(i)
+            self._by_key_body[(key, body_fingerprint(interaction.request))].append(i)
+        # Tuples, so that a Match carries them as they are: a copy per request grew with the cassette.
+        self._by_key: dict[str, tuple[int, ...]] = {key: tuple(indices) for key, indices in by_key.items()}
+        # The sets of query parameters recorded as <redacted>: a live request's values of those are masked.
+        masks = {_redacted_params(i.request.url) for i in interactions}
+        self._masks = [Redactor(params=mask) for mask in sorted(masks - {frozenset()}, key=sorted)]
+
+    def _key(self, req: HttpRequest) -> str:
+        """The request's key; if no recording has it, its key with secret values masked as some recordings are."""
+        key = request_key(req.method, req.url)
+        if key in self._by_key or not self._masks:
+            return key
+        for mask in self._masks:
+            masked = request_key(req.method, mask.url(req.url))
+            if masked in self._by_key:
+                return masked
+        return key
+
+    def _first_unused(self, indices: Sequence[int]) -> int | None:
+        for i in indices:
+            if not self.used[i]:
+                return i
+        return None
+
+    def _next_unused(self, key: str) -> int | None:
+        indices = self._by_key[key]
+        pos = self._next[key]
+        while pos < len(indices) and self.used[indices[pos]]:
+            pos += 1
+        self._next[key] = pos
+        return indices[pos] if pos < len(indices) else None
+
+    def find(self, req: HttpRequest) -> Match:
+        """The interaction that would answer ``req``, without using it."""
+        key = self._key(req)
+        candidates = self._by_key.get(key)
+        if not candidates:
+            return Match("unmatched")
+        same_body = self._by_key_body.get((key, body_fingerprint(req)), [])
+        pick = self._first_unused(same_body)
+        if pick is not None:
+            return Match("matched", pick, True, candidates)
+        pick = self._next_unused(key)
+        if pick is not None:
+            return Match("matched", pick, False, candidates)
+        if self.allow_repeats:
+            if same_body:
+                return Match("matched", same_body[0], True, candidates)
+            return Match("matched", candidates[-1], False, candidates)
+        return Match("exhausted", None, False, candidates)
+
+    def use(self, index: int) -> None:
+        self.used[index] = True
+        self.use_count[index] += 1
+
+    def unused(self) -> list[int]:
+        return [i for i, u in enumerate(self.used) if not u]
+
+    def nearest_keys(self, req: HttpRequest, limit: int = 3) -> list[int]:
+        """Interactions whose method and URL look most like ``req`` (for 'did you mean')."""
+        key = self._key(req)
+        close = difflib.get_close_matches(key, list(self._by_key), n=limit, cutoff=0.0)
+        return [self._by_key[k][0] for k in close]
+
+
+def _redacted_params(url: str) -> frozenset[str]:
+    """The query parameters of a recorded URL whose value is ``<redacted>`` (lower case)."""
+    if REDACTED not in url:
+        return frozenset()
+    parsed = parse_graph_url(url)
+    return frozenset(k.lower() for k, v in (parsed.query if parsed is not None else ()) if v == REDACTED)

@@ -1,0 +1,114 @@
+"""Offline replay as a pipeline of pure steps: validate -> match -> diff -> serve.
+
+Nothing here knows mitmproxy: the addon turns a flow into an ``HttpRequest``, asks ``Replayer.handle``
+for the response, and sends it. Every request gets an answer; none goes to the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from graphtape.graph import error_response, parse_graph_url
+from graphtape.model import Deviation, Finding, HttpRequest, HttpResponse, Interaction
+from graphtape.replay.matching import Matcher
+from graphtape.session.describe import short_path
+from graphtape.session.exchanges import EXHAUSTED, MATCHED, REJECTED, UNMATCHED, Exchange, Session
+
+# Statuses of graphtape's own answers (documented in the README).
+UNMATCHED_STATUS = 404
+EXHAUSTED_STATUS = 410
+
+Validate = Callable[[HttpRequest], list[Finding]]
+Enforce = Callable[[HttpRequest, Sequence[Finding]], HttpResponse | None]
+Diff = Callable[[HttpRequest, HttpRequest], list[Deviation]]
+Nearest = Callable[[HttpRequest, Sequence[HttpRequest]], list[tuple[int, list[Deviation]]]]
+
+
+@dataclass
+class Steps:
+    """The checks a replayed request goes through; each is a pure function."""
+
+    validate: Validate | None = None  # contract findings for a request
+    enforce: Enforce | None = None  # Graph's documented answer to a request with errors (None: serve)
+    diff: Diff | None = None  # deviations of a request from the recorded one
+    nearest: Nearest | None = None  # closest recorded requests, with their diffs, for an unmatched one
+
+
+@dataclass
+class Replayer:
+    cassette: str
+    interactions: Sequence[Interaction]
+    session: Session
+    allow_repeats: bool = False
+    steps: Steps = field(default_factory=Steps)
+
+    def __post_init__(self) -> None:
+        self.matcher = Matcher(self.interactions, allow_repeats=self.allow_repeats)
+        self._requests = [i.request for i in self.interactions]
+
+    def handle(self, req: HttpRequest) -> tuple[Exchange, HttpResponse]:
+        ex = self.session.start(req.method, req.url)
+        resp = self._handle(ex, req)
+        ex.status = resp.status
+        return ex, resp
+
+    def _handle(self, ex: Exchange, req: HttpRequest) -> HttpResponse:
+        if parse_graph_url(req.url) is None:
+            ex.outcome = UNMATCHED
+            ex.note = "not a Microsoft Graph /v1.0 or /beta URL; offline replay sends nothing on"
+            return error_response(UNMATCHED_STATUS, "graphtape.UnmatchedRequest",
+                                  f"graphtape: {req.method} {req.url} is outside Microsoft Graph; offline "
+                                  "replay answers only recorded Graph calls and sends nothing to the network.")
+        if self.steps.validate is not None:
+            ex.findings = self.steps.validate(req)
+        if self.steps.enforce is not None and ex.errors:
+            rejection = self.steps.enforce(req, ex.findings)
+            if rejection is not None:
+                ex.outcome = REJECTED
+                ex.note = "; ".join(f.line() for f in ex.errors[:3])
+                return rejection
+        match = self.matcher.find(req)
+        if match.index is None:
+            return self._miss(ex, req, match.kind)
+        self.matcher.use(match.index)
+        ex.outcome = MATCHED
+        ex.interaction = match.index
+        recorded = self.interactions[match.index]
+        if self.steps.diff is not None:
+            ex.deviations = self.steps.diff(recorded.request, req)
+        return recorded.response
+
+    def _miss(self, ex: Exchange, req: HttpRequest, kind: str) -> HttpResponse:
+        nearest = self._nearest_text(req)
+        if kind == EXHAUSTED:
+            ex.outcome = EXHAUSTED
+            ex.note = "every recorded interaction for it was already served"
+            msg = (f"graphtape: {req.method} {short_path(req.url)} was recorded in {self.cassette}, but each "
+                   f"recorded answer was already served (pass --allow-repeats to serve them again, or record "
+                   f"the extra call).")
+            return error_response(EXHAUSTED_STATUS, "graphtape.CassetteExhausted", msg)
+        ex.outcome = UNMATCHED
+        ex.note = f"nearest: {nearest}" if nearest else "the cassette has no interactions"
+        msg = (f"graphtape: no interaction in {self.cassette} matches {req.method} {short_path(req.url)}. "
+               + (f"Nearest recorded: {nearest}." if nearest else "The cassette is empty.")
+               + " Re-record the cassette if the call is new.")
+        return error_response(UNMATCHED_STATUS, "graphtape.UnmatchedRequest", msg)
+
+    def _nearest_text(self, req: HttpRequest) -> str:
+        if self.steps.nearest is not None:
+            found = self.steps.nearest(req, self._requests)
+            parts = []
+            for index, devs in found:
+                r = self.interactions[index].request
+                diff = "; ".join(d.line() for d in devs[:4])
+                parts.append(f"#{index + 1} {r.method} {short_path(r.url)}" + (f" [{diff}]" if diff else ""))
+            return " | ".join(parts)
+        indices = self.matcher.nearest_keys(req)
+        return " | ".join(
+            f"#{i + 1} {self.interactions[i].request.method} {short_path(self.interactions[i].request.url)}"
+            for i in indices
+        )
+
+    def finish(self) -> None:
+        self.session.unused = self.matcher.unused()

@@ -1,0 +1,158 @@
+"""Readable one-screen descriptions of Graph mail calls, for inspect, logs and ``graphtape show``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from graphtape.bodies.kinds import decode_base64_mime, is_json_type, is_mime_upload_type, looks_like_rfc5322
+from graphtape.bodies.mime import parse_message, recipients, summarize_parts
+from graphtape.graph import parse_graph_url
+from graphtape.model import HttpRequest, HttpResponse
+from graphtape.privacy.output import scrub_text
+from graphtape.privacy.redaction import Redactor
+
+_KEY_FIELDS = ("subject", "importance", "isDraft", "saveToSentItems", "comment", "id", "name", "size")
+
+
+_REDACTOR = Redactor()
+
+
+def short_path(url: str) -> str:
+    """A URL for people to read (logs, listings, messages): Graph's part of it, token-bearing parameters redacted."""
+    url = _REDACTOR.url(url)
+    parsed = parse_graph_url(url)
+    if parsed is None:
+        return url
+    return parsed.key()
+
+
+def _addresses(value: Any) -> list[str]:
+    out = []
+    if isinstance(value, list):
+        for r in value:
+            if isinstance(r, dict):
+                ea = r.get("emailAddress") or r.get("EmailAddress") or {}
+                if isinstance(ea, dict) and ea.get("address"):
+                    out.append(str(ea["address"]))
+    return out
+
+
+def _message_of(doc: dict[str, Any]) -> dict[str, Any]:
+    for key in ("message", "Message"):
+        if isinstance(doc.get(key), dict):
+            inner: dict[str, Any] = doc[key]
+            return inner
+    return doc
+
+
+def json_summary(body: bytes) -> dict[str, Any]:
+    """Key fields of a JSON mail body: subject, recipients, attachments, flags."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, RecursionError):
+        return {"json": "malformed"}
+    if not isinstance(doc, dict):
+        return {"json": type(doc).__name__}
+    msg = _message_of(doc)
+    out: dict[str, Any] = {}
+    for key in _KEY_FIELDS:
+        for k in (key, key[0].upper() + key[1:]):
+            if k in doc and not isinstance(doc[k], (dict, list)):
+                out[key] = doc[k]
+            elif k in msg and not isinstance(msg[k], (dict, list)):
+                out[key] = msg[k]
+    for field in ("toRecipients", "ccRecipients", "bccRecipients"):
+        addrs = _addresses(msg.get(field)) or _addresses(doc.get(field[0].upper() + field[1:]))
+        if addrs:
+            out[field.replace("Recipients", "")] = addrs
+    attachments = msg.get("attachments")
+    if isinstance(attachments, list) and attachments:
+        out["attachments"] = [a.get("name", "?") for a in attachments if isinstance(a, dict)]
+    body_part = msg.get("body")
+    if isinstance(body_part, dict) and "content" in body_part:
+        out["body"] = f"{body_part.get('contentType', '?')}, {len(str(body_part['content']))} chars"
+    return out
+
+
+def mime_summary(body: bytes) -> dict[str, Any]:
+    decoded = decode_base64_mime(body)
+    if decoded is None:
+        return {"mime": "not valid base64"}
+    if not looks_like_rfc5322(decoded):
+        return {"mime": "base64, but not an RFC 5322 message"}
+    msg = parse_message(decoded)
+    out: dict[str, Any] = {"mime": f"{len(decoded)} bytes"}
+    for name in ("From", "To", "Cc", "Bcc", "Subject"):
+        value = msg.get(name)
+        if value is not None:
+            out[name] = str(value)
+    out["parts"] = [
+        f"{p.content_type}" + (f" {p.filename}" if p.filename else "") + f" ({p.size} bytes)"
+        for p in summarize_parts(msg)
+    ]
+    if msg.defects:
+        out["defects"] = [type(d).__name__ for d in msg.defects]
+    return out
+
+
+def body_summary(content_type: str, body: bytes) -> dict[str, Any]:
+    if not body:
+        return {}
+    if is_json_type(content_type):
+        return json_summary(body)
+    if is_mime_upload_type(content_type):
+        return mime_summary(body)
+    return {"body": f"{content_type or 'no content type'}, {len(body)} bytes"}
+
+
+def subject_and_recipients(req: HttpRequest) -> str:
+    """``'Subject' -> a@x, b@y`` for one-line listings (empty when the body carries neither)."""
+    info = body_summary(req.content_type, req.body)
+    subject = info.get("subject") or info.get("Subject")
+    rcpts: list[str] = []
+    for k in ("to", "cc", "bcc"):
+        rcpts.extend(info.get(k, []))
+    if "mime" in info and req.body:
+        decoded = decode_base64_mime(req.body)
+        if decoded is not None:
+            rcpts = recipients(parse_message(decoded))
+    text = f"{subject!r}" if subject else ""
+    if rcpts:
+        text += (" -> " if text else "-> ") + ", ".join(rcpts)
+    return text
+
+
+def describe_exchange(req: HttpRequest, resp: HttpResponse | None, duration_ms: float | None) -> str:
+    """A block for inspect: the call, its status and time, then the decoded body's key facts (scrubbed: a
+    Graph error message or a subject can quote a token)."""
+    return scrub_text(_describe_exchange(req, resp, duration_ms))
+
+
+def _describe_exchange(req: HttpRequest, resp: HttpResponse | None, duration_ms: float | None) -> str:
+    status = f"{resp.status} {resp.reason}".strip() if resp is not None else "no response"
+    took = f" in {duration_ms:.0f} ms" if duration_ms is not None else ""
+    lines = [f"{req.method} {short_path(req.url)} -> {status}{took}"]
+    for key, value in body_summary(req.content_type, req.body).items():
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        lines.append(f"    {key}: {value}")
+    if resp is not None and resp.body and is_json_type(resp.content_type):
+        info = json_summary(resp.body)
+        err = _error_code(resp.body)
+        if err:
+            lines.append(f"    error: {err}")
+        elif "id" in info:
+            lines.append(f"    response id: {info['id']}")
+    return "\n".join(lines)
+
+
+def _error_code(body: bytes) -> str:
+    try:
+        doc = json.loads(body)
+    except (ValueError, RecursionError):
+        return ""
+    if isinstance(doc, dict) and isinstance(doc.get("error"), dict):
+        e = doc["error"]
+        return f"{e.get('code', '?')}: {e.get('message', '')}"
+    return ""

@@ -1,0 +1,159 @@
+"""A session's report: JSON for tools, JUnit XML for CI test views, and what fails a run.
+
+Building is pure (``session_report``, ``junit_xml``, ``failures``); ``write_reports`` is the I/O edge,
+and scrubs what it writes (``redaction_output.scrub_text``, or the session's scrubber, which also
+pseudonymizes with --pseudonymize): no secret or real identity reaches a report file.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from graphtape import __version__
+from graphtape.cassette.atomicfile import atomic_write
+from graphtape.privacy.output import scrub_text
+from graphtape.session.exchanges import EXHAUSTED, MATCHED, REJECTED, UNMATCHED, Exchange, Session
+
+FAIL_ON_CHOICES: tuple[str, ...] = ("unmatched", "violation", "deviation", "unused")
+DEFAULT_FAIL_ON = "unmatched,violation"
+
+
+def parse_fail_on(text: str) -> frozenset[str]:
+    """``"unmatched,violation"`` -> a set; raises ValueError naming the bad item and the choices."""
+    items = {part.strip() for part in text.split(",") if part.strip()}
+    bad = sorted(items - set(FAIL_ON_CHOICES))
+    if bad:
+        raise ValueError(f"graphtape: --fail-on: unknown {', '.join(bad)} (choose from {', '.join(FAIL_ON_CHOICES)})")
+    return frozenset(items)
+
+
+def _value(v: Any) -> Any:
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return v
+    if isinstance(v, (list, tuple)):
+        return [_value(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _value(x) for k, x in v.items()}
+    return repr(v)
+
+
+def exchange_report(ex: Exchange) -> dict[str, Any]:
+    return {
+        "number": ex.number,
+        "method": ex.method,
+        "url": ex.url,
+        "outcome": ex.outcome,
+        "status": ex.status,
+        "interaction": ex.interaction + 1 if ex.interaction is not None else None,
+        "findings": [asdict(f) for f in ex.findings],
+        "deviations": [
+            {"path": d.path, "kind": d.kind, "recorded": _value(d.recorded), "actual": _value(d.actual),
+             "line": d.line()}
+            for d in ex.deviations
+        ],
+        "note": ex.note,
+    }
+
+
+def session_report(session: Session) -> dict[str, Any]:
+    exchanges = session.exchanges
+    return {
+        "graphtape_version": __version__,
+        "mode": session.mode,
+        "cassette": session.cassette,
+        "summary": {
+            "requests": len(exchanges),
+            "matched": session.count(MATCHED),
+            "unmatched": session.count(UNMATCHED),
+            "exhausted": session.count(EXHAUSTED),
+            "rejected": session.count(REJECTED),
+            "contract_errors": sum(len(e.errors) for e in exchanges),
+            "contract_warnings": sum(len(e.warnings) for e in exchanges),
+            "deviations": sum(len(e.deviations) for e in exchanges),
+            "unused_interactions": [i + 1 for i in session.unused],
+        },
+        "requests": [exchange_report(e) for e in exchanges],
+        "problems": list(session.problems),
+    }
+
+
+def failures(session: Session, fail_on: Iterable[str]) -> list[str]:
+    """Why this session fails a run under ``fail_on`` (empty: it passes)."""
+    wanted = set(fail_on)
+    out: list[str] = []
+    if "unmatched" in wanted and session.unmatched:
+        out.append(f"{session.unmatched} unmatched request(s)")
+    if "violation" in wanted:
+        errors = sum(len(e.errors) for e in session.exchanges)
+        if errors:
+            out.append(f"{errors} contract error(s)")
+    if "deviation" in wanted:
+        deviations = sum(len(e.deviations) for e in session.exchanges)
+        if deviations:
+            out.append(f"{deviations} deviation(s) from the recording")
+    if "unused" in wanted and session.unused:
+        out.append(f"{len(session.unused)} recorded interaction(s) never used")
+    out.extend(session.problems)
+    return out
+
+
+def _case_failure(ex: Exchange) -> tuple[str, str] | None:
+    """(message, details) when this request is a failed test case in JUnit terms."""
+    if ex.outcome in (UNMATCHED, EXHAUSTED):
+        return f"{ex.outcome}: {ex.note}", ex.note
+    problems = [f.line() for f in ex.errors] + [f"deviation {d.line()}" for d in ex.deviations]
+    if ex.outcome == REJECTED or problems:
+        head = ex.errors[0].line() if ex.errors else f"deviation {ex.deviations[0].line()}"
+        return head, "\n".join(problems)
+    return None
+
+
+def junit_xml(session: Session) -> str:
+    """One test case per request; unmatched requests, contract errors and deviations are failures."""
+    suite = ET.Element("testsuite", name=f"graphtape {session.mode} {session.cassette}".strip())
+    failed = 0
+    for ex in session.exchanges:
+        case = ET.SubElement(suite, "testcase", classname=f"graphtape.{Path(session.cassette).stem or 'session'}",
+                             name=f"#{ex.number} {ex.method} {ex.url}")
+        failure = _case_failure(ex)
+        if failure is not None:
+            failed += 1
+            element = ET.SubElement(case, "failure", message=failure[0][:500])
+            element.text = failure[1]
+        warnings = [f.line() for f in ex.warnings]
+        if warnings:
+            ET.SubElement(case, "system-out").text = "\n".join(warnings)
+    for index in session.unused:
+        case = ET.SubElement(suite, "testcase", classname="graphtape.unused", name=f"interaction {index + 1}")
+        ET.SubElement(case, "skipped", message="recorded interaction never used")
+    suite.set("tests", str(len(session.exchanges) + len(session.unused)))
+    suite.set("failures", str(failed))
+    suite.set("skipped", str(len(session.unused)))
+    suite.set("errors", "0")
+    ET.indent(suite)
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def write_reports(session: Session, json_path: str = "", junit_path: str = "", *,
+                  scrub: Callable[[str], str] = scrub_text) -> None:
+    if json_path:
+        report = _scrubbed(session_report(session), scrub)
+        atomic_write(Path(json_path), json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    if junit_path:
+        atomic_write(Path(junit_path), scrub(junit_xml(session)))
+
+
+def _scrubbed(value: Any, scrub: Callable[[str], str]) -> Any:
+    """A report with every string (keys too) scrubbed."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, list):
+        return [_scrubbed(v, scrub) for v in value]
+    if isinstance(value, dict):
+        return {scrub(str(k)): _scrubbed(v, scrub) for k, v in value.items()}
+    return value

@@ -1,0 +1,305 @@
+"""A local HTTPS stand-in for Graph mail that answers as the Graph docs' examples do.
+
+Used to record cassettes without a tenant (``--upstream https://127.0.0.1:PORT``), by the tests and by
+``make cassettes``. It is deliberately small: create draft (JSON or MIME), send, sendMail, reply and
+forward actions, attachments; a malformed MIME body gets Graph's documented 400.
+
+    python -m graphtape.testing.fakegraph --port 8443 --cert-dir /tmp/fakegraph
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import itertools
+import json
+import re
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from graphtape.bodies.kinds import decode_base64_mime, is_json_type
+from graphtape.bodies.mime import parse_message
+
+_USER = r"/(?:v1\.0|beta)/+(?:me|users/[^/]+)"
+_MSG = _USER + r"/+(?:mailFolders/[^/]+/+)?messages"
+ROUTES: list[tuple[str, re.Pattern[str], str]] = [
+    ("POST", re.compile(_USER + r"/+sendMail$"), "send_mail"),
+    ("POST", re.compile(_MSG + r"$"), "create"),
+    ("POST", re.compile(_MSG + r"/+[^/]+/+send$"), "send"),
+    ("POST", re.compile(_MSG + r"/+[^/]+/+(createReply|createReplyAll|createForward)$"), "create_draft_from"),
+    ("POST", re.compile(_MSG + r"/+[^/]+/+(reply|replyAll|forward)$"), "act"),
+    ("POST", re.compile(_MSG + r"/+[^/]+/+attachments$"), "attach"),
+]
+
+MIME_400 = {"error": {"code": "ErrorMimeContentInvalidBase64String",
+                      "message": "Invalid base64 string for MIME content."}}
+MAX_BODY = 64 * 1024 * 1024  # Graph refuses far smaller requests; the stand-in reads no more than this
+
+
+class BadRequest(Exception):
+    """A request the stand-in answers with Graph's 400 error shape instead of a result."""
+
+    def __init__(self, message: str, code: str = "RequestBodyRead"):
+        super().__init__(message)
+        self.doc = {"error": {"code": code, "message": message}}
+
+
+def _json_fields(body: bytes) -> dict[str, Any]:
+    """The message fields of a JSON body (the object itself, or its ``message``); BadRequest otherwise."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, RecursionError) as e:  # not JSON, not UTF-8/16/32, or nested past the parser
+        raise BadRequest(f"Unable to read JSON request payload: {type(e).__name__}.") from None
+    if not isinstance(doc, dict):
+        raise BadRequest(f"A JSON object was expected as the request body, not {type(doc).__name__}.")
+    inner = doc.get("message") or doc.get("Message") or doc
+    if not isinstance(inner, dict):
+        raise BadRequest(f"The 'message' property must be an object, not {type(inner).__name__}.")
+    _check_types(inner)
+    return inner
+
+
+def _check_types(fields: dict[str, Any]) -> None:
+    """The fields the stand-in reads have the JSON types Graph's message resource gives them."""
+    expected: dict[str, tuple[type, ...]] = {"subject": (str,), "importance": (str,), "body": (dict,),
+                                             "toRecipients": (list,), "ccRecipients": (list,),
+                                             "bccRecipients": (list,)}
+    for name, types in expected.items():
+        value = fields.get(name)
+        if value is not None and not isinstance(value, types):
+            raise BadRequest(f"Cannot convert the literal of type {type(value).__name__} in '{name}'.")
+    body = fields.get("body") or {}
+    for name in ("contentType", "content"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise BadRequest(f"Cannot convert the literal in 'body.{name}' to a string.")
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    headers: dict[str, str]  # names in lower case
+    body: bytes
+
+
+@dataclass
+class FakeGraphState:
+    received: list[Received] = field(default_factory=list)
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    canned: list[tuple[int, Any]] = field(default_factory=list)  # answers to give first, in order
+    latency_s: float = 0.0  # how long each answer takes (the benchmark's stand-in for a distant Graph)
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _message(state: FakeGraphState, version: str, fields: dict[str, Any]) -> dict[str, Any]:
+    with state.lock:
+        n = next(state.ids)
+    msg_id = f"AAMkAGRWAAAFSmK{n:04d}AAA="
+    now = _now()
+    body = fields.get("body") or {"contentType": "text", "content": ""}
+    return {
+        "@odata.context": f"https://graph.microsoft.com/{version}/$metadata#users('fake-user')/messages/$entity",
+        "@odata.etag": 'W/"CQAAABYAAAAmXr9SsE/UR4PcnTZcg7qWAAAFS12t"',
+        "id": msg_id,
+        "createdDateTime": now,
+        "lastModifiedDateTime": now,
+        "subject": fields.get("subject", ""),
+        "importance": str(fields.get("importance", "normal")).lower(),
+        "isDraft": True,
+        "body": {"contentType": str(body.get("contentType", "text")).lower(), "content": body.get("content", "")},
+        "toRecipients": fields.get("toRecipients", []),
+        "ccRecipients": fields.get("ccRecipients", []),
+        "bccRecipients": fields.get("bccRecipients", []),
+        "flag": {"flagStatus": "notFlagged"},
+    }
+
+
+def _fields_from_mime(decoded: bytes) -> dict[str, Any]:
+    msg = parse_message(decoded)
+    to = [{"emailAddress": {"address": a.addr_spec, "name": a.display_name or a.addr_spec}}
+          for v in msg.get_all("To", []) or [] for a in getattr(v, "addresses", ())]
+    return {"subject": str(msg.get("Subject", "")), "toRecipients": to}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle on, the body waits for the peer's delayed ACK
+    # (40 ms on Linux) on every keep-alive request.
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def _reply(self, status: int, doc: Any = None) -> None:
+        body = json.dumps(doc, separators=(",", ":")).encode() if doc is not None else b""
+        if self.server.state.latency_s:
+            time.sleep(self.server.state.latency_s)
+        self.send_response(status)
+        self.send_header("request-id", "00000000-0000-0000-0000-000000000000")
+        client_request_id = self.headers.get("client-request-id")
+        if client_request_id:
+            self.send_header("client-request-id", client_request_id)
+        if doc is not None:
+            self.send_header("Content-Type", "application/json;odata.metadata=minimal;charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_BODY:
+            self.close_connection = True  # the body was not read: the connection cannot carry another request
+            self._reply(400, {"error": {"code": "BadRequest", "message": "Invalid Content-Length."}})
+            return
+        body = self.rfile.read(length) if length else b""
+        try:
+            self._post(body)
+        except BadRequest as e:
+            self._reply(400, e.doc)
+        except Exception as e:  # a stand-in bug: still an answer in Graph's shape, never a dropped connection
+            self._reply(500, {"error": {"code": "InternalServerError", "message": f"fake Graph failed: {e!r}"}})
+
+    def _refuse_method(self) -> None:
+        path = self.path.split("?", 1)[0]
+        self._reply(404, {"error": {"code": "ResourceNotFound",
+                                    "message": f"The stand-in serves no {self.command} {path}"}})
+
+    do_GET = do_PUT = do_PATCH = do_DELETE = _refuse_method
+
+    def _post(self, body: bytes) -> None:
+        state = self.server.state
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        state.received.append(Received("POST", self.path, headers, body))
+        path = self.path.split("?", 1)[0]
+        version = "beta" if "/beta/" in path else "v1.0"
+        with state.lock:
+            canned = state.canned.pop(0) if state.canned else None
+        if canned is not None:
+            self._reply(*canned)
+            return
+        for method, pattern, action in ROUTES:
+            if method == "POST" and pattern.search(path):
+                self._dispatch(action, version, body)
+                return
+        self._reply(404, {"error": {"code": "ResourceNotFound", "message": f"No route for {path}"}})
+
+    def _parse(self, body: bytes) -> dict[str, Any]:
+        """The message fields a body carries (JSON or MIME); BadRequest for one Graph would refuse."""
+        ctype = self.headers.get("Content-Type", "")
+        if not body:
+            return {}
+        if is_json_type(ctype):
+            return _json_fields(body)
+        decoded = decode_base64_mime(body)
+        if decoded is None:
+            raise BadRequest(MIME_400["error"]["message"], MIME_400["error"]["code"])
+        return _fields_from_mime(decoded)
+
+    def _dispatch(self, action: str, version: str, body: bytes) -> None:
+        fields = self._parse(body)
+        if action in ("send", "act") or action == "send_mail":
+            self._reply(202)
+        elif action in ("create", "create_draft_from"):
+            self._reply(201, _message(self.server.state, version, fields))
+        elif action == "attach":
+            doc = dict(fields)
+            doc.setdefault("id", "AAMkAGI2THVSAAABEgAQAH5Ry8SCXgZImSTaukO5HCA=")
+            self._reply(201, doc)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    state: FakeGraphState
+
+
+def make_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost: (cert.pem, key.pem)."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    folder.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = folder / "fakegraph-cert.pem", folder / "fakegraph-key.pem"
+    if cert_path.exists() and key_path.exists():
+        return cert_path, key_path
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "graphtape fake Graph")])
+    now = _dt.datetime.now(_dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - _dt.timedelta(days=1)).not_valid_after(now + _dt.timedelta(days=365))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                    x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                       critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return cert_path, key_path
+
+
+class FakeGraph:
+    """Start with ``with FakeGraph(cert_dir) as g: g.url``; ``g.state.received`` lists what arrived."""
+
+    def __init__(self, cert_dir: Path, port: int = 0, host: str = "127.0.0.1", latency_ms: float = 0.0):
+        self.cert, key = make_certificate(cert_dir)
+        self.server = _Server((host, port), _Handler)
+        self.server.state = FakeGraphState(latency_s=latency_ms / 1000)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.cert, key)
+        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def state(self) -> FakeGraphState:
+        return self.server.state
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"https://{host!s}:{port}"
+
+    def __enter__(self) -> FakeGraph:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m graphtape.testing.fakegraph", description=__doc__)
+    parser.add_argument("--port", type=int, default=8443)
+    parser.add_argument("--cert-dir", default=".fakegraph")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="answer each call after this long")
+    args = parser.parse_args()
+    with FakeGraph(Path(args.cert_dir), args.port, latency_ms=args.latency_ms) as g:
+        print(f"fake Graph on {g.url}, certificate {g.cert}", flush=True)
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""The benchmarks that go through a proxy process: replay, concurrency, recording, start-up.
+
+Every comparison runs its baseline and graphtape in the same run, on the same requests, with rounds
+interleaved (A, B, C, A, B, C, ...) so drift on a shared machine hits all alike; figures are medians.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dev.bench import clients, stats, workload
+from dev.bench.procs import HERE, ProxyUnderTest
+from graphtape.testing.fakegraph import FakeGraph
+
+WARMUP = 6  # requests per connection not timed (TLS handshake, certificate generation)
+CONNECTION_WARMUP = 2  # replay: per client connection, drawn from the warm-up pool
+
+REPLAY_ROWS = {
+    "floor": "bare mitmproxy addon, fixed response (floor)",
+    "server_replay": "mitmproxy --server-replay (reuse)",
+    "graphtape": "graphtape replay --quiet (validate + diff)",
+    "graphtape_logging": "graphtape replay (per-request log lines)",
+}
+
+
+@dataclass
+class Workdir:
+    root: Path
+    confdir: Path
+    ca: Path
+
+
+def replay_proxies(work: Workdir, n: int, connections: int) -> tuple[dict[str, ProxyUnderTest],
+                                                                    list[workload.WireRequest],
+                                                                    list[workload.WireRequest]]:
+    """The proxies, the timed requests, and a pool of warm-up requests (``CONNECTION_WARMUP`` per connection).
+
+    The warm-up pool is only empty-bodied sends, each with its own URL: sent again, graphtape serves the same
+    interaction without a diff, so warming up never shifts which recording a timed request gets.
+    """
+    timed = workload.interactions(n)
+    pool = workload.send_interactions(n, CONNECTION_WARMUP * connections)
+    items = timed + pool
+    cassette = workload.write_cassette(work.root / f"replay-{n}.yaml", items)
+    flows = workload.write_flows(work.root / f"replay-{n}.flows", items)
+    proxies = {
+        "floor": ProxyUnderTest.mitmdump("floor", work.confdir, "-s", str(HERE / "floor_addon.py")),
+        "server_replay": ProxyUnderTest.mitmdump(
+            "server_replay", work.confdir, "--server-replay", str(flows),
+            "--set", "server_replay_reuse=true", "--set", "server_replay_extra=404"),
+        "graphtape": ProxyUnderTest.graphtape("graphtape", work.confdir, "replay", str(cassette),
+                                              "--allow-repeats", "--quiet"),
+        "graphtape_logging": ProxyUnderTest.graphtape("graphtape_logging", work.confdir, "replay",
+                                                      str(cassette), "--allow-repeats"),
+    }
+    return proxies, workload.wire_requests(timed), workload.wire_requests(pool)
+
+
+def _check_graphtape_log(name: str, log: str) -> None:
+    """graphtape's own summary must show every request matched: otherwise it replayed something else."""
+    m = re.search(r"matched (\d+), unmatched (\d+), exhausted (\d+), rejected by contract (\d+)", log)
+    c = re.search(r"contract errors (\d+), warnings \d+, deviations (\d+)", log)
+    if not m or not c or int(m.group(1)) == 0 or any(int(g) for g in [*m.groups()[1:], *c.groups()]):
+        raise RuntimeError(f"graphtape bench: {name} did not match every request:\n{log[-2000:]}")
+
+
+def _interleaved(names: list[str], rounds: int, measure: Callable[[str], dict[str, float]]) -> dict[str, Any]:
+    per: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+    for _ in range(rounds):
+        for name in names:
+            per[name].append(measure(name))
+    return {name: stats.median_of(r) for name, r in per.items()}
+
+
+def _batches(requests: list[workload.WireRequest], k: int) -> list[list[workload.WireRequest]]:
+    return [requests[i::k] for i in range(k)]
+
+
+def replay_and_concurrency(work: Workdir, n: int, rounds: int, parallel: tuple[int, ...],
+                           parallel_rounds: int) -> dict[str, Any]:
+    """Sections 1 and 2: one client on keep-alive, then ``parallel`` client processes, per proxy."""
+    proxies, requests, pool = replay_proxies(work, n, max((1, *parallel)))
+    names = list(proxies)
+    try:
+        for p in proxies.values():
+            p.launch()
+        for p in proxies.values():
+            p.wait()
+        def one(name: str) -> dict[str, float]:
+            conn = clients.connect(proxies[name].port, str(work.ca))
+            try:
+                warm = pool[:CONNECTION_WARMUP]
+                return stats.summarize(clients.sequential(conn, warm + requests, len(warm)))
+            finally:
+                conn.close()
+
+        replay = {"requests": n, "client": "http.client, 1 connection, keep-alive",
+                  "rows": _interleaved(names, rounds, one)}
+        concurrency: dict[str, Any] = {}
+        for k in parallel:
+            def many(name: str, k: int = k) -> dict[str, float]:
+                warm = _batches(pool, k)
+                batches = [w + b for w, b in zip(warm, _batches(requests, k), strict=True)]
+                return stats.summarize(clients.parallel(proxies[name].port, str(work.ca), batches,
+                                                        CONNECTION_WARMUP))
+
+            concurrency[str(k)] = {"clients": k, "requests": n, "client": f"{k} client processes",
+                                   "rows": _interleaved(names, parallel_rounds, many)}
+    finally:
+        logs = {name: p.stop() for name, p in proxies.items()}
+    for name in ("graphtape", "graphtape_logging"):
+        _check_graphtape_log(name, logs[name])
+    for section in [replay, *concurrency.values()]:
+        section["ratios"] = _replay_ratios(section["rows"])
+    return {"replay": replay, "concurrency": concurrency}
+
+
+def _replay_ratios(rows: dict[str, dict[str, float]]) -> dict[str, float]:
+    g = rows["graphtape"]["rps"]
+    return {"graphtape_vs_server_replay": stats.ratio(g, rows["server_replay"]["rps"]),
+            "graphtape_vs_floor": stats.ratio(g, rows["floor"]["rps"]),
+            "logging_vs_quiet": stats.ratio(rows["graphtape_logging"]["rps"], g)}
+
+
+def record_overhead(work: Workdir, n: int, rounds: int, latency_ms: float = 0.0) -> dict[str, Any]:
+    """Section 5: pass-through to a local FakeGraph, bare mitmproxy vs ``graphtape record``.
+
+    ``latency_ms`` makes the stand-in take that long to answer, as a distant Graph does: graphtape's cost per
+    call stays the same, so what it adds, as a share of a call, shrinks.
+    """
+    items = workload.interactions(n)
+    requests = workload.wire_requests(items)
+    # The stand-in answers create with 201 and send/sendMail with 202, as recorded.
+    with FakeGraph(work.root / "fakegraph-cert", latency_ms=latency_ms) as graph:
+        trust = ["--set", f"ssl_verify_upstream_trusted_ca={graph.cert}"]
+        per: dict[str, list[dict[str, float]]] = {"passthrough": [], "graphtape_record": []}
+        for r in range(rounds):
+            for name in per:
+                if name == "passthrough":
+                    p = ProxyUnderTest.mitmdump(name, work.confdir, "-s", str(HERE / "rewrite_addon.py"),
+                                                "--set", f"bench_upstream={graph.url}", *trust)
+                else:
+                    cassette = work.root / f"record-{latency_ms:g}-{r}.yaml"
+                    p = ProxyUnderTest.graphtape(name, work.confdir, "record", str(cassette), "--overwrite",
+                                                 "--quiet", "--upstream", graph.url, "--upstream-ca", str(graph.cert))
+                with p:
+                    conn = clients.connect(p.port, str(work.ca))
+                    per[name].append(stats.summarize(clients.sequential(conn, requests[:WARMUP] + requests, WARMUP)))
+                    conn.close()
+                if name == "graphtape_record":
+                    _check_recorded(cassette, n + WARMUP)
+    rows = {name: stats.median_of(r) for name, r in per.items()}
+    pass_ms = 1000 / rows["passthrough"]["rps"]
+    record_ms = 1000 / rows["graphtape_record"]["rps"]
+    return {"requests": n, "upstream_latency_ms": latency_ms, "rows": rows,
+            "ratios": {"record_vs_passthrough": stats.ratio(rows["graphtape_record"]["rps"],
+                                                            rows["passthrough"]["rps"]),
+                       "added_time_pct": (record_ms / pass_ms - 1) * 100,
+                       "added_ms": record_ms - pass_ms}}
+
+
+def _check_recorded(cassette: Path, expected: int) -> None:
+    text = cassette.read_text(encoding="utf-8")
+    if f"# end of graphtape cassette: {expected} interactions" not in text:
+        raise RuntimeError(f"graphtape bench: {cassette} does not hold the {expected} recorded interactions")
+
+
+def startup(work: Workdir, rounds: int) -> dict[str, Any]:
+    """Section 6, first half: spawn to listening, ``mitmdump`` vs ``graphtape replay`` of a 3-interaction cassette."""
+    cassette = workload.write_cassette(work.root / "startup.yaml", workload.interactions(3))
+    times: dict[str, list[float]] = {"mitmdump": [], "graphtape_replay": []}
+    for _ in range(rounds):
+        for name in times:
+            p = (ProxyUnderTest.mitmdump(name, work.confdir) if name == "mitmdump"
+                 else ProxyUnderTest.graphtape(name, work.confdir, "replay", str(cassette), "--quiet"))
+            with p:
+                times[name].append(p.startup_s)
+            time.sleep(0.05)
+    rows = {name: {"seconds": statistics.median(t), "rounds": len(t)} for name, t in times.items()}
+    return {"rows": rows,
+            "ratios": {"graphtape_vs_mitmdump": stats.ratio(rows["graphtape_replay"]["seconds"],
+                                                            rows["mitmdump"]["seconds"])}}
