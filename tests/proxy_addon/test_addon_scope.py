@@ -27,8 +27,8 @@ def test_inspect_lists_contract_findings_on_the_flow(caplog: pytest.LogCaptureFi
     with running_addon(graphtape_mode="inspect", graphtape_quiet=True) as (addon, _):
         flow = send(addon, graph_flow("POST", "/me/sendMail", {}), upstream=graph_response(202))
         [ex] = addon.session.exchanges
-        assert [f.rule for f in ex.errors] == ["schema.required"]
-        assert "schema.required" in flow.comment
+        assert [f.rule for f in ex.errors] == ["parameter.missing"]
+        assert "parameter.missing" in flow.comment
         assert flow.response is not None and flow.response.status_code == 202  # report, not enforce, in inspect
     assert not [r for r in caplog.records if r.name.startswith("graphtape") and r.levelno < logging.ERROR]
 

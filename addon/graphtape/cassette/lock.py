@@ -71,9 +71,9 @@ class CassetteLock:
     """``CassetteLock(cassette)`` holds the lock or raises CassetteLocked; ``release()`` gives it back."""
 
     def __init__(self, cassette: Path):
+        self.fd: int | None = None  # first: __del__ runs even when the folder cannot be made
         self.path = lock_path(cassette)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fd: int | None = None
         for _ in range(20):  # a lock file removed between our open and our flock: open the new one
             fd = os.open(self.path, _OPEN, 0o600)
             try:

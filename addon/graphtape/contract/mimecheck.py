@@ -109,7 +109,8 @@ def _is_truncated_header(data: bytes, msg: EmailMessage) -> bool:
     return (
         b"\n\n" not in data
         and b"\r\n\r\n" not in data
-        and bool(_HEADER_NAME.fullmatch(body.encode("ascii", "surrogateescape")))
+        and body.isascii()  # a header name is ASCII: any other text is no cut-off name
+        and bool(_HEADER_NAME.fullmatch(body.encode("ascii")))
     )
 
 
