@@ -36,6 +36,8 @@ TOKEN = ".".join([_b64url(b'{"typ":"JWT","alg":"RS256"}'),
 def pytest_configure(config: pytest.Config) -> None:
     """Hermetic: graphtape's parse cache goes to a folder of this test process (each xdist worker has its own),
     never ~/.cache; set in os.environ before any test runs, so proxies started as child processes inherit it."""
+    # dev/ (harness, scenario) for the processes tests start too: pytester's inner runs, proxies, SDK clients
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
     folder = tempfile.mkdtemp(prefix="graphtape-cache-")
     saved = os.environ.get(CACHE_DIR_ENV)
     os.environ[CACHE_DIR_ENV] = folder
