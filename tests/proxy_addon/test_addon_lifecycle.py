@@ -132,12 +132,6 @@ def test_switching_from_record_to_replay_keeps_the_recording(tmp_path: Path) -> 
         assert flow.response is not None and flow.response.status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="any option in configure's setup set (graphtape_policy, graphtape_ignore, "
-                                       "graphtape_allow_repeats, graphtape_fsync...) changed while recording re-runs "
-                                       "_setup, which closes the recorder and opens the cassette anew: in record mode "
-                                       "'new' that is refused (OptionsError, recorder None, later calls fail on "
-                                       "'assert self.recorder is not None'); in 'overwrite' the calls recorded so far "
-                                       "are erased; either way the session so far is dropped")
 @pytest.mark.parametrize("record_mode", ["new", "overwrite"])
 def test_an_unrelated_option_changed_while_recording_keeps_recording(record_mode: str, tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"

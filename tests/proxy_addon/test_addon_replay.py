@@ -145,8 +145,6 @@ def test_a_bug_in_replay_answers_500_and_sends_nothing(cassette: Path, monkeypat
         assert flow.request.host == "graph.microsoft.com"  # answered here, not routed anywhere
 
 
-@pytest.mark.xfail(strict=True, reason="replay's 500 catch-all answers the client but leaves no failed exchange or "
-                                       "problem in the session, so the session (and the CI run) passes")
 def test_a_bug_in_replay_fails_the_session(cassette: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with running_addon(graphtape_mode="replay", graphtape_cassette=str(cassette)) as (addon, _):
         assert addon.replayer is not None
