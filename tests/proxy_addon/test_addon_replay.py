@@ -11,9 +11,9 @@ from mitmproxy.proxy.mode_specs import ProxyMode
 from mitmproxy.test import tflow
 
 from graphtape.bodies.limits import MAX_BODY_ENV
-from graphtape.session.exchanges import EXHAUSTED, MATCHED, REJECTED, UNMATCHED
+from graphtape.session.exchanges import EXHAUSTED, FAILED, MATCHED, REJECTED, UNMATCHED
 
-from .addon_support import SEND_MAIL, graph_error_code, graph_flow, interaction, running_addon, send, write_cassette
+from .addon_support import JWT, SEND_MAIL, graph_error_code, graph_flow, interaction, running_addon, send, write_cassette
 
 MESSAGES = {"value": [{"id": "AAMk=", "subject": "hello"}]}
 
@@ -154,8 +154,26 @@ def test_a_bug_in_replay_fails_the_session(cassette: Path, monkeypatch: pytest.M
 
         monkeypatch.setattr(addon.replayer, "handle", broken)
         send(addon, graph_flow("GET", "/me/messages"))
+        [ex] = addon.session.exchanges
+        assert (ex.outcome, ex.status) == (FAILED, 500) and "a bug in the replayer" in ex.note
+        assert len(addon.session.problems) == 1 and "#1 GET" in addon.session.problems[0]
         addon.done()
         assert addon.failures
+
+
+def test_a_replay_that_fails_after_counting_the_call_counts_it_once(cassette: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    with running_addon(graphtape_mode="replay", graphtape_cassette=str(cassette)) as (addon, _):
+        assert addon.replayer is not None
+
+        def broken(ex: object, _req: object) -> None:
+            raise RuntimeError(f"a bug in the matcher; the client sent {JWT}")
+
+        monkeypatch.setattr(addon.replayer, "_handle", broken)
+        flow = send(addon, graph_flow("GET", "/me/messages"))
+        [ex] = addon.session.exchanges
+        assert ex.outcome == FAILED and len(addon.session.problems) == 1
+        assert JWT not in ex.note and JWT not in (flow.response.text if flow.response else JWT)
 
 
 def test_a_call_answered_before_graphtape_is_left_alone(cassette: Path) -> None:
