@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import time
 
 import httpx
 import pytest
@@ -77,3 +79,63 @@ def test_a_cassette_whose_setup_mitmproxy_only_logs_is_refused_and_the_proxy_sta
             assert client.post(SEND).status_code == 202
     finally:
         proxy.stop()
+
+
+class _SlowGraph:
+    """An upstream on loopback that answers each call ``delay`` seconds after it came (``arrived`` is set then)."""
+
+    def __init__(self, delay: float) -> None:
+        import http.server
+        import threading
+
+        self.arrived = threading.Event()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.arrived.set()
+                time.sleep(delay)
+                body = json.dumps({"id": "me", "displayName": "Me"}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("how", ["switch", "stop"])
+def test_a_call_in_flight_is_recorded_before_the_proxy_switches_or_stops(how, tmp_path, confdir):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from graphtape.cassette.format import load_cassette
+
+    graph, cassette = _SlowGraph(delay=0.5), tmp_path / "rec.yaml"
+    proxy = ProxyThread(confdir, upstream=f"http://127.0.0.1:{graph.port}", stop_wait=5).start()
+    try:
+        proxy.switch("record", cassette)
+        with httpx.Client(proxy=proxy.url, verify=proxy.env()["SSL_CERT_FILE"]) as client, \
+                ThreadPoolExecutor(1) as pool:
+            answer = pool.submit(client.get, "https://graph.microsoft.com/v1.0/me")
+            assert graph.arrived.wait(10)
+            ended = proxy.idle() if how == "switch" else proxy.stop()  # while the call is in flight
+            assert answer.result(10).status_code == 200
+        assert [e.outcome for e in ended.exchanges] == ["recorded"] and ended.problems == []
+        assert len(load_cassette(cassette).interactions) == 1
+        if how == "switch":  # and the proxy goes on taking calls
+            proxy.switch("record", tmp_path / "next.yaml")
+            assert proxy.session().exchanges == [] and proxy.alive
+    finally:
+        proxy.stop()
+        graph.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from graphtape.cassette.format import load_cassette
-from graphtape.session.exchanges import MATCHED, RECORDED, UNMATCHED
+from graphtape.session.exchanges import EXHAUSTED, MATCHED, RECORDED, UNMATCHED
 
 from .addon_support import graph_flow, graph_response, interaction, running_addon, send, write_cassette
 
@@ -132,12 +132,6 @@ def test_switching_from_record_to_replay_keeps_the_recording(tmp_path: Path) -> 
         assert flow.response is not None and flow.response.status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="any option in configure's setup set (graphtape_policy, graphtape_ignore, "
-                                       "graphtape_allow_repeats, graphtape_fsync...) changed while recording re-runs "
-                                       "_setup, which closes the recorder and opens the cassette anew: in record mode "
-                                       "'new' that is refused (OptionsError, recorder None, later calls fail on "
-                                       "'assert self.recorder is not None'); in 'overwrite' the calls recorded so far "
-                                       "are erased; either way the session so far is dropped")
 @pytest.mark.parametrize("record_mode", ["new", "overwrite"])
 def test_an_unrelated_option_changed_while_recording_keeps_recording(record_mode: str, tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
@@ -148,3 +142,22 @@ def test_an_unrelated_option_changed_while_recording_keeps_recording(record_mode
         send(addon, graph_flow("GET", "/me/messages"), upstream=graph_response(200, {"value": []}))
         assert [e.outcome for e in addon.session.exchanges] == [RECORDED, RECORDED]
     assert len(load_cassette(path).interactions) == 2
+
+
+def test_replay_options_changed_mid_replay_take_effect_and_keep_the_session(cassette: Path) -> None:
+    with running_addon(graphtape_mode="replay", graphtape_cassette=str(cassette)) as (addon, tctx):
+        send(addon, graph_flow("GET", "/me"))
+        send(addon, graph_flow("GET", "/me"))  # its one recording is used up
+        tctx.configure(addon, graphtape_allow_repeats=True, graphtape_policy="report",
+                       graphtape_ignore=["body.subject"])
+        assert not addon.enforcing
+        send(addon, graph_flow("GET", "/me"))
+        assert [e.outcome for e in addon.session.exchanges] == [MATCHED, EXHAUSTED, MATCHED]
+
+
+def test_fsync_changed_while_recording_applies_to_the_running_recorder(tmp_path: Path) -> None:
+    with running_addon(graphtape_mode="record", graphtape_cassette=str(tmp_path / "c.yaml")) as (addon, tctx):
+        recorder = addon.recorder
+        assert recorder is not None and not recorder.fsync
+        tctx.configure(addon, graphtape_fsync=True)
+        assert addon.recorder is recorder and recorder.fsync

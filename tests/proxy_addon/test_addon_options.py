@@ -8,8 +8,10 @@ import pytest
 from mitmproxy import exceptions
 
 from graphtape.bodies.limits import MAX_BODY_ENV
+from graphtape.cassette.format import load_cassette
+from graphtape.session.exchanges import RECORDED
 
-from .addon_support import graph_flow, interaction, running_addon, send, write_cassette
+from .addon_support import graph_flow, graph_response, interaction, running_addon, send, write_cassette
 
 
 @pytest.fixture
@@ -33,14 +35,28 @@ def test_a_record_mode_outside_the_choices_is_refused(tmp_path: Path) -> None:
 
 
 # mitmproxy checks choices only in its argument parser: ``--set graphtape_mode=recrod`` reaches configure as is.
-@pytest.mark.xfail(strict=True, reason="configure accepts a graphtape_mode/graphtape_policy outside its choices "
-                                       "(mitmproxy's --set and options.update do not check choices): "
-                                       "graphtape_mode=recrod runs a proxy that records nothing, and "
-                                       "graphtape_policy=enforced silently reports instead of enforcing")
 @pytest.mark.parametrize("option, value", [("graphtape_mode", "recrod"), ("graphtape_policy", "enforced")])
 def test_a_mode_or_policy_outside_the_choices_is_refused(option: str, value: str, tmp_path: Path) -> None:
     with running_addon() as (_, tctx), pytest.raises(exceptions.OptionsError):
         tctx.options.set(f"{option}={value}", f"graphtape_cassette={tmp_path / 'c.yaml'}")
+
+
+@pytest.mark.parametrize("option, value, meant", [
+    ("graphtape_mode", "recrod", "record"), ("graphtape_record_mode", "apend", "append"),
+    ("graphtape_policy", "enforced", "enforce"),
+])
+def test_a_value_outside_the_choices_says_what_was_meant_and_changes_nothing(option: str, value: str, meant: str,
+                                                                             tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    with running_addon(graphtape_mode="record", graphtape_cassette=str(path)) as (addon, tctx):
+        send(addon, graph_flow("GET", "/me"), upstream=graph_response(200, {"id": "me"}))
+        with pytest.raises(exceptions.OptionsError, match=f"did you mean '{meant}'") as refused:
+            tctx.options.set(f"{option}={value}")
+        assert option in str(refused.value) and "one of:" in str(refused.value)
+        assert getattr(tctx.options, option) != value  # rolled back
+        assert addon.mode == "record" and addon.recorder is not None
+        assert [e.outcome for e in addon.session.exchanges] == [RECORDED]
+    assert len(load_cassette(path).interactions) == 1
 
 
 @pytest.mark.parametrize("upstream", ["ftp://127.0.0.1", "127.0.0.1:8443", "https://", "http://127.0.0.1:99999"])
@@ -110,16 +126,13 @@ def test_an_existing_cassette_is_not_recorded_over(cassette: Path) -> None:
     assert cassette.read_bytes() == before
 
 
-@pytest.mark.xfail(strict=True, reason="a bad GRAPHTAPE_MAX_BODY_MB raises ValueError out of configure "
-                                       "(_limit_bodies), which mitmproxy only logs as 'Addon error': the proxy runs "
-                                       "on and each request later fails in request_of instead of being refused "
-                                       "at start with an OptionsError")
-def test_a_bad_body_limit_is_refused_at_start(cassette: Path, monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("limit", ["lots", "inf", "nan", "-1", "0"])
+def test_a_bad_body_limit_is_refused_at_start(limit: str, cassette: Path, monkeypatch: pytest.MonkeyPatch,
                                               caplog: pytest.LogCaptureFixture) -> None:
     try:
         with running_addon() as (addon, tctx):
-            monkeypatch.setenv(MAX_BODY_ENV, "lots")
-            with pytest.raises(exceptions.OptionsError):
+            monkeypatch.setenv(MAX_BODY_ENV, limit)
+            with pytest.raises(exceptions.OptionsError, match=MAX_BODY_ENV):
                 tctx.configure(addon, graphtape_mode="replay", graphtape_cassette=str(cassette))
     finally:
         caplog.clear()  # the swallowed error is this test's subject, not a failure of the fixture

@@ -11,9 +11,18 @@ from mitmproxy.proxy.mode_specs import ProxyMode
 from mitmproxy.test import tflow
 
 from graphtape.bodies.limits import MAX_BODY_ENV
-from graphtape.session.exchanges import EXHAUSTED, MATCHED, REJECTED, UNMATCHED
+from graphtape.session.exchanges import EXHAUSTED, FAILED, MATCHED, REJECTED, UNMATCHED
 
-from .addon_support import SEND_MAIL, graph_error_code, graph_flow, interaction, running_addon, send, write_cassette
+from .addon_support import (
+    JWT,
+    SEND_MAIL,
+    graph_error_code,
+    graph_flow,
+    interaction,
+    running_addon,
+    send,
+    write_cassette,
+)
 
 MESSAGES = {"value": [{"id": "AAMk=", "subject": "hello"}]}
 
@@ -145,8 +154,6 @@ def test_a_bug_in_replay_answers_500_and_sends_nothing(cassette: Path, monkeypat
         assert flow.request.host == "graph.microsoft.com"  # answered here, not routed anywhere
 
 
-@pytest.mark.xfail(strict=True, reason="replay's 500 catch-all answers the client but leaves no failed exchange or "
-                                       "problem in the session, so the session (and the CI run) passes")
 def test_a_bug_in_replay_fails_the_session(cassette: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with running_addon(graphtape_mode="replay", graphtape_cassette=str(cassette)) as (addon, _):
         assert addon.replayer is not None
@@ -156,8 +163,27 @@ def test_a_bug_in_replay_fails_the_session(cassette: Path, monkeypatch: pytest.M
 
         monkeypatch.setattr(addon.replayer, "handle", broken)
         send(addon, graph_flow("GET", "/me/messages"))
+        [ex] = addon.session.exchanges
+        assert (ex.outcome, ex.status) == (FAILED, 500) and "a bug in the replayer" in ex.note
+        assert len(addon.session.problems) == 1 and "#1 GET" in addon.session.problems[0]
         addon.done()
         assert addon.failures
+
+
+def test_a_replay_that_fails_after_counting_the_call_counts_it_once(cassette: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    with running_addon(graphtape_mode="replay", graphtape_cassette=str(cassette)) as (addon, _):
+        assert addon.replayer is not None
+
+        def broken(ex: object, _req: object) -> None:
+            raise RuntimeError(f"a bug in the matcher; the client sent {JWT}")
+
+        monkeypatch.setattr(addon.replayer, "_handle", broken)
+        flow = send(addon, graph_flow("GET", "/me/messages"))
+        [ex] = addon.session.exchanges
+        assert ex.outcome == FAILED and len(addon.session.problems) == 1
+        assert flow.response is not None and graph_error_code(flow) == "graphtape.InternalError"
+        assert JWT not in ex.note and JWT not in (flow.response.text or "")
 
 
 def test_a_call_answered_before_graphtape_is_left_alone(cassette: Path) -> None:

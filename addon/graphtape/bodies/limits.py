@@ -15,6 +15,7 @@ PyYAML reads and writes about 1 MB/s, so a bigger body in a cassette would stall
 from __future__ import annotations
 
 import io
+import math
 import os
 import zlib
 
@@ -32,8 +33,11 @@ def megabytes_from_env(name: str, default_mb: float) -> int:
     try:
         mb = float(raw) if raw else default_mb
     except ValueError:
-        raise ValueError(f"graphtape: {name}={raw!r} is not a number of megabytes") from None
-    return int(mb * 1024 * 1024)
+        mb = math.nan
+    if not math.isfinite(mb) or mb <= 0:  # inf and nan parse as floats; 0 or less would refuse every body
+        raise ValueError(f"graphtape: {name}={raw!r} is not a positive number of megabytes (unset it for the "
+                         f"default, {default_mb:g})")
+    return max(1, int(mb * 1024 * 1024))
 
 
 def max_body_bytes() -> int:

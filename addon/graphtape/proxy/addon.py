@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from mitmproxy import ctx, exceptions, http
@@ -29,6 +30,7 @@ from graphtape.privacy.output import ScrubFilter, output_scrubber, scrub_finding
 from graphtape.privacy.pseudonymize import Pseudonymizer
 from graphtape.privacy.redaction import Redactor
 from graphtape.proxy import standalone
+from graphtape.proxy.choices import check_choices
 from graphtape.proxy.flows import ca_cert_path, canonical_url, request_of, response_of, to_mitmproxy_response
 from graphtape.proxy.inflight import Call, InFlight
 from graphtape.proxy.record import RecordHooks, answer_not_recorded, duration_ms
@@ -42,6 +44,19 @@ _LOG_SCRUB = ScrubFilter()  # every graphtape log line is scrubbed (secrets; fak
 logger.addFilter(_LOG_SCRUB)
 
 MODES = ("record", "replay", "inspect", "off")
+# What a recording or a replay is opened with: a change of one opens it anew (and starts a new session).
+_OPENED_BY = {"graphtape_mode", "graphtape_cassette"}
+_RECORDER_OPENED_BY = {"graphtape_record_mode", "graphtape_pseudonymize"}
+# Replay options a running replay takes on as they change (its session and used interactions kept).
+REPLAY_TUNING = {"graphtape_allow_repeats", "graphtape_ignore", "graphtape_policy"}
+
+
+def _defining(mode: str) -> set[str]:
+    return _OPENED_BY | _RECORDER_OPENED_BY if mode == "record" else _OPENED_BY
+
+
+def _opening(opts: object) -> tuple[object, ...]:
+    return tuple(getattr(opts, name) for name in sorted(_OPENED_BY | _RECORDER_OPENED_BY))
 
 
 class Upstream:
@@ -78,6 +93,9 @@ class GraphTape(RecordHooks):
         self.inflight = InFlight()  # record: calls sent upstream, their answers not yet recorded
         self.replayer: Replayer | None = None
         self.pseudonymizer: Pseudonymizer | None = None  # replay of a pseudonymized cassette
+        self._tape_ignore: object = None  # replay: the cassette's meta.ignore
+        self._opened: tuple[object, ...] = ()  # the options the running recording or replay was opened with
+        self._refused = False  # configure refused a value before changing anything; mitmproxy rolls it back
         self.upstream: Upstream | None = None
         self.redactor = Redactor()
         self.start_line = ""
@@ -119,30 +137,46 @@ class GraphTape(RecordHooks):
 
     def configure(self, updated: set[str]) -> None:
         opts = ctx.options
+        rollback, self._refused = self._refused, False
+        try:
+            self._take_settings(opts, updated)
+        except exceptions.OptionsError:
+            # Refused before anything was opened; mitmproxy's rollback configures the old values again.
+            self._refused = True
+            raise
         if self.standalone and "listen_host" in updated and not opts.has_changed("listen_host"):
             # mitmproxy's default "" is every interface: the proxy sees mail and tokens in clear
             self.loopback_by_default = True
             opts.update(listen_host=standalone.LOOPBACK)
-        if "graphtape_redact_headers" in updated or "graphtape_redact_params" in updated:
-            self.redactor = Redactor.with_extra(opts.graphtape_redact_headers, opts.graphtape_redact_params)
-        if "graphtape_upstream" in updated:
-            try:
-                self.upstream = Upstream(opts.graphtape_upstream) if opts.graphtape_upstream else None
-            except ValueError as e:
-                raise exceptions.OptionsError(str(e)) from e
-        if "graphtape_fail_on" in updated:
-            try:
-                self.fail_on = parse_fail_on(opts.graphtape_fail_on)
-            except ValueError as e:
-                raise exceptions.OptionsError(str(e)) from e
-        keys = {"graphtape_mode", "graphtape_cassette", "graphtape_record_mode", "graphtape_allow_repeats",
-                "graphtape_ignore", "graphtape_policy", "graphtape_pseudonymize", "graphtape_fsync"}
-        if updated & keys:
+        # A change of what the recording or replay was opened with opens a new one (and a new session); a
+        # rollback to what runs keeps it.
+        if updated & _defining(opts.graphtape_mode) and not (rollback and self._opened == _opening(opts)):
             self._setup(opts.graphtape_mode, opts.graphtape_cassette)
+        else:  # the same one goes on, retuned
+            if self.recorder is not None and "graphtape_fsync" in updated:
+                self.recorder.fsync = opts.graphtape_fsync
+            if updated & REPLAY_TUNING:
+                self._retune_replay()
         if self.mode != "off" and opts.connection_strategy != "lazy":
             # Replay must not connect upstream when a client CONNECTs; record/inspect connect per request.
             opts.update(connection_strategy="lazy")
         _limit_bodies(self.mode)
+
+    def _take_settings(self, opts: Any, updated: set[str]) -> None:
+        """The options that open nothing, checked (OptionsError) and taken."""
+        check_choices(opts, updated)
+        try:
+            max_body_bytes()  # a bad GRAPHTAPE_MAX_BODY_MB: refused at start, not in every request later
+            if "graphtape_upstream" in updated:
+                self.upstream = Upstream(opts.graphtape_upstream) if opts.graphtape_upstream else None
+            if "graphtape_fail_on" in updated:
+                self.fail_on = parse_fail_on(opts.graphtape_fail_on)
+        except ValueError as e:
+            raise exceptions.OptionsError(str(e)) from e
+        if "graphtape_redact_headers" in updated or "graphtape_redact_params" in updated:
+            self.redactor = Redactor.with_extra(opts.graphtape_redact_headers, opts.graphtape_redact_params)
+            if self.recorder is not None:  # the recording goes on: from now on it redacts these too
+                self.recorder.redactor = self.redactor
 
     @property
     def enforcing(self) -> bool:
@@ -165,11 +199,10 @@ class GraphTape(RecordHooks):
             elif mode == "replay":
                 loaded = load_cassette(cassette)
                 self.pseudonymizer = Pseudonymizer.from_meta(loaded.meta)
-                rules = ignore_rules(load_project_config().ignore, ctx.options.graphtape_ignore,
-                                     loaded.meta.get("ignore"))
+                self._tape_ignore = loaded.meta.get("ignore")
                 self.replayer = Replayer(cassette, loaded.interactions, self.session,
                                          allow_repeats=ctx.options.graphtape_allow_repeats,
-                                         steps=replay_steps(rules, enforce=self.enforcing))
+                                         steps=self._replay_steps())
         except (ValueError, ConfigError) as e:
             raise exceptions.OptionsError(str(e)) from e
         except CassetteError as e:
@@ -180,9 +213,25 @@ class GraphTape(RecordHooks):
             raise exceptions.OptionsError(f"graphtape: cannot {mode} {cassette}: {type(e).__name__}: {e} "
                                           "(a graphtape bug, or a hand-edited cassette it failed to refuse "
                                           "properly: run 'graphtape check' on it)") from e
+        self._opened = _opening(ctx.options)
         pseudonymizer = self.recorder.pseudonymizer if self.recorder is not None else self.pseudonymizer
         self.scrub = _LOG_SCRUB.scrub = output_scrubber(pseudonymizer.text if pseudonymizer else None)
         self.session.redact_url = lambda url: self.scrub(self.redactor.url(url))
+
+    def _replay_steps(self) -> Steps:
+        rules = ignore_rules(load_project_config().ignore, ctx.options.graphtape_ignore, self._tape_ignore)
+        return replay_steps(rules, enforce=self.enforcing)
+
+    def _retune_replay(self) -> None:
+        """graphtape_ignore, _policy or _allow_repeats changed during a replay (e.g. in mitmweb's options)."""
+        if self.replayer is None:
+            return
+        try:
+            steps = self._replay_steps()
+        except (ValueError, ConfigError) as e:
+            raise exceptions.OptionsError(str(e)) from e
+        self.replayer.steps = steps
+        self.replayer.allow_repeats = self.replayer.matcher.allow_repeats = ctx.options.graphtape_allow_repeats
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -309,6 +358,7 @@ class GraphTape(RecordHooks):
 
     def _replay(self, flow: http.HTTPFlow, url: str) -> None:
         assert self.replayer is not None
+        before = len(self.session.exchanges)
         try:
             req = request_of(flow, url)
             ex, resp = self.replayer.handle(self.pseudonymizer.request(req) if self.pseudonymizer else req)
@@ -318,10 +368,9 @@ class GraphTape(RecordHooks):
             flow.response = to_mitmproxy_response(error_response(413, "graphtape.BodyTooLarge", f"graphtape: {e}"))
             logger.warning(f"graphtape: {flow.request.method} {short_path(url)} -> 413: {e}")
             return
-        except Exception as e:  # never let a bug send a request to the network
+        except Exception as e:  # never let a bug send a request to the network, nor pass for a replayed call
             logger.exception("graphtape: replay failed")
-            resp = error_response(500, "graphtape.InternalError", f"graphtape failed to replay: {e!r}")
-            flow.response = to_mitmproxy_response(resp)
+            self._replay_failed(flow, url, e, before)
             return
         flow.response = to_mitmproxy_response(resp)
         flow.metadata["graphtape_exchange"] = ex
@@ -332,6 +381,17 @@ class GraphTape(RecordHooks):
             self._log_findings(ex)
             if ex.note and ex.interaction is None and ex.outcome != REJECTED:  # a rejection's note is its errors
                 logger.warning(f"graphtape:   {ex.note}")
+
+    def _replay_failed(self, flow: http.HTTPFlow, url: str, e: Exception, before: int) -> None:
+        """A bug in replay: the client gets a 500 in Graph's error shape, and the session fails naming it."""
+        started = self.session.exchanges[before:]  # the replayer may have counted it before it failed
+        ex = started[0] if started else self.session.start(flow.request.method, url)
+        ex.outcome, ex.status = FAILED, 500
+        ex.note = self.scrub(f"graphtape failed to replay it: {e!r} (a bug in graphtape: please report it)")
+        self.session.problems.append(f"#{ex.number} {ex.method} {short_path(ex.url)}: {ex.note}")
+        flow.response = to_mitmproxy_response(error_response(500, "graphtape.InternalError", ex.note))
+        flow.metadata["graphtape_exchange"] = ex
+        mark_flow(flow, ex)
 
     def _log_findings(self, ex: Exchange) -> None:
         if ctx.options.graphtape_quiet:

@@ -73,6 +73,10 @@ class InFlight:
         self._abandoned.update(gone)
         return [self._calls.pop(fid) for fid in gone]
 
+    def resume(self) -> None:
+        """Take new calls again (the pytest plugin's proxy waited before switching cassettes, and goes on)."""
+        self.stopping = self._give_up = False
+
     def give_up(self) -> None:
         """Stop waiting now (a second Ctrl-C)."""
         self._give_up = True

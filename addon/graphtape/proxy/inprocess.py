@@ -11,6 +11,10 @@ The pytest plugin keeps one per test process; benchmarks and other tools can dri
 mitmproxy's DumpMaster and the GraphTape addon live on the thread's own asyncio loop; every change of
 options runs on that loop (``call``). Between cassettes the proxy replays an empty cassette: offline, every
 request answered 404, nothing sent to the network.
+
+Before it switches or stops, a recording proxy waits (``$GRAPHTAPE_STOP_WAIT_SECONDS`` at most, as
+``graphtape record`` does when it stops) for the calls in flight to be answered and recorded; a call that comes
+meanwhile is refused (503, not sent), one still unanswered after it is counted not recorded (see inflight.py).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from graphtape.cassette.atomicfile import atomic_write
 from graphtape.cassette.format import new_meta, render
 from graphtape.cli import ProxyFailed, ca_bundle, client_env
+from graphtape.proxy.inflight import stop_wait_seconds
 from graphtape.session.exchanges import Session
 
 if TYPE_CHECKING:
@@ -51,13 +56,14 @@ class ProxyThread:
     """mitmproxy + GraphTape on a daemon thread; ``start()``, ``switch(mode, cassette)``, ``idle()``, ``stop()``."""
 
     def __init__(self, confdir: Path, *, upstream: str = "", upstream_ca: str = "", host: str = "127.0.0.1",
-                 port: int = 0, timeout: float = 30.0):
+                 port: int = 0, timeout: float = 30.0, stop_wait: float | None = None):
         self.confdir = Path(confdir).expanduser()
         self.upstream = upstream
         self.upstream_ca = upstream_ca
         self.host = host
         self.port = port
         self.timeout = timeout
+        self.stop_wait = stop_wait_seconds() if stop_wait is None else stop_wait  # a bad value: refused now
         self.loop: asyncio.AbstractEventLoop | None = None
         self.master: Master | None = None
         self.addon: GraphTape | None = None
@@ -144,6 +150,7 @@ class ProxyThread:
         """Shut the proxy down; returns the session that was running. Safe to call twice."""
         session = Session(mode="off")
         if self.master is not None and self.alive:
+            self._drain()
             session = self.call(self._shutdown)
         if self._thread is not None:
             self._thread.join(self.timeout)
@@ -194,7 +201,20 @@ class ProxyThread:
         if unknown:
             raise ValueError(f"graphtape: switch takes graphtape_* options only, not {', '.join(unknown)}")
         wanted = {**TAPE_DEFAULTS, **options, "graphtape_mode": mode, "graphtape_cassette": str(cassette)}
+        self._drain()
         return self.call(lambda: self._apply(wanted))
+
+    def _drain(self) -> None:
+        """Record: wait, ``stop_wait`` seconds at most, for the calls in flight to be answered and recorded."""
+        if self.loop is None or self.addon is None or not self.alive:
+            raise ProxyFailed("graphtape: the in-process proxy is not running (did it stop or fail to start?)")
+        addon = self.addon
+
+        async def drain() -> None:
+            if addon.mode == "record" and addon.inflight:
+                await addon.drain(self.stop_wait)
+
+        asyncio.run_coroutine_threadsafe(drain(), self.loop).result(self.stop_wait + self.timeout)
 
     def idle(self) -> Session:
         """Back to the empty cassette (every request refused, offline); returns the session that ended."""
@@ -213,6 +233,7 @@ class ProxyThread:
             raise ProxyFailed(str(e)) from None
         finally:
             logging.getLogger("mitmproxy.addonmanager").removeHandler(errors)
+            self.addon.inflight.resume()  # the old recording is closed: the next cassette takes calls
         addon = self.addon
         ready = addon.replayer is not None if wanted["graphtape_mode"] == "replay" else addon.recorder is not None
         if errors.messages or addon.mode != wanted["graphtape_mode"] or not ready:
