@@ -12,7 +12,7 @@ import pytest
 
 from graphtape.cassette import cache
 
-ADDON = Path(cache.__file__).resolve().parent.parent
+ADDON = Path(cache.__file__).resolve().parents[2]  # addon/: cache is graphtape/cassette/cache.py
 
 
 @pytest.mark.parametrize(("environ", "expected"), [
