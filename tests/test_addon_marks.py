@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from mitmproxy.test import tflow
 
-from graphtape.model import Deviation, Finding
+from graphtape.model import Deviation, Finding, Outcome
 from graphtape.proxy.addon import mark_flow
-from graphtape.session.exchanges import MATCHED, UNMATCHED, Exchange
+from graphtape.session.exchanges import Exchange
 
 
 def _exchange(**kw) -> Exchange:
@@ -15,14 +15,14 @@ def _exchange(**kw) -> Exchange:
 
 def test_a_clean_exchange_leaves_the_flow_alone():
     flow = tflow.tflow()
-    mark_flow(flow, _exchange(outcome=MATCHED, interaction=0))
+    mark_flow(flow, _exchange(outcome=Outcome.MATCHED, interaction=0))
     assert flow.marked == "" and flow.comment == ""
 
 
 def test_a_contract_error_marks_and_comments_the_flow():
     flow = tflow.tflow()
     f = Finding("mime.base64", "error", "mime:body", "the body is not valid base64")
-    mark_flow(flow, _exchange(outcome=MATCHED, interaction=0, findings=[f]))
+    mark_flow(flow, _exchange(outcome=Outcome.MATCHED, interaction=0, findings=[f]))
     assert flow.marked == ":warning:"
     assert flow.comment == "error: mime.base64 at mime:body: the body is not valid base64"
 
@@ -30,13 +30,13 @@ def test_a_contract_error_marks_and_comments_the_flow():
 def test_a_deviation_is_marked_differently_from_an_error():
     flow = tflow.tflow()
     d = Deviation("body.subject", "changed", "a", "b")
-    mark_flow(flow, _exchange(outcome=MATCHED, interaction=0, deviations=[d]))
+    mark_flow(flow, _exchange(outcome=Outcome.MATCHED, interaction=0, deviations=[d]))
     assert flow.marked == ":large_orange_diamond:"
     assert flow.comment == "deviation body.subject: 'a' -> 'b'"
 
 
 def test_an_unmatched_request_says_why():
     flow = tflow.tflow()
-    mark_flow(flow, _exchange(outcome=UNMATCHED, note="nearest: #1 POST /v1.0/me/messages"))
+    mark_flow(flow, _exchange(outcome=Outcome.UNMATCHED, note="nearest: #1 POST /v1.0/me/messages"))
     assert flow.marked == ":warning:"
     assert flow.comment.startswith("graphtape unmatched: nearest: #1 POST /v1.0/me/messages")

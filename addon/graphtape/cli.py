@@ -19,9 +19,10 @@ from graphtape import __version__
 from graphtape.cassette.format import CassetteError, load_cassette
 from graphtape.config import ConfigError, ignore_rules, load_project_config
 from graphtape.diffing.core import diff_cassettes
+from graphtape.model import FailOn, Mode
 from graphtape.proxy.inflight import stop_wait_seconds
 from graphtape.session.describe import short_path, subject_and_recipients
-from graphtape.session.report import DEFAULT_FAIL_ON, FAIL_ON_CHOICES
+from graphtape.session.verdict import DEFAULT_FAIL_ON_TEXT
 
 EXIT_USAGE = 2
 EXIT_SESSION_FAILED = 3  # run: the command passed, but the session had unmatched or unrecorded requests
@@ -75,8 +76,8 @@ def _replay_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--allow-repeats", action="store_true", help="serve a recorded interaction more than once")
     g.add_argument("--ignore", action="append", default=[], metavar="PATH",
                    help="a deviation path to ignore, e.g. body.Message.subject or 'mime.header.X-*' (repeatable)")
-    g.add_argument("--fail-on", default=DEFAULT_FAIL_ON, metavar="LIST",
-                   help=f"what fails the session: any of {','.join(FAIL_ON_CHOICES)} (default {DEFAULT_FAIL_ON})")
+    g.add_argument("--fail-on", default=DEFAULT_FAIL_ON_TEXT, metavar="LIST",
+                   help=f"what fails the session: any of {','.join(FailOn)} (default {DEFAULT_FAIL_ON_TEXT})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,7 +133,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def proxy_options(args: argparse.Namespace, mode: str, cassette: str) -> dict[str, Any]:
+def proxy_options(args: argparse.Namespace, mode: Mode, cassette: str) -> dict[str, Any]:
     """mitmproxy and graphtape options for a command line (pure)."""
     opts: dict[str, Any] = {
         "listen_host": args.host,
@@ -140,7 +141,7 @@ def proxy_options(args: argparse.Namespace, mode: str, cassette: str) -> dict[st
         "confdir": args.confdir,
         "mode": [f"reverse:{GRAPH_BASE}"] if args.reverse else ["regular"],
         "connection_strategy": "lazy",
-        "graphtape_mode": mode,
+        "graphtape_mode": mode.value,
         "graphtape_cassette": cassette,
         "graphtape_quiet": args.quiet,
         "graphtape_report": args.report,
@@ -157,13 +158,13 @@ def proxy_options(args: argparse.Namespace, mode: str, cassette: str) -> dict[st
         opts["ssl_verify_upstream_trusted_ca"] = args.upstream_ca
     if getattr(args, "upstream_insecure", False):
         opts["ssl_insecure"] = True
-    if mode == "record":
+    if mode == Mode.RECORD:
         opts["graphtape_record_mode"] = "append" if args.append else "overwrite" if args.overwrite else "new"
         opts["graphtape_redact_headers"] = args.redact_header
         opts["graphtape_redact_params"] = args.redact_param
         opts["graphtape_pseudonymize"] = args.pseudonymize
         opts["graphtape_fsync"] = args.fsync
-    if mode == "replay":
+    if mode == Mode.REPLAY:
         opts["graphtape_allow_repeats"] = args.allow_repeats
         opts["graphtape_ignore"] = args.ignore
     if hasattr(args, "fail_on"):
@@ -293,7 +294,7 @@ async def _serve_until_signal(proxy: Proxy) -> None:
     await proxy.serve()
 
 
-def cmd_proxy(args: argparse.Namespace, mode: str, cassette: str) -> int:
+def cmd_proxy(args: argparse.Namespace, mode: Mode, cassette: str) -> int:
     _warn_if_exposed(args.host)
 
     async def main() -> int:
@@ -313,7 +314,7 @@ def cmd_run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     _warn_if_exposed(args.host)
-    mode = "record" if args.record else "replay"
+    mode = Mode.RECORD if args.record else Mode.REPLAY
 
     async def main() -> int:
         proxy = Proxy(proxy_options(args, mode, args.cassette))
@@ -428,11 +429,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "record":
-            return cmd_proxy(args, "record", args.cassette)
+            return cmd_proxy(args, Mode.RECORD, args.cassette)
         if args.command == "replay":
-            return cmd_proxy(args, "replay", args.cassette)
+            return cmd_proxy(args, Mode.REPLAY, args.cassette)
         if args.command == "inspect":
-            return cmd_proxy(args, "inspect", "")
+            return cmd_proxy(args, Mode.INSPECT, "")
         if args.command == "run":
             return cmd_run(args)
         if args.command == "show":

@@ -24,7 +24,6 @@ GRAPH_HOSTS: tuple[str, ...] = (
     "dod-graph.microsoft.us",  # US Government L5 (DoD)
     "microsoftgraph.chinacloudapi.cn",  # China, operated by 21Vianet
 )
-DEFAULT_GRAPH_BASE = "https://graph.microsoft.com"
 VERSIONS: tuple[str, ...] = ("v1.0", "beta")
 
 # Hosts that issue tokens: never recorded, never shown.

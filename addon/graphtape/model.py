@@ -1,4 +1,5 @@
-"""The plain data every other module passes around: requests, responses, findings, deviations.
+"""The plain data every other module passes around: requests, responses, findings, deviations, and the
+vocabulary (modes, outcomes, match kinds, what fails a session) as ``StrEnum``s defined here only.
 
 Bodies are always the *decoded* bytes (any Content-Encoding such as gzip undone), so that parsing,
 validating, matching and diffing never see compression.
@@ -7,7 +8,59 @@ validating, matching and diffing never see compression.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
+
+# The values are what option strings, reports and cassettes say: a member compares (and serialises) equal to it.
+
+
+class Mode(StrEnum):
+    """What the proxy does with Graph calls (mitmproxy option ``graphtape_mode``)."""
+
+    RECORD = "record"
+    REPLAY = "replay"
+    INSPECT = "inspect"
+    OFF = "off"
+
+
+class PluginMode(StrEnum):
+    """What the pytest plugin does with a test's cassette (``--graphtape-mode``)."""
+
+    REPLAY = "replay"
+    RECORD = "record"
+    ONCE = "once"  # record the missing cassettes, replay the rest
+
+
+class Outcome(StrEnum):
+    """What became of one request."""
+
+    PENDING = ""  # not decided yet (its answer is still on the way)
+    MATCHED = "matched"  # replay: served from the cassette
+    UNMATCHED = "unmatched"  # replay: nothing recorded looks like it
+    EXHAUSTED = "exhausted"  # replay: its interactions were all used
+    REJECTED = "rejected"  # the contract check answered with Graph's error
+    RECORDED = "recorded"  # record: written to the cassette
+    NOT_RECORDED = "not-recorded"  # record: refused (a secret in it, or the write failed)
+    OBSERVED = "observed"  # inspect: shown
+    FAILED = "failed"  # the upstream did not answer
+
+
+class MatchKind(StrEnum):
+    """What the matcher found for a request."""
+
+    MATCHED = "matched"
+    UNMATCHED = "unmatched"
+    EXHAUSTED = "exhausted"  # recorded, but each recorded answer was already served
+
+
+class FailOn(StrEnum):
+    """What fails a session (``--fail-on``, ``graphtape_fail_on``, the marker's ``fail_on=``)."""
+
+    UNMATCHED = "unmatched"
+    VIOLATION = "violation"  # a contract error
+    DEVIATION = "deviation"  # a request differs from its recording
+    UNUSED = "unused"  # a recorded interaction was never served
+
 
 Headers = list[tuple[str, str]]
 Severity = Literal["error", "warning"]

@@ -43,9 +43,10 @@ def _scale_child(path: str, n: int, sample: int) -> dict[str, float]:
     from graphtape.cassette import cache
     from graphtape.cassette.format import load_cassette
     from graphtape.diffing.ignore import DEFAULT_IGNORE
+    from graphtape.model import Mode, Outcome
     from graphtape.proxy.addon import replay_steps
     from graphtape.replay.pipeline import Replayer
-    from graphtape.session.exchanges import MATCHED, Session
+    from graphtape.session.exchanges import Session
 
     before = _rss_mb()
     t0 = time.perf_counter()
@@ -54,21 +55,21 @@ def _scale_child(path: str, n: int, sample: int) -> dict[str, float]:
     peak = _rss_mb()
     picks = spread(n, sample)
     requests = [cassette.interactions[i].request for i in picks]
-    warm = Replayer(path, cassette.interactions[:3], Session(mode="replay"), allow_repeats=True,
+    warm = Replayer(path, cassette.interactions[:3], Session(mode=Mode.REPLAY), allow_repeats=True,
                     steps=replay_steps(DEFAULT_IGNORE, enforce=True))
     for req in [i.request for i in cassette.interactions[:3]] * 3:  # compile the schemas, fill the caches
         warm.handle(req)
     index_s, handle_us = [], []
     for _ in range(REPS):  # a fresh replayer each time: every request is a first use, as in a test run
         t0 = time.perf_counter()
-        replayer = Replayer(path, cassette.interactions, Session(mode="replay"),
+        replayer = Replayer(path, cassette.interactions, Session(mode=Mode.REPLAY),
                             steps=replay_steps(DEFAULT_IGNORE, enforce=True))
         t1 = time.perf_counter()
         results = [replayer.handle(req)[0] for req in requests]
         handle_us.append((time.perf_counter() - t1) / len(requests) * 1e6)
         index_s.append(t1 - t0)
         wrong = [(ex.interaction, i) for ex, i in zip(results, picks, strict=True)
-                 if ex.outcome != MATCHED or ex.interaction != i or ex.deviations or ex.errors]
+                 if ex.outcome != Outcome.MATCHED or ex.interaction != i or ex.deviations or ex.errors]
         if wrong:
             raise RuntimeError(f"graphtape bench: replay of {path} served the wrong interactions: {wrong[:5]}")
     return {"interactions": n, "load_s": load_s, "index_s": statistics.median(index_s), "rss_before_mb": before,

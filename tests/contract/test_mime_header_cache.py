@@ -9,10 +9,11 @@ from email.headerregistry import HeaderRegistry
 
 import pytest
 from contract_cases import case_request, load
+from dev.deviations import format_deviations
 
 from graphtape.bodies import mime
 from graphtape.contract import validate_request
-from graphtape.diffing.core import diff_requests, format_deviations
+from graphtape.diffing.core import diff_requests
 
 HEADERS = [
     ("To", "Megan Bowen <MeganB@contoso.com>, adele@contoso.com"),

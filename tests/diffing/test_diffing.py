@@ -7,8 +7,9 @@ import json
 from email.message import EmailMessage
 
 import pytest
+from dev.deviations import format_deviations, shorten
 
-from graphtape.diffing.core import diff_requests, format_deviations, shorten
+from graphtape.diffing.core import diff_requests
 from graphtape.diffing.ignore import DEFAULT_IGNORE, IgnoreRules
 from graphtape.model import Deviation, HttpRequest
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from dev.deviations import format_deviations
 
-from graphtape.diffing.core import diff_requests, format_deviations
+from graphtape.diffing.core import diff_requests
 from graphtape.diffing.ignore import DEFAULT_IGNORE, IgnoreRules
 
 from .golden_cases import UPDATE, case_paths, load_case, write_expected

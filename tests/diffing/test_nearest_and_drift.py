@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from graphtape.diffing.core import diff_cassettes, diff_interactions, format_deviations, nearest
+from dev.deviations import format_deviations
+
+from graphtape.diffing.core import diff_cassettes, diff_interactions, nearest
 from graphtape.diffing.ignore import DEFAULT_IGNORE, IgnoreRules
 from graphtape.model import Deviation, HttpRequest, HttpResponse, Interaction
 

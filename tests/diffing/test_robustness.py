@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 import re
 
+from dev.deviations import format_deviations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graphtape.bodies.kinds import decode_base64_mime
-from graphtape.diffing.core import diff_interactions, diff_requests, format_deviations, nearest
+from graphtape.diffing.core import diff_interactions, diff_requests, nearest
 from graphtape.model import Deviation, HttpRequest, HttpResponse, Interaction
 
 CONTENT_TYPES = st.one_of(

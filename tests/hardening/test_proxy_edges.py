@@ -207,10 +207,11 @@ def test_a_rejected_flow_names_each_error_once_in_its_mitmweb_comment():
     from mitmproxy.test import tflow
 
     from graphtape.contract import validate_request
+    from graphtape.model import Mode, Outcome
     from graphtape.proxy.addon import mark_flow
     from graphtape.proxy.flows import request_of
     from graphtape.replay.pipeline import Replayer, Steps
-    from graphtape.session.exchanges import REJECTED, Session
+    from graphtape.session.exchanges import Session
 
     flow = tflow.tflow()
     flow.request.method, flow.request.url = "POST", "https://graph.microsoft.com/beta/me/messages"
@@ -218,10 +219,10 @@ def test_a_rejected_flow_names_each_error_once_in_its_mitmweb_comment():
     flow.request.set_content(json.dumps(URGENT).encode())
     from graphtape.contract import enforcement_response
 
-    replayer = Replayer("c.yaml", [], Session(mode="replay"), steps=Steps(validate=validate_request,
+    replayer = Replayer("c.yaml", [], Session(mode=Mode.REPLAY), steps=Steps(validate=validate_request,
                                                                          enforce=enforcement_response))
     ex, _ = replayer.handle(request_of(flow, flow.request.url))
-    assert ex.outcome == REJECTED
+    assert ex.outcome == Outcome.REJECTED
     mark_flow(flow, ex)
     assert flow.comment.count(FINDING) == 1, flow.comment
     assert flow.marked

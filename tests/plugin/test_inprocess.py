@@ -11,6 +11,7 @@ import pytest
 
 from conftest import SEEDS, Listener
 from graphtape.cli import ProxyFailed
+from graphtape.model import Mode
 from graphtape.proxy.inprocess import ProxyThread
 
 SEND = "https://graph.microsoft.com/beta/me/messages/AAMkAGRWAAAFSmKXAAA=/send"
@@ -61,7 +62,7 @@ def test_a_cassette_whose_setup_mitmproxy_only_logs_is_refused_and_the_proxy_sta
     shutil.copy(SEEDS / "send-draft.yaml", cassette)
     setup = GraphTape._setup
 
-    def failing(self: GraphTape, mode: str, path: str) -> None:
+    def failing(self: GraphTape, mode: Mode, path: str) -> None:
         if path.endswith("odd.yaml"):
             self.replayer = None
             raise RuntimeError("the loader tripped")

@@ -8,18 +8,16 @@ from pathlib import Path
 import pytest
 
 from graphtape.cassette.paths import UnsafeCassettePath
-from graphtape.model import Deviation, Finding
+from graphtape.model import Deviation, FailOn, Finding, Mode, Outcome
 from graphtape.pytest.support import (
-    NOT_STRICT,
     count_calls,
     default_cassette_name,
-    fail_on_for,
     failure_message,
     resolve_cassette,
     safe_file_name,
-    verdict,
 )
-from graphtape.session.exchanges import MATCHED, UNMATCHED, Exchange, Session
+from graphtape.session.exchanges import Exchange, Session
+from graphtape.session.verdict import DEFAULT_FAIL_ON, fail_on_for, failures
 
 
 @pytest.mark.parametrize("name", ["test_x", "test_x[1-a]", "test_send[v1.0-json]", "Class.test_y"])
@@ -72,10 +70,10 @@ def test_resolve_cassette_refuses_a_symlink_out_of_the_root(tmp_path):
 
 
 def _session(*exchanges: Exchange, unused: list[int] | None = None) -> Session:
-    return Session(mode="replay", cassette="c.yaml", exchanges=list(exchanges), unused=unused or [])
+    return Session(mode=Mode.REPLAY, cassette="c.yaml", exchanges=list(exchanges), unused=unused or [])
 
 
-def _ex(number: int, method: str, url: str, outcome: str = MATCHED, **kw) -> Exchange:
+def _ex(number: int, method: str, url: str, outcome: Outcome = Outcome.MATCHED, **kw) -> Exchange:
     return Exchange(number=number, method=method, url=url, outcome=outcome, **kw)
 
 
@@ -102,15 +100,15 @@ def test_verdict_and_message():
     dev = Deviation("body.subject", "changed", "a", "b")
     err = Finding("mime.base64", "error", "mime:body", "not base64")
     session = _session(_ex(1, "POST", SEND, deviations=[dev]),
-                       _ex(2, "POST", SEND, UNMATCHED, note="nearest: #1 POST /v1.0/me/sendMail [x]"),
+                       _ex(2, "POST", SEND, Outcome.UNMATCHED, note="nearest: #1 POST /v1.0/me/sendMail [x]"),
                        _ex(3, "POST", SEND, findings=[err]), unused=[4])
-    assert verdict(session, NOT_STRICT) == ["1 unmatched request(s)", "1 contract error(s)"]
+    assert failures(session, DEFAULT_FAIL_ON) == ["1 unmatched request(s)", "1 contract error(s)"]
     strict = fail_on_for(True)
-    assert verdict(session, strict) == ["1 unmatched request(s)", "1 contract error(s)",
-                                        "1 deviation(s) from the recording", "1 recorded interaction(s) never used"]
-    assert verdict(session, strict, since=(2, 0)) == ["1 contract error(s)"]  # later requests only, no unused
-    assert fail_on_for(True, {"unmatched"}) == {"unmatched", "deviation", "unused"}
-    text = failure_message(session, verdict(session, strict), strict, cassette=Path("c.yaml"))
+    assert failures(session, strict) == ["1 unmatched request(s)", "1 contract error(s)",
+                                          "1 deviation(s) from the recording", "1 recorded interaction(s) never used"]
+    assert failures(session, strict, since=(2, 0)) == ["1 contract error(s)"]  # later requests only, no unused
+    assert fail_on_for(True, {FailOn.UNMATCHED}) == {"unmatched", "deviation", "unused"}
+    text = failure_message(session, failures(session, strict), strict, cassette=Path("c.yaml"))
     assert text.splitlines()[:5] == [
         "graphtape: 1 unmatched request(s); 1 contract error(s); 1 deviation(s) from the recording; "
         "1 recorded interaction(s) never used (replay of c.yaml)",

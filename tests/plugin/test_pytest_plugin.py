@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from conftest import SEEDS, Listener
 
 pytest_plugins = ["pytester"]
+REPO = Path(__file__).resolve().parents[2]  # the inner tests import dev.scenario from here
 
 DEVIATION = "body.toRecipients[0].emailAddress.address: 'AdeleV@contoso.com' -> 'someone-else@contoso.com'"
 
@@ -157,6 +159,7 @@ PROXY_VARS = ["HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy", "SSL_CER
 def test_replay_verdicts(pytester: pytest.Pytester, seeds: Path, listener: Listener, monkeypatch):
     for key in PROXY_VARS:
         monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     pytester.makepyfile(test_mail=REPLAY_TESTS.format(listener_port=listener.port, deviation=DEVIATION,
                                                       proxy_vars=PROXY_VARS))
     result = pytester.runpytest_subprocess(f"--graphtape-cassette-dir={seeds}",

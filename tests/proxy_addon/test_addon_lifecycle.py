@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from graphtape.cassette.format import load_cassette
-from graphtape.session.exchanges import EXHAUSTED, MATCHED, RECORDED, UNMATCHED
+from graphtape.model import Outcome
 
 from .addon_support import graph_flow, graph_response, interaction, running_addon, send, write_cassette
 
@@ -48,7 +48,7 @@ def test_current_session_brings_unused_interactions_up_to_date(cassette: Path) -
         send(addon, graph_flow("GET", "/me"))
         session = addon.current_session()
         assert session is addon.session
-        assert [e.outcome for e in session.exchanges] == [MATCHED] and session.unused == [1]
+        assert [e.outcome for e in session.exchanges] == [Outcome.MATCHED] and session.unused == [1]
 
 
 def test_current_session_outside_replay_is_the_live_session() -> None:
@@ -65,8 +65,8 @@ def test_a_new_cassette_starts_a_new_session(cassette: Path, tmp_path: Path) -> 
         tctx.configure(addon, graphtape_cassette=str(other))
         flow = send(addon, graph_flow("GET", "/me"))
         assert flow.response is not None and flow.response.status_code == 404  # not in the new cassette
-        assert [e.outcome for e in first.exchanges] == [MATCHED]
-        assert [e.outcome for e in addon.session.exchanges] == [UNMATCHED]
+        assert [e.outcome for e in first.exchanges] == [Outcome.MATCHED]
+        assert [e.outcome for e in addon.session.exchanges] == [Outcome.UNMATCHED]
 
 
 def test_done_writes_the_json_and_junit_reports(cassette: Path, tmp_path: Path,
@@ -79,7 +79,7 @@ def test_done_writes_the_json_and_junit_reports(cassette: Path, tmp_path: Path,
         addon.done()
         assert addon.failures  # one unmatched request, and unmatched is in the default fail-on
     data = json.loads(report.read_text())
-    assert [r["outcome"] for r in data["requests"]] == [MATCHED, UNMATCHED]
+    assert [r["outcome"] for r in data["requests"]] == [Outcome.MATCHED, Outcome.UNMATCHED]
     assert data["summary"]["unused_interactions"] == [2]
     suite = ET.parse(junit).getroot()
     assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("3", "1", "1")
@@ -118,7 +118,7 @@ def test_done_closes_the_recording(tmp_path: Path) -> None:
         send(addon, graph_flow("GET", "/me"), upstream=graph_response(200, {"id": "me"}))
         addon.done()
         assert addon.recorder is None and addon.failures == []
-        assert [e.outcome for e in addon.session.exchanges] == [RECORDED]
+        assert [e.outcome for e in addon.session.exchanges] == [Outcome.RECORDED]
     assert len(load_cassette(path).interactions) == 1
 
 
@@ -140,7 +140,7 @@ def test_an_unrelated_option_changed_while_recording_keeps_recording(record_mode
         send(addon, graph_flow("GET", "/me"), upstream=graph_response(200, {"id": "me"}))
         tctx.configure(addon, graphtape_ignore=["body.subject"])  # a replay-only option, e.g. in mitmweb
         send(addon, graph_flow("GET", "/me/messages"), upstream=graph_response(200, {"value": []}))
-        assert [e.outcome for e in addon.session.exchanges] == [RECORDED, RECORDED]
+        assert [e.outcome for e in addon.session.exchanges] == [Outcome.RECORDED, Outcome.RECORDED]
     assert len(load_cassette(path).interactions) == 2
 
 
@@ -152,7 +152,7 @@ def test_replay_options_changed_mid_replay_take_effect_and_keep_the_session(cass
                        graphtape_ignore=["body.subject"])
         assert not addon.enforcing
         send(addon, graph_flow("GET", "/me"))
-        assert [e.outcome for e in addon.session.exchanges] == [MATCHED, EXHAUSTED, MATCHED]
+        assert [e.outcome for e in addon.session.exchanges] == [Outcome.MATCHED, Outcome.EXHAUSTED, Outcome.MATCHED]
 
 
 def test_fsync_changed_while_recording_applies_to_the_running_recorder(tmp_path: Path) -> None:

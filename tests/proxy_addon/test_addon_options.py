@@ -9,7 +9,7 @@ from mitmproxy import exceptions
 
 from graphtape.bodies.limits import MAX_BODY_ENV
 from graphtape.cassette.format import load_cassette
-from graphtape.session.exchanges import RECORDED
+from graphtape.model import Outcome
 
 from .addon_support import graph_flow, graph_response, interaction, running_addon, send, write_cassette
 
@@ -55,7 +55,7 @@ def test_a_value_outside_the_choices_says_what_was_meant_and_changes_nothing(opt
         assert option in str(refused.value) and "one of:" in str(refused.value)
         assert getattr(tctx.options, option) != value  # rolled back
         assert addon.mode == "record" and addon.recorder is not None
-        assert [e.outcome for e in addon.session.exchanges] == [RECORDED]
+        assert [e.outcome for e in addon.session.exchanges] == [Outcome.RECORDED]
     assert len(load_cassette(path).interactions) == 1
 
 

@@ -10,7 +10,7 @@ from mitmproxy import flow as mflow
 
 from graphtape.bodies.limits import MAX_BODY_ENV
 from graphtape.cassette.format import load_cassette
-from graphtape.session.exchanges import FAILED, NOT_RECORDED, RECORDED, REJECTED
+from graphtape.model import Outcome
 
 from .addon_support import JWT, SEND_MAIL, graph_flow, graph_response, running_addon, send
 
@@ -31,7 +31,7 @@ def test_a_call_is_on_disk_once_answered_with_secrets_redacted(cassette: Path) -
         flow = graph_flow("GET", "/me/messages?$top=1", headers={"Authorization": f"Bearer {JWT}"})
         send(addon, flow, upstream=graph_response(200, MESSAGES))
         [ex] = addon.session.exchanges
-        assert (ex.outcome, ex.interaction, ex.status) == (RECORDED, 0, 200)
+        assert (ex.outcome, ex.interaction, ex.status) == (Outcome.RECORDED, 0, 200)
         [stored] = load_cassette(cassette).interactions  # written before the response hook returned
     assert stored.request.url == "https://graph.microsoft.com/v1.0/me/messages?$top=1"
     assert stored.response.status == 200 and stored.duration_ms is not None
@@ -44,7 +44,7 @@ def test_a_header_and_a_parameter_named_for_redaction_are_not_stored(cassette: P
                        graphtape_redact_params=["contoso_sig"]) as (addon, _):
         flow = graph_flow("GET", "/me?contoso_sig=plain-sig-value", headers={"X-Contoso-Session": "plain-session"})
         send(addon, flow, upstream=graph_response(200, {"id": "me"}))
-        assert [e.outcome for e in addon.session.exchanges] == [RECORDED]
+        assert [e.outcome for e in addon.session.exchanges] == [Outcome.RECORDED]
         assert "plain-sig-value" not in addon.session.exchanges[0].url
     text = cassette.read_text()
     assert "plain-session" not in text and "plain-sig-value" not in text
@@ -67,7 +67,7 @@ def test_a_call_holding_a_token_is_refused_and_fails_the_session(cassette: Path)
     with running_addon(graphtape_mode="record", graphtape_cassette=str(cassette)) as (addon, _):
         send(addon, graph_flow("GET", "/me"), upstream=graph_response(200, {"id": "me", "note": JWT}))
         [ex] = addon.session.exchanges
-        assert ex.outcome == NOT_RECORDED and ex.interaction is None
+        assert ex.outcome == Outcome.NOT_RECORDED and ex.interaction is None
         assert len(addon.session.problems) == 1
         assert JWT not in ex.note and JWT not in addon.session.problems[0]
         addon.done()
@@ -81,7 +81,7 @@ def test_a_failed_write_is_not_recorded_and_fails_the_session(cassette: Path) ->
         shutil.rmtree(cassette.parent)
         cassette.parent.write_text("a file where the cassette's folder was")  # every later write fails
         send(addon, graph_flow("GET", "/me/messages"), upstream=graph_response(200, MESSAGES))
-        assert [e.outcome for e in addon.session.exchanges] == [RECORDED, NOT_RECORDED]
+        assert [e.outcome for e in addon.session.exchanges] == [Outcome.RECORDED, Outcome.NOT_RECORDED]
         assert addon.session.exchanges[1].note and addon.session.problems
         addon.done()
         assert addon.failures
@@ -102,7 +102,7 @@ def test_an_upstream_failure_is_a_problem_in_record(cassette: Path) -> None:
         flow.error = mflow.Error("connection refused")
         addon.error(flow)
         [ex] = addon.session.exchanges
-        assert ex.outcome == FAILED and ex.note
+        assert ex.outcome == Outcome.FAILED and ex.note
         assert len(addon.session.problems) == 1
     assert recorded_urls(cassette) == []
 
@@ -113,7 +113,7 @@ def test_an_upstream_failure_is_shown_not_failed_in_inspect() -> None:
         addon.request(flow)
         flow.error = mflow.Error("connection refused")
         addon.error(flow)
-        assert [e.outcome for e in addon.session.exchanges] == [FAILED]
+        assert [e.outcome for e in addon.session.exchanges] == [Outcome.FAILED]
         assert addon.session.problems == []
 
 
@@ -133,7 +133,7 @@ def test_a_body_over_the_limit_passes_through_unrecorded(cassette: Path, monkeyp
         flow = send(addon, graph_flow("POST", "/me/sendMail", big), upstream=graph_response(202))
         assert flow.response is not None and flow.response.status_code == 202  # the upstream's answer
         [ex] = addon.session.exchanges
-        assert (ex.outcome, ex.status) == (NOT_RECORDED, 202) and ex.note
+        assert (ex.outcome, ex.status) == (Outcome.NOT_RECORDED, 202) and ex.note
         assert len(addon.session.problems) == 1
     assert recorded_urls(cassette) == []
 
@@ -159,7 +159,7 @@ def test_a_streamed_request_goes_upstream_and_is_reported_unrecorded(cassette: P
         flow.response = graph_response(202)
         addon.response(flow)
         [ex] = addon.session.exchanges
-        assert ex.outcome == NOT_RECORDED and ex.url.endswith("/v1.0/me/sendMail")
+        assert ex.outcome == Outcome.NOT_RECORDED and ex.url.endswith("/v1.0/me/sendMail")
     assert recorded_urls(cassette) == []
 
 
@@ -175,7 +175,7 @@ def test_contract_errors_are_recorded_with_their_findings_under_report(cassette:
     with running_addon(graphtape_mode="record", graphtape_cassette=str(cassette)) as (addon, _):
         flow = send(addon, graph_flow("POST", "/me/sendMail", {}), upstream=graph_response(202))
         [ex] = addon.session.exchanges
-        assert ex.outcome == RECORDED and [f.rule for f in ex.errors] == ["parameter.missing"]
+        assert ex.outcome == Outcome.RECORDED and [f.rule for f in ex.errors] == ["parameter.missing"]
         assert flow.marked
         addon.done()
         assert addon.failures  # violation is in the default fail-on
@@ -190,7 +190,7 @@ def test_enforce_answers_a_contract_error_without_sending_or_recording(cassette:
         assert flow.response is not None and flow.response.status_code == 400
         addon.response(flow)  # mitmproxy still calls response for the answer graphtape gave
         [ex] = addon.session.exchanges
-        assert (ex.outcome, ex.status) == (REJECTED, 400)
+        assert (ex.outcome, ex.status) == (Outcome.REJECTED, 400)
         assert flow.marked
     assert recorded_urls(cassette) == []
 
@@ -212,7 +212,7 @@ def test_quiet_recording_records_the_same_and_logs_nothing_per_call(cassette: Pa
     with running_addon(graphtape_mode="record", graphtape_cassette=str(cassette), graphtape_quiet=True) as (addon, _):
         send(addon, graph_flow("POST", "/me/sendMail", {}), upstream=graph_response(202))
         [ex] = addon.session.exchanges
-        assert ex.outcome == RECORDED and ex.errors
+        assert ex.outcome == Outcome.RECORDED and ex.errors
     assert not [r for r in caplog.records if r.name.startswith("graphtape")]
     assert len(recorded_urls(cassette)) == 1
 
@@ -222,7 +222,7 @@ def test_a_call_without_timestamps_is_recorded_without_a_duration(cassette: Path
         upstream = graph_response(200, {"id": "me"})
         upstream.timestamp_end = None  # e.g. a response graphtape or another addon made up
         send(addon, graph_flow("GET", "/me"), upstream=upstream)
-        assert [e.outcome for e in addon.session.exchanges] == [RECORDED]
+        assert [e.outcome for e in addon.session.exchanges] == [Outcome.RECORDED]
     [stored] = load_cassette(cassette).interactions
     assert stored.duration_ms is None
 

@@ -11,7 +11,7 @@ from mitmproxy.proxy.mode_specs import ProxyMode
 from mitmproxy.test import tflow
 
 from graphtape.bodies.limits import MAX_BODY_ENV
-from graphtape.session.exchanges import EXHAUSTED, FAILED, MATCHED, REJECTED, UNMATCHED
+from graphtape.model import Outcome
 
 from .addon_support import (
     JWT,
@@ -40,7 +40,7 @@ def test_a_recorded_call_is_served_from_the_cassette(cassette: Path) -> None:
         assert flow.response is not None and flow.response.status_code == 200
         assert json.loads(flow.response.content or b"") == MESSAGES
         [ex] = addon.session.exchanges
-        assert (ex.outcome, ex.interaction, ex.status) == (MATCHED, 0, 200)
+        assert (ex.outcome, ex.interaction, ex.status) == (Outcome.MATCHED, 0, 200)
         assert flow.marked == ""  # nothing to flag under mitmweb
 
 
@@ -50,7 +50,7 @@ def test_an_unrecorded_call_gets_graphs_error_shape_and_is_flagged(cassette: Pat
         assert flow.response is not None and flow.response.status_code == 404
         assert graph_error_code(flow) == "graphtape.UnmatchedRequest"
         [ex] = addon.session.exchanges
-        assert ex.outcome == UNMATCHED and ex.interaction is None and ex.note
+        assert ex.outcome == Outcome.UNMATCHED and ex.interaction is None and ex.note
         assert flow.marked and flow.comment
 
 
@@ -60,7 +60,7 @@ def test_a_call_served_once_is_exhausted_the_second_time(cassette: Path) -> None
         again = send(addon, graph_flow("GET", "/me/messages"))
         assert again.response is not None and again.response.status_code == 410
         assert graph_error_code(again) == "graphtape.CassetteExhausted"
-        assert [e.outcome for e in addon.session.exchanges] == [MATCHED, EXHAUSTED]
+        assert [e.outcome for e in addon.session.exchanges] == [Outcome.MATCHED, Outcome.EXHAUSTED]
 
 
 def test_allow_repeats_serves_a_call_again(cassette: Path) -> None:
@@ -84,7 +84,7 @@ def test_a_contract_error_is_answered_as_graph_would_and_not_matched(cassette: P
         assert flow.response is not None and flow.response.status_code == 400
         assert graph_error_code(flow) == "RequestBodyRead"
         [ex] = addon.session.exchanges
-        assert ex.outcome == REJECTED and [f.rule for f in ex.errors] == ["parameter.missing"]
+        assert ex.outcome == Outcome.REJECTED and [f.rule for f in ex.errors] == ["parameter.missing"]
         assert flow.marked
         addon.current_session()
         assert addon.session.unused == [0, 1]  # the recorded sendMail was not used up by the rejected call
@@ -96,7 +96,7 @@ def test_policy_report_serves_a_call_with_contract_errors(tmp_path: Path) -> Non
         flow = send(addon, graph_flow("POST", "/me/sendMail", {}))
         assert flow.response is not None and flow.response.status_code == 202
         [ex] = addon.session.exchanges
-        assert ex.outcome == MATCHED and ex.errors
+        assert ex.outcome == Outcome.MATCHED and ex.errors
         assert flow.marked  # the contract error shows under mitmweb
 
 
@@ -106,7 +106,7 @@ def test_a_changed_body_is_served_with_its_deviation(cassette: Path) -> None:
         flow = send(addon, graph_flow("POST", "/me/sendMail", changed))
         assert flow.response is not None and flow.response.status_code == 202
         [ex] = addon.session.exchanges
-        assert ex.outcome == MATCHED
+        assert ex.outcome == Outcome.MATCHED
         assert [d.path for d in ex.deviations] == ["body.message.subject"]
         assert flow.marked and flow.comment
 
@@ -116,7 +116,7 @@ def test_quiet_replay_serves_the_same(cassette: Path, caplog: pytest.LogCaptureF
         hit = send(addon, graph_flow("GET", "/me/messages"))
         miss = send(addon, graph_flow("GET", "/me/events"))
         assert [f.response.status_code for f in (hit, miss) if f.response] == [200, 404]
-        assert [e.outcome for e in addon.session.exchanges] == [MATCHED, UNMATCHED]
+        assert [e.outcome for e in addon.session.exchanges] == [Outcome.MATCHED, Outcome.UNMATCHED]
     assert not [r for r in caplog.records if r.name.startswith("graphtape") and r.levelname == "INFO"]
 
 
@@ -128,7 +128,7 @@ def test_a_body_over_the_limit_is_refused_with_413(cassette: Path, monkeypatch: 
         assert flow.response is not None and flow.response.status_code == 413
         assert graph_error_code(flow) == "graphtape.BodyTooLarge"
         [ex] = addon.session.exchanges
-        assert (ex.outcome, ex.status) == (REJECTED, 413) and ex.note
+        assert (ex.outcome, ex.status) == (Outcome.REJECTED, 413) and ex.note
 
 
 def test_a_streamed_body_is_refused_with_413_not_forwarded(cassette: Path) -> None:
@@ -164,7 +164,7 @@ def test_a_bug_in_replay_fails_the_session(cassette: Path, monkeypatch: pytest.M
         monkeypatch.setattr(addon.replayer, "handle", broken)
         send(addon, graph_flow("GET", "/me/messages"))
         [ex] = addon.session.exchanges
-        assert (ex.outcome, ex.status) == (FAILED, 500) and "a bug in the replayer" in ex.note
+        assert (ex.outcome, ex.status) == (Outcome.FAILED, 500) and "a bug in the replayer" in ex.note
         assert len(addon.session.problems) == 1 and "#1 GET" in addon.session.problems[0]
         addon.done()
         assert addon.failures
@@ -181,7 +181,7 @@ def test_a_replay_that_fails_after_counting_the_call_counts_it_once(cassette: Pa
         monkeypatch.setattr(addon.replayer, "_handle", broken)
         flow = send(addon, graph_flow("GET", "/me/messages"))
         [ex] = addon.session.exchanges
-        assert ex.outcome == FAILED and len(addon.session.problems) == 1
+        assert ex.outcome == Outcome.FAILED and len(addon.session.problems) == 1
         assert flow.response is not None and graph_error_code(flow) == "graphtape.InternalError"
         assert JWT not in ex.note and JWT not in (flow.response.text or "")
 
@@ -219,7 +219,7 @@ def test_a_pseudonymized_cassette_matches_the_real_values(tmp_path: Path) -> Non
     with running_addon(graphtape_mode="replay", graphtape_cassette=str(path)) as (addon, _):
         flow = send(addon, graph_flow("GET", real))
         assert flow.response is not None and flow.response.status_code == 200
-        assert [e.outcome for e in addon.session.exchanges] == [MATCHED]
+        assert [e.outcome for e in addon.session.exchanges] == [Outcome.MATCHED]
 
 
 def test_reverse_mode_replays_the_host_the_proxy_stands_in_for(cassette: Path) -> None:
@@ -229,4 +229,4 @@ def test_reverse_mode_replays_the_host_the_proxy_stands_in_for(cassette: Path) -
         send(addon, flow)
         assert flow.response is not None and flow.response.status_code == 200
         [ex] = addon.session.exchanges
-        assert ex.outcome == MATCHED and ex.url == "https://graph.microsoft.com/v1.0/me/messages"
+        assert ex.outcome == Outcome.MATCHED and ex.url == "https://graph.microsoft.com/v1.0/me/messages"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from graphtape.cassette.format import load_cassette
-from graphtape.session.exchanges import OBSERVED, RECORDED
+from graphtape.model import Outcome
 
 from .addon_support import JWT, SEND_MAIL, graph_flow, graph_response, running_addon, send
 
@@ -19,7 +19,7 @@ def test_inspect_describes_the_call_on_the_flow() -> None:
     with running_addon(graphtape_mode="inspect") as (addon, _):
         flow = send(addon, graph_flow("POST", "/me/sendMail", SEND_MAIL), upstream=graph_response(202))
         [ex] = addon.session.exchanges
-        assert (ex.outcome, ex.status, ex.interaction) == (OBSERVED, 202, None)
+        assert (ex.outcome, ex.status, ex.interaction) == (Outcome.OBSERVED, 202, None)
         assert "/v1.0/me/sendMail" in flow.comment and "202" in flow.comment
 
 
@@ -69,7 +69,7 @@ def test_upstream_receives_graph_calls_and_the_cassette_keeps_the_graph_url(tmp_
         assert flow.request.path == "/graph-stand-in/v1.0/me/messages?$top=2"
         flow.response = graph_response(200, {"value": []})
         addon.response(flow)
-        assert [e.outcome for e in addon.session.exchanges] == [RECORDED]
+        assert [e.outcome for e in addon.session.exchanges] == [Outcome.RECORDED]
     [stored] = load_cassette(path).interactions
     assert stored.request.url == "https://graph.microsoft.com/v1.0/me/messages?$top=2"
 

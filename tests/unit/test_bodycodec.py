@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graphtape.cassette.bodycodec import BodyFormatError, body_kind, decode_body, encode_base64_layout, encode_body
+from graphtape.cassette.bodycodec import BodyFormatError, BodyNode, decode_body, encode_base64_layout, encode_body
 from graphtape.cassette.format import load_cassette, save_cassette
 from graphtape.model import HttpRequest, HttpResponse, Interaction
 
@@ -25,6 +25,13 @@ MIME = (
     b"which you can access here... Caf\xc3\xa9.\r\n\r\nBest Regards,\r\nAlex\r\n"
 )
 B64 = base64.b64encode(MIME)
+
+
+def body_kind(node: BodyNode) -> str:
+    """The layout ``encode_body`` chose: ``json``, ``mime``, ``text``, ``base64`` or ``empty``."""
+    if not node:
+        return "empty"
+    return next((kind for kind in ("json", "mime", "text", "base64") if kind in node), "unknown")
 
 
 def wrapped(data: bytes, width: int, newline: bytes, final: bool) -> bytes:

@@ -391,3 +391,17 @@ def test_dumped_yaml_loads_with_plain_safe_loader(saved: Path) -> None:
     data = yaml.safe_load(saved.read_text())
     assert data["graphtape_cassette"] == FORMAT_VERSION
     assert data["interactions"][1]["request"]["body"]["mime"].startswith("From: a@contoso.com")
+
+
+def test_save_cassette_refuses_one_over_the_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """save_cassette writes through the recorder's size check: graphtape never writes a cassette it cannot read."""
+    monkeypatch.setenv("GRAPHTAPE_MAX_CASSETTE_MB", "0.002")  # ~2 KB
+    small = tmp_path / "small.yaml"
+    save_cassette(small, sample_interactions()[:1])
+    assert len(load_cassette(small).interactions) == 1
+    big = Interaction(HttpRequest("POST", "https://graph.microsoft.com/v1.0/me/messages",
+                                  [("Content-Type", "application/json")], json.dumps({"x": "y" * 4000}).encode()),
+                      HttpResponse(201))
+    with pytest.raises(OSError, match=r"over the .* MB limit for a cassette"):
+        save_cassette(tmp_path / "big.yaml", [big])
+    assert not (tmp_path / "big.yaml").exists()

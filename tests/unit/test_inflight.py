@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from graphtape.cassette.recorder import Recorder, RecordMode
+from graphtape.model import Mode
 from graphtape.privacy.redaction import Redactor
 from graphtape.proxy.inflight import DEFAULT_STOP_WAIT, STOP_WAIT_ENV, Call, InFlight, stop_wait_seconds
 from graphtape.session.exchanges import Session
@@ -33,7 +34,7 @@ def _recorders(tmp_path: Path) -> tuple[Recorder, Recorder]:
 
 def test_abandon_takes_only_the_closing_recorders_calls(tmp_path: Path) -> None:
     a, b = _recorders(tmp_path)
-    flights, session = InFlight(), Session(mode="record")
+    flights, session = InFlight(), Session(mode=Mode.RECORD)
     flights.start("1", Call("POST", "u1", a, session))
     flights.start("2", Call("POST", "u2", b, session))
     assert [c.url for c in flights.abandon(a)] == ["u1"]
@@ -47,7 +48,7 @@ def test_abandon_takes_only_the_closing_recorders_calls(tmp_path: Path) -> None:
 def test_wait_returns_when_the_last_call_finishes(tmp_path: Path) -> None:
     a, _ = _recorders(tmp_path)
     flights = InFlight()
-    flights.start("1", Call("POST", "u1", a, Session(mode="record")))
+    flights.start("1", Call("POST", "u1", a, Session(mode=Mode.RECORD)))
 
     async def main() -> float:
         asyncio.get_running_loop().call_later(0.2, flights.finish, "1")
@@ -62,7 +63,7 @@ def test_wait_returns_when_the_last_call_finishes(tmp_path: Path) -> None:
 def test_wait_is_bounded_and_a_give_up_ends_it(tmp_path: Path) -> None:
     a, _ = _recorders(tmp_path)
     flights = InFlight()
-    flights.start("1", Call("POST", "u1", a, Session(mode="record")))
+    flights.start("1", Call("POST", "u1", a, Session(mode=Mode.RECORD)))
     start = time.monotonic()
     asyncio.run(flights.wait(0.2))
     assert 0.15 < time.monotonic() - start < 5 and len(flights) == 1

@@ -30,19 +30,19 @@ def draft(subject: str) -> bytes:
 def test_same_body_preferred_over_recorded_order() -> None:
     m = Matcher([rec(req(body=draft("one"))), rec(req(body=draft("two"))), rec(req(body=draft("three")))])
     got = m.find(req(body=draft("three")))
-    assert (got.kind, got.index, got.body_equal, got.candidates) == ("matched", 2, True, (0, 1, 2))
+    assert (got.kind, got.index) == ("matched", 2)
     m.use(2)
     got = m.find(req(body=draft("one")))
-    assert (got.index, got.body_equal) == (0, True)
+    assert got.index == 0
 
 
 def test_otherwise_next_unused_in_order() -> None:
     m = Matcher([rec(req(body=draft("one"))), rec(req(body=draft("two")))])
     first = m.find(req(body=draft("changed")))
-    assert (first.kind, first.index, first.body_equal) == ("matched", 0, False)
+    assert (first.kind, first.index) == ("matched", 0)
     m.use(0)
     second = m.find(req(body=draft("also changed")))
-    assert (second.index, second.body_equal) == (1, False)
+    assert second.index == 1
 
 
 def test_find_does_not_consume() -> None:
@@ -59,16 +59,15 @@ def test_each_served_once_then_exhausted() -> None:
         assert got.index == expected
         m.use(got.index)
     got = m.find(req())
-    assert (got.kind, got.index, got.candidates) == ("exhausted", None, (0, 1))
+    assert (got.kind, got.index) == ("exhausted", None)
     assert m.unused() == []
-    assert m.use_count == [1, 1]
 
 
 def test_body_equal_used_then_falls_back_to_order() -> None:
     m = Matcher([rec(req(body=draft("a"))), rec(req(body=draft("b")))])
     m.use(m.find(req(body=draft("b"))).index or 0)
     got = m.find(req(body=draft("b")))  # its twin is used: next unused in order
-    assert (got.index, got.body_equal) == (0, False)
+    assert got.index == 0
 
 
 def test_unmatched_is_not_exhausted() -> None:
@@ -76,7 +75,7 @@ def test_unmatched_is_not_exhausted() -> None:
     for other in (req(method="GET"), req(path="/me/sendMail"), req(path="/me/messages?$top=1"),
                   HttpRequest("POST", "https://graph.microsoft.com/beta/me/messages", JSON)):
         got = m.find(other)
-        assert (got.kind, got.index, got.candidates) == ("unmatched", None, ())
+        assert (got.kind, got.index) == ("unmatched", None)
 
 
 def test_empty_matcher_is_unmatched() -> None:
@@ -95,11 +94,9 @@ def test_allow_repeats_serves_again() -> None:
     for i in (0, 1):
         m.use(i)
     same = m.find(req(body=draft("a")))
-    assert (same.kind, same.index, same.body_equal) == ("matched", 0, True)
+    assert (same.kind, same.index) == ("matched", 0)
     other = m.find(req(body=draft("zzz")))
-    assert (other.kind, other.index, other.body_equal) == ("matched", 1, False)  # the last recorded
-    m.use(0)
-    assert m.use_count == [2, 1]
+    assert (other.kind, other.index) == ("matched", 1)  # the last recorded
 
 
 def test_json_equality_ignores_key_order_and_spacing() -> None:
@@ -107,7 +104,7 @@ def test_json_equality_ignores_key_order_and_spacing() -> None:
     b = req(body=b'{"toRecipients": [{"emailAddress": {"address": "a@x"}}], "subject": "Hi"}')
     assert body_fingerprint(a) == body_fingerprint(b)
     m = Matcher([rec(req(body=draft("other"))), rec(a)])
-    assert (m.find(b).index, m.find(b).body_equal) == (1, True)
+    assert m.find(b).index == 1
 
 
 def test_json_equality_respects_values_and_list_order() -> None:
@@ -128,7 +125,7 @@ def test_mime_equality_ignores_base64_wrapping() -> None:
     other = req(path="/me/sendMail", body=base64.b64encode(MIME.replace(b"Hello", b"Bye")), headers=TEXT)
     assert body_fingerprint(other) != body_fingerprint(flat)
     m = Matcher([rec(other), rec(flat)])
-    assert (m.find(wrapped_lf).index, m.find(wrapped_lf).body_equal) == (1, True)
+    assert m.find(wrapped_lf).index == 1
 
 
 def test_empty_body_fingerprint() -> None:
@@ -143,8 +140,7 @@ def test_ten_thousand_interactions() -> None:
     # body-equal finds the exact one among 20 candidates for its URL
     for i in (0, 1, 4999, 9999, 7321):
         got = m.find(req(path=f"/me/messages/id{i % 500}", body=draft(f"s{i}")))
-        assert (got.kind, got.index, got.body_equal) == ("matched", i, True)
-        assert len(got.candidates) == 20
+        assert (got.kind, got.index) == ("matched", i)
     # serving in order by URL walks 17, 517, 1017, ...
     seen = []
     for _ in range(20):
@@ -165,11 +161,3 @@ def test_nearest_keys_points_at_the_closest_call() -> None:
     assert len(m.nearest_keys(req(path="/x"), limit=2)) == 2
     assert Matcher([]).nearest_keys(req()) == []
 
-
-def test_a_lookup_does_not_copy_the_interactions_of_its_url() -> None:
-    """The candidates of a URL are shared, not copied per request: a lookup costs the same for 10 or 10,000."""
-    recorded = [rec(req(body=draft(f"s{i}"))) for i in range(5_000)]
-    m = Matcher(recorded)
-    first, second = m.find(req(body=draft("s1"))), m.find(req(body=draft("other")))
-    assert first.candidates is second.candidates
-    assert first.candidates == tuple(range(5_000))

@@ -6,9 +6,10 @@ import base64
 import json
 
 import pytest
+from dev.deviations import format_deviations
 
 from conftest import TOKEN
-from graphtape.diffing.core import diff_requests, format_deviations, nearest
+from graphtape.diffing.core import diff_requests, nearest
 from graphtape.model import Deviation, Finding, HttpRequest, HttpResponse, Interaction
 from graphtape.privacy.output import redacted_matches, scrub_deviation, scrub_findings, scrub_text
 from graphtape.privacy.redaction import REDACTED

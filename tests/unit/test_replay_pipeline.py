@@ -6,9 +6,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from graphtape.model import Deviation, Finding, HttpRequest, HttpResponse, Interaction
+from graphtape.model import Deviation, Finding, HttpRequest, HttpResponse, Interaction, Mode, Outcome
 from graphtape.replay.pipeline import EXHAUSTED_STATUS, UNMATCHED_STATUS, Replayer, Steps
-from graphtape.session.exchanges import EXHAUSTED, MATCHED, REJECTED, UNMATCHED, Session
+from graphtape.session.exchanges import Session
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 CASSETTE = "cassettes/send.yaml"
@@ -31,7 +31,7 @@ def recorded() -> list[Interaction]:
 
 def replayer(steps: Steps | None = None, interactions: Sequence[Interaction] | None = None,
              allow_repeats: bool = False) -> tuple[Replayer, Session]:
-    session = Session(mode="replay", cassette=CASSETTE)
+    session = Session(mode=Mode.REPLAY, cassette=CASSETTE)
     r = Replayer(CASSETTE, recorded() if interactions is None else interactions, session,
                  allow_repeats=allow_repeats, steps=steps or Steps())
     return r, session
@@ -49,10 +49,10 @@ def test_matched_serves_the_recorded_response() -> None:
     r, session = replayer()
     ex, resp = r.handle(post("/me/messages", {"subject": "second"}))
     assert resp.body == b'{"id":"AAMk2="}'
-    assert (ex.outcome, ex.status, ex.interaction, ex.number) == (MATCHED, 201, 2, 1)
+    assert (ex.outcome, ex.status, ex.interaction, ex.number) == (Outcome.MATCHED, 201, 2, 1)
     ex, resp = r.handle(HttpRequest("POST", f"{GRAPH}//me/messages/AAMk1=/send"))  # SDK spelling
-    assert (ex.outcome, ex.status, ex.interaction) == (MATCHED, 202, 1)
-    assert session.count(MATCHED) == 2
+    assert (ex.outcome, ex.status, ex.interaction) == (Outcome.MATCHED, 202, 1)
+    assert session.count(Outcome.MATCHED) == 2
 
 
 def test_unmatched_answers_404_naming_cassette_and_nearest() -> None:
@@ -65,7 +65,7 @@ def test_unmatched_answers_404_naming_cassette_and_nearest() -> None:
     assert "POST /v1.0/me/sendMail" in err["message"]
     assert "Nearest recorded: #" in err["message"]
     assert "POST /v1.0/me/messages" in err["message"]
-    assert (ex.outcome, ex.status, ex.interaction) == (UNMATCHED, 404, None)
+    assert (ex.outcome, ex.status, ex.interaction) == (Outcome.UNMATCHED, 404, None)
     assert ex.note.startswith("nearest: #")
     assert session.unmatched == 1
 
@@ -86,15 +86,15 @@ def test_exhausted_answers_410() -> None:
     err = error_of(resp)
     assert err["code"] == "graphtape.CassetteExhausted"
     assert CASSETTE in err["message"] and "--allow-repeats" in err["message"]
-    assert ex.outcome == EXHAUSTED
-    assert session.unmatched == 1 and session.count(EXHAUSTED) == 1
+    assert ex.outcome == Outcome.EXHAUSTED
+    assert session.unmatched == 1 and session.count(Outcome.EXHAUSTED) == 1
 
 
 def test_allow_repeats_serves_again() -> None:
     r, _ = replayer(allow_repeats=True)
     for _ in range(3):
         ex, resp = r.handle(post("/me/messages/AAMk1=/send"))
-        assert (ex.outcome, resp.status) == (MATCHED, 202)
+        assert (ex.outcome, resp.status) == (Outcome.MATCHED, 202)
 
 
 def test_non_graph_url_is_unmatched_without_touching_the_cassette() -> None:
@@ -102,7 +102,7 @@ def test_non_graph_url_is_unmatched_without_touching_the_cassette() -> None:
     for url in ("https://example.com/v1.0/me/messages", "https://login.microsoftonline.com/common/oauth2/token",
                 "https://graph.microsoft.com/v2.0/me/messages"):
         ex, resp = r.handle(HttpRequest("POST", url, [("Content-Type", "application/json")], b'{"subject":"first"}'))
-        assert (ex.outcome, resp.status) == (UNMATCHED, 404)
+        assert (ex.outcome, resp.status) == (Outcome.UNMATCHED, 404)
         assert error_of(resp)["code"] == "graphtape.UnmatchedRequest"
         assert "outside Microsoft Graph" in error_of(resp)["message"]
     r.finish()
@@ -123,26 +123,26 @@ def _graph_400(req: HttpRequest, findings: Sequence[Finding]) -> HttpResponse | 
 def test_rejected_request_does_not_consume_the_interaction() -> None:
     r, session = replayer(Steps(validate=_rejects_bad_subject, enforce=_graph_400))
     ex, resp = r.handle(post("/me/messages", {"subject": "bad"}))
-    assert (ex.outcome, resp.status) == (REJECTED, 400)
+    assert (ex.outcome, resp.status) == (Outcome.REJECTED, 400)
     assert ex.interaction is None
     assert "error: json.subject at /subject: subject is bad" in ex.note
     ex, resp = r.handle(post("/me/messages", {"subject": "other"}))
-    assert (ex.outcome, ex.interaction, resp.status) == (MATCHED, 0, 201)  # the first is still there
+    assert (ex.outcome, ex.interaction, resp.status) == (Outcome.MATCHED, 0, 201)  # the first is still there
     assert [f.severity for f in ex.findings] == ["warning"]
-    assert session.count(REJECTED) == 1
+    assert session.count(Outcome.REJECTED) == 1
 
 
 def test_enforce_returning_none_serves_anyway() -> None:
     r, _ = replayer(Steps(validate=_rejects_bad_subject, enforce=lambda req, findings: None))
     ex, resp = r.handle(post("/me/messages", {"subject": "bad"}))
-    assert (ex.outcome, resp.status) == (MATCHED, 201)
+    assert (ex.outcome, resp.status) == (Outcome.MATCHED, 201)
     assert len(ex.errors) == 1
 
 
 def test_validate_without_enforce_only_reports() -> None:
     r, session = replayer(Steps(validate=_rejects_bad_subject))
     ex, _ = r.handle(post("/me/messages", {"subject": "bad"}))
-    assert ex.outcome == MATCHED and len(ex.errors) == 1
+    assert ex.outcome == Outcome.MATCHED and len(ex.errors) == 1
     assert "contract errors 1, warnings 0" in "\n".join(session.summary_lines())
 
 
@@ -212,8 +212,8 @@ def test_summary_lines() -> None:
 
 
 def test_summary_singular_and_other_modes() -> None:
-    s = Session(mode="record")
-    s.start("GET", f"{GRAPH}/me").outcome = "recorded"
+    s = Session(mode=Mode.RECORD)
+    s.start("GET", f"{GRAPH}/me").outcome = Outcome.RECORDED
     lines = s.summary_lines()
     assert lines[0] == "graphtape: record session: 1 request"
     assert lines[1] == "  recorded 1, not recorded 0, upstream failures 0"
@@ -222,7 +222,7 @@ def test_summary_singular_and_other_modes() -> None:
 
 
 def test_summary_lists_at_most_20_unused() -> None:
-    s = Session(mode="replay", unused=list(range(25)))
+    s = Session(mode=Mode.REPLAY, unused=list(range(25)))
     last = s.summary_lines()[-1]
     assert last.startswith("  never used: interaction 1, 2, 3")
     assert last.endswith("20 and 5 more")

@@ -195,13 +195,3 @@ def _decode_mime_node(node: dict[str, Any]) -> bytes:
     return encode_base64_layout(
         node["mime"].encode("utf-8"), wrap, newline, bool(node.get("final_newline", False))
     )
-
-
-def body_kind(node: BodyNode) -> str:
-    """``json``, ``mime``, ``text``, ``base64`` or ``empty``: for listings."""
-    if not node:
-        return "empty"
-    for kind in ("json", "mime", "text", "base64"):
-        if kind in node:
-            return kind
-    return "unknown"

@@ -131,5 +131,6 @@ def write_cassette_file(path: Path, parts: Sequence[bytes], *, durable: bool = T
 
 
 def save_cassette(path: Path, interactions: Sequence[Interaction], meta: dict[str, Any] | None = None) -> None:
-    chunks = [interaction_chunk(interaction_to_data(i)) for i in interactions]
-    atomic_write(path, render(meta or new_meta(), chunks))
+    """Write a whole cassette at once, through the same size check as the recorder (OSError EFBIG)."""
+    chunks = [interaction_chunk(interaction_to_data(i)).encode() for i in interactions]
+    write_cassette_file(path, assemble(render_head(meta or new_meta()), chunks))

@@ -50,7 +50,6 @@ COMPARED_RESPONSE_HEADERS: tuple[str, ...] = (
 )
 SET_VALUED_QUERY: frozenset[str] = frozenset({"$select", "$expand"})
 _SET_VALUED_HEADERS = frozenset({"accept", "prefer", "preference-applied"})
-MAX_SHOWN = 120  # characters of a value format_deviations shows
 
 # How much a deviation under each root weighs when ranking near misses.
 _WEIGHTS: dict[str, int] = {"method": 1000, "path": 500, "host": 100, "query": 20, "header": 5}
@@ -290,29 +289,3 @@ def nearest(
     shortlist = [(i, diff_requests(candidates[i], request, ignore)) for i in ranked]
     order = sorted(range(len(shortlist)), key=lambda k: (sum(_weight(d) for d in shortlist[k][1]), k))
     return [shortlist[k] for k in order[:limit]]
-
-
-class _Shown:
-    """A value whose repr is a given text (a shortened repr)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
-
-
-def shorten(value: Any, limit: int = MAX_SHOWN) -> Any:
-    """``value`` itself if its repr fits in ``limit`` characters, else a stand-in showing both ends."""
-    try:
-        text = repr(value)
-    except RecursionError:  # absurdly deep JSON
-        return _Shown(f"<{type(value).__name__} too deep to show>")
-    if len(text) <= limit:
-        return value
-    return _Shown(f"{text[: limit - 40]}…{text[-20:]} ({len(text)} chars)")
-
-
-def format_deviations(deviations: Sequence[Deviation]) -> str:
-    """One line per deviation (``Deviation.line()``), long values shortened."""
-    return "\n".join(Deviation(d.path, d.kind, shorten(d.recorded), shorten(d.actual)).line() for d in deviations)

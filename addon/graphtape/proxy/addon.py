@@ -26,6 +26,7 @@ from graphtape.contract import enforcement_response, validate_request, validate_
 from graphtape.diffing.core import diff_requests, nearest
 from graphtape.diffing.ignore import IgnoreRules
 from graphtape.graph import error_response, is_graph_host, is_token_endpoint, parse_graph_url
+from graphtape.model import FailOn, Mode, Outcome
 from graphtape.privacy.output import ScrubFilter, output_scrubber, scrub_findings, scrub_text
 from graphtape.privacy.pseudonymize import Pseudonymizer
 from graphtape.privacy.redaction import Redactor
@@ -36,14 +37,14 @@ from graphtape.proxy.inflight import Call, InFlight
 from graphtape.proxy.record import RecordHooks, answer_not_recorded, duration_ms
 from graphtape.replay.pipeline import Replayer, Steps
 from graphtape.session.describe import describe_exchange, short_path
-from graphtape.session.exchanges import FAILED, OBSERVED, REJECTED, Exchange, Session
-from graphtape.session.report import DEFAULT_FAIL_ON, FAIL_ON_CHOICES, failures, parse_fail_on, write_reports
+from graphtape.session.exchanges import Exchange, Session
+from graphtape.session.report import write_reports
+from graphtape.session.verdict import DEFAULT_FAIL_ON, DEFAULT_FAIL_ON_TEXT, failures, parse_fail_on
 
 logger = logging.getLogger("graphtape")
 _LOG_SCRUB = ScrubFilter()  # every graphtape log line is scrubbed (secrets; fake identities with --pseudonymize)
 logger.addFilter(_LOG_SCRUB)
 
-MODES = ("record", "replay", "inspect", "off")
 # What a recording or a replay is opened with: a change of one opens it anew (and starts a new session).
 _OPENED_BY = {"graphtape_mode", "graphtape_cassette"}
 _RECORDER_OPENED_BY = {"graphtape_record_mode", "graphtape_pseudonymize"}
@@ -52,7 +53,7 @@ REPLAY_TUNING = {"graphtape_allow_repeats", "graphtape_ignore", "graphtape_polic
 
 
 def _defining(mode: str) -> set[str]:
-    return _OPENED_BY | _RECORDER_OPENED_BY if mode == "record" else _OPENED_BY
+    return _OPENED_BY | _RECORDER_OPENED_BY if mode == Mode.RECORD else _OPENED_BY
 
 
 def _opening(opts: object) -> tuple[object, ...]:
@@ -87,8 +88,8 @@ class GraphTape(RecordHooks):
         self.standalone = standalone
         self.loopback_by_default = False  # standalone, listen_host left unset: graphtape chose loopback
         self._tasks: set[asyncio.Task[None]] = set()
-        self.mode = "inspect"
-        self.session = Session(mode="inspect")
+        self.mode = Mode.INSPECT
+        self.session = Session(mode=Mode.INSPECT)
         self.recorder: Recorder | None = None
         self.inflight = InFlight()  # record: calls sent upstream, their answers not yet recorded
         self.replayer: Replayer | None = None
@@ -100,7 +101,7 @@ class GraphTape(RecordHooks):
         self.redactor = Redactor()
         self.start_line = ""
         self.listen: tuple[str, int] | None = None
-        self.fail_on = parse_fail_on(DEFAULT_FAIL_ON)
+        self.fail_on = DEFAULT_FAIL_ON
         self.failures: list[str] = []
         self.scrub: Callable[[str], str] = scrub_text  # applied to all graphtape prints and writes about traffic
 
@@ -108,8 +109,8 @@ class GraphTape(RecordHooks):
 
     def load(self, loader: object) -> None:
         add = loader.add_option  # type: ignore[attr-defined]
-        add("graphtape_mode", str, "inspect", "What graphtape does: record, replay, inspect or off.",
-            choices=list(MODES))
+        add("graphtape_mode", str, Mode.INSPECT.value, "What graphtape does: record, replay, inspect or off.",
+            choices=[m.value for m in Mode])
         add("graphtape_cassette", str, "", "The cassette file to record into or replay from.")
         add("graphtape_record_mode", str, "new",
             "When the cassette exists: new (refuse), append (add to it) or overwrite (start anew).",
@@ -132,8 +133,8 @@ class GraphTape(RecordHooks):
         add("graphtape_policy", str, "auto",
             "Contract errors: report (log them) or enforce (answer as Graph documents, do not send or replay); "
             "auto is enforce in replay, report in record and inspect.", choices=["auto", "report", "enforce"])
-        add("graphtape_fail_on", str, DEFAULT_FAIL_ON,
-            f"What fails the session: any of {', '.join(FAIL_ON_CHOICES)}, comma-separated.")
+        add("graphtape_fail_on", str, DEFAULT_FAIL_ON_TEXT,
+            f"What fails the session: any of {', '.join(m.value for m in FailOn)}, comma-separated.")
 
     def configure(self, updated: set[str]) -> None:
         opts = ctx.options
@@ -151,13 +152,13 @@ class GraphTape(RecordHooks):
         # A change of what the recording or replay was opened with opens a new one (and a new session); a
         # rollback to what runs keeps it.
         if updated & _defining(opts.graphtape_mode) and not (rollback and self._opened == _opening(opts)):
-            self._setup(opts.graphtape_mode, opts.graphtape_cassette)
+            self._setup(Mode(opts.graphtape_mode), opts.graphtape_cassette)
         else:  # the same one goes on, retuned
             if self.recorder is not None and "graphtape_fsync" in updated:
                 self.recorder.fsync = opts.graphtape_fsync
             if updated & REPLAY_TUNING:
                 self._retune_replay()
-        if self.mode != "off" and opts.connection_strategy != "lazy":
+        if self.mode != Mode.OFF and opts.connection_strategy != "lazy":
             # Replay must not connect upstream when a client CONNECTs; record/inspect connect per request.
             opts.update(connection_strategy="lazy")
         _limit_bodies(self.mode)
@@ -181,22 +182,22 @@ class GraphTape(RecordHooks):
     @property
     def enforcing(self) -> bool:
         policy = ctx.options.graphtape_policy
-        return policy == "enforce" or (policy == "auto" and self.mode == "replay")
+        return policy == "enforce" or (policy == "auto" and self.mode == Mode.REPLAY)
 
-    def _setup(self, mode: str, cassette: str) -> None:
+    def _setup(self, mode: Mode, cassette: str) -> None:
         self._close_recorder()
         self.mode = mode
         self.replayer = None
         self.pseudonymizer = None
         self.session = Session(mode=mode, cassette=cassette, redact_url=self.redactor.url)
-        if mode in ("record", "replay") and not cassette:
+        if mode in (Mode.RECORD, Mode.REPLAY) and not cassette:
             raise exceptions.OptionsError(f"graphtape: {mode} needs a cassette (set graphtape_cassette)")
         try:
-            if mode == "record":
+            if mode == Mode.RECORD:
                 self.recorder = Recorder(Path(cassette), RecordMode(ctx.options.graphtape_record_mode),
                                          self.redactor, pseudonymize=ctx.options.graphtape_pseudonymize,
                                          fsync=ctx.options.graphtape_fsync)
-            elif mode == "replay":
+            elif mode == Mode.REPLAY:
                 loaded = load_cassette(cassette)
                 self.pseudonymizer = Pseudonymizer.from_meta(loaded.meta)
                 self._tape_ignore = loaded.meta.get("ignore")
@@ -236,7 +237,7 @@ class GraphTape(RecordHooks):
     # ------------------------------------------------------------------ lifecycle
 
     def running(self) -> None:
-        if self.mode == "off":
+        if self.mode == Mode.OFF:
             return
         ps = ctx.master.addons.get("proxyserver")
         if self.standalone and self.loopback_by_default and ps is not None and standalone.bound_elsewhere(ps):
@@ -272,7 +273,7 @@ class GraphTape(RecordHooks):
         return self.session
 
     def done(self) -> None:
-        if self.mode == "off":
+        if self.mode == Mode.OFF:
             return
         self._close_recorder()
         if self.replayer is not None:
@@ -293,7 +294,7 @@ class GraphTape(RecordHooks):
     # ------------------------------------------------------------------ traffic
 
     def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
-        if self.mode == "replay":
+        if self.mode == Mode.REPLAY:
             # The last line of defence: replay is offline, whatever a hook did or did not do.
             data.server.error = "graphtape replay is offline: no upstream connections"
 
@@ -302,32 +303,32 @@ class GraphTape(RecordHooks):
 
         (A chunked body that passes the limit part way streams to the host the client named; see limits.py.)
         """
-        if self.mode not in ("record", "inspect") or not flow.request.stream:
+        if self.mode not in (Mode.RECORD, Mode.INSPECT) or not flow.request.stream:
             return
         url = canonical_url(flow)
         self._route_upstream(flow, url)
         if parse_graph_url(url) is not None:
             flow.metadata.update(graphtape_url=url, graphtape_scope=True)
-            if self.mode == "record" and self.recorder is not None and not self.recorder.closed:
+            if self.mode == Mode.RECORD and self.recorder is not None and not self.recorder.closed:
                 # already on its way (streamed): not refused while stopping, but waited for
                 self.inflight.start(flow.id, Call(flow.request.method, url, self.recorder, self.session))
         flow.metadata["graphtape_streamed"] = True
 
     def request(self, flow: http.HTTPFlow) -> None:
-        if self.mode == "off" or flow.metadata.get("graphtape_streamed"):
+        if self.mode == Mode.OFF or flow.metadata.get("graphtape_streamed"):
             return
         if flow.response is not None:  # answered already (proxyauth's 407): replay must not answer over it
             return
         url = canonical_url(flow)
         flow.metadata["graphtape_url"] = url
-        if self.mode == "replay":
+        if self.mode == Mode.REPLAY:
             self._replay(flow, url)
             return
         if parse_graph_url(url) is None:  # out of scope: passes through untouched, never written down
             self._route_upstream(flow, url)
             return
         flow.metadata["graphtape_scope"] = True
-        if self.mode == "record" and not self._track(flow, url):
+        if self.mode == Mode.RECORD and not self._track(flow, url):
             return
         try:
             req = request_of(flow, url)  # as the client sent it
@@ -343,7 +344,7 @@ class GraphTape(RecordHooks):
             if rejection is not None:  # not sent, not recorded: Graph would have refused it
                 self.inflight.finish(flow.id)
                 ex = self.session.start(req.method, url)
-                ex.outcome, ex.status, ex.findings = REJECTED, rejection.status, findings
+                ex.outcome, ex.status, ex.findings = Outcome.REJECTED, rejection.status, findings
                 flow.response = to_mitmproxy_response(rejection)
                 flow.metadata["graphtape_scope"] = False
                 mark_flow(flow, ex)
@@ -364,7 +365,7 @@ class GraphTape(RecordHooks):
             ex, resp = self.replayer.handle(self.pseudonymizer.request(req) if self.pseudonymizer else req)
         except BodyTooLarge as e:
             ex = self.session.start(flow.request.method, url)
-            ex.outcome, ex.status, ex.note = REJECTED, 413, str(e)
+            ex.outcome, ex.status, ex.note = Outcome.REJECTED, 413, str(e)
             flow.response = to_mitmproxy_response(error_response(413, "graphtape.BodyTooLarge", f"graphtape: {e}"))
             logger.warning(f"graphtape: {flow.request.method} {short_path(url)} -> 413: {e}")
             return
@@ -379,14 +380,14 @@ class GraphTape(RecordHooks):
             which = f"interaction {ex.interaction + 1}" if ex.interaction is not None else ex.outcome
             logger.info(f"graphtape: {ex.method} {short_path(url)} -> {resp.status} ({which})")
             self._log_findings(ex)
-            if ex.note and ex.interaction is None and ex.outcome != REJECTED:  # a rejection's note is its errors
+            if ex.note and ex.interaction is None and ex.outcome != Outcome.REJECTED:  # a rejection's note: its errors
                 logger.warning(f"graphtape:   {ex.note}")
 
     def _replay_failed(self, flow: http.HTTPFlow, url: str, e: Exception, before: int) -> None:
         """A bug in replay: the client gets a 500 in Graph's error shape, and the session fails naming it."""
         started = self.session.exchanges[before:]  # the replayer may have counted it before it failed
         ex = started[0] if started else self.session.start(flow.request.method, url)
-        ex.outcome, ex.status = FAILED, 500
+        ex.outcome, ex.status = Outcome.FAILED, 500
         ex.note = self.scrub(f"graphtape failed to replay it: {e!r} (a bug in graphtape: please report it)")
         self.session.problems.append(f"#{ex.number} {ex.method} {short_path(ex.url)}: {ex.note}")
         flow.response = to_mitmproxy_response(error_response(500, "graphtape.InternalError", ex.note))
@@ -410,7 +411,7 @@ class GraphTape(RecordHooks):
         if call is not None:
             self._record(flow, call)
             return
-        if self.mode != "inspect" or not flow.metadata.get("graphtape_scope"):
+        if self.mode != Mode.INSPECT or not flow.metadata.get("graphtape_scope"):
             return
         url = flow.metadata["graphtape_url"]
         if is_token_endpoint(urlsplit(url).hostname or "", urlsplit(url).path):
@@ -422,11 +423,11 @@ class GraphTape(RecordHooks):
             resp = response_of(flow.response)
         except BodyTooLarge as e:
             ex = self.session.start(flow.request.method, url)
-            ex.status, ex.note, ex.outcome = flow.response.status_code, str(e), OBSERVED
+            ex.status, ex.note, ex.outcome = flow.response.status_code, str(e), Outcome.OBSERVED
             logger.error(f"graphtape: {flow.request.method} {short_path(url)} -> {ex.status}: {e}")
             return
         ex = self.session.start(req.method, url)
-        ex.status, ex.outcome = resp.status, OBSERVED
+        ex.status, ex.outcome = resp.status, Outcome.OBSERVED
         ex.findings = [*flow.metadata.get("graphtape_findings", []), *scrub_findings(validate_response(req, resp))]
         mark_flow(flow, ex)
         block = "\n".join([describe_exchange(req, resp, duration_ms(flow)), *(f"    {f.line()}" for f in ex.findings)])
@@ -438,12 +439,12 @@ class GraphTape(RecordHooks):
         if self.inflight.was_abandoned(flow.id):
             return  # counted as not recorded already
         call = self.inflight.finish(flow.id)
-        if call is None and (self.mode != "inspect" or not flow.metadata.get("graphtape_scope")):
+        if call is None and (self.mode != Mode.INSPECT or not flow.metadata.get("graphtape_scope")):
             return
         session = call.session if call is not None else self.session
         url = flow.metadata.get("graphtape_url", flow.request.url)
         ex = session.start(flow.request.method, url)
-        ex.outcome = FAILED
+        ex.outcome = Outcome.FAILED
         ex.note = str(flow.error.msg if flow.error else "unknown error")
         ex.findings = list(flow.metadata.get("graphtape_findings", []))  # the request's: they count all the same
         mark_flow(flow, ex)
@@ -455,15 +456,15 @@ class GraphTape(RecordHooks):
                                     f"({ex.note}); not recorded")
 
 
-def _limit_bodies(mode: str) -> None:
+def _limit_bodies(mode: Mode) -> None:
     """Bodies over the limit: refused at once in replay, streamed through unkept otherwise (see limits.py).
 
     Only fills in what the user left unset (``--set stream_large_bodies=...`` wins).
     """
     opts, size = ctx.options, mitmproxy_size(max_body_bytes())
-    if mode == "replay" and opts.body_size_limit is None:
+    if mode == Mode.REPLAY and opts.body_size_limit is None:
         opts.update(body_size_limit=size)
-    elif mode in ("record", "inspect"):
+    elif mode in (Mode.RECORD, Mode.INSPECT):
         if opts.body_size_limit == size:  # left from a replay session in this process: record streams instead
             opts.update(body_size_limit=None)
         if opts.stream_large_bodies is None:
@@ -484,7 +485,7 @@ def replay_steps(rules: IgnoreRules, *, enforce: bool) -> Steps:
 def mark_flow(flow: http.HTTPFlow, ex: Exchange) -> None:
     """Under mitmweb, flows with findings, deviations or a miss are marked and commented."""
     lines = [f.line() for f in ex.findings] + [f"deviation {d.line()}" for d in ex.deviations]
-    if ex.outcome == REJECTED and ex.findings:  # the note repeats the errors listed below
+    if ex.outcome == Outcome.REJECTED and ex.findings:  # the note repeats the errors listed below
         lines.insert(0, f"graphtape {ex.outcome}: answered as Graph documents, not replayed")
     elif ex.interaction is None and ex.note:
         lines.insert(0, f"graphtape {ex.outcome}: {ex.note}")

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from graphtape.cassette.atomicfile import atomic_write
 from graphtape.cassette.format import new_meta, render
 from graphtape.cli import ProxyFailed, ca_bundle, client_env
+from graphtape.model import Mode
 from graphtape.proxy.inflight import stop_wait_seconds
 from graphtape.session.exchanges import Session
 
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-MODES = ("replay", "record")
+SWITCH_MODES = (Mode.REPLAY, Mode.RECORD)  # what a cassette is switched to (inspect and off need none)
 # Options one cassette may set; each switch puts back the ones it does not name.
 TAPE_DEFAULTS: dict[str, Any] = {
     "graphtape_record_mode": "overwrite",
@@ -134,7 +135,7 @@ class ProxyThread:
         master.addons.add(addon)
         try:
             opts.update(**self._options())
-            opts.update(graphtape_mode="replay", graphtape_cassette=str(self.idle_cassette),
+            opts.update(graphtape_mode=Mode.REPLAY.value, graphtape_cassette=str(self.idle_cassette),
                         graphtape_upstream=self.upstream, **TAPE_DEFAULTS)
         except exceptions.OptionsError as e:
             self._error = ProxyFailed(str(e))
@@ -148,7 +149,7 @@ class ProxyThread:
 
     def stop(self) -> Session:
         """Shut the proxy down; returns the session that was running. Safe to call twice."""
-        session = Session(mode="off")
+        session = Session(mode=Mode.OFF)
         if self.master is not None and self.alive:
             self._drain()
             session = self.call(self._shutdown)
@@ -188,19 +189,20 @@ class ProxyThread:
         self.loop.call_soon_threadsafe(run)
         return future.result(self.timeout)
 
-    def switch(self, mode: str, cassette: str | Path, **options: Any) -> Session:
+    def switch(self, mode: Mode | str, cassette: str | Path, **options: Any) -> Session:
         """Serve ``cassette`` from now on (``mode`` replay or record) and return the session that ended.
 
         ``options`` are further ``graphtape_*`` options for this cassette (e.g. ``graphtape_ignore``); those in
         ``TAPE_DEFAULTS`` not given are reset. Record overwrites ``cassette`` unless told otherwise. A cassette
         that cannot be opened raises ProxyFailed, and the proxy keeps (a fresh session of) the previous one.
         """
-        if mode not in MODES:
+        if mode not in SWITCH_MODES:
             raise ValueError(f"graphtape: switch to replay or record, not {mode!r}")
         unknown = sorted(k for k in options if not k.startswith("graphtape_"))
         if unknown:
             raise ValueError(f"graphtape: switch takes graphtape_* options only, not {', '.join(unknown)}")
-        wanted = {**TAPE_DEFAULTS, **options, "graphtape_mode": mode, "graphtape_cassette": str(cassette)}
+        wanted = {**TAPE_DEFAULTS, **options, "graphtape_mode": Mode(mode).value,
+                  "graphtape_cassette": str(cassette)}
         self._drain()
         return self.call(lambda: self._apply(wanted))
 
@@ -218,7 +220,7 @@ class ProxyThread:
 
     def idle(self) -> Session:
         """Back to the empty cassette (every request refused, offline); returns the session that ended."""
-        return self.switch("replay", self.idle_cassette)
+        return self.switch(Mode.REPLAY, self.idle_cassette)
 
     def _apply(self, wanted: Mapping[str, Any]) -> Session:
         from mitmproxy import exceptions
@@ -235,12 +237,12 @@ class ProxyThread:
             logging.getLogger("mitmproxy.addonmanager").removeHandler(errors)
             self.addon.inflight.resume()  # the old recording is closed: the next cassette takes calls
         addon = self.addon
-        ready = addon.replayer is not None if wanted["graphtape_mode"] == "replay" else addon.recorder is not None
+        ready = addon.replayer is not None if wanted["graphtape_mode"] == Mode.REPLAY else addon.recorder is not None
         if errors.messages or addon.mode != wanted["graphtape_mode"] or not ready:
             # mitmproxy logs (and swallows) errors in an addon's configure: never serve a half-set-up cassette
             reason = "; ".join(errors.messages) or "it is not set up (see the log)"
             if wanted["graphtape_cassette"] != str(self.idle_cassette):
-                self._apply({**TAPE_DEFAULTS, "graphtape_mode": "replay",
+                self._apply({**TAPE_DEFAULTS, "graphtape_mode": Mode.REPLAY.value,
                              "graphtape_cassette": str(self.idle_cassette)})
             raise ProxyFailed(f"graphtape: cannot {wanted['graphtape_mode']} {wanted['graphtape_cassette']}: "
                               f"{reason}")

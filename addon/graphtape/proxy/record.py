@@ -14,12 +14,12 @@ from graphtape.bodies.limits import BodyTooLarge
 from graphtape.cassette.recorder import Recorder, RecorderClosed, RecordRefused
 from graphtape.contract import validate_response
 from graphtape.graph import error_response, is_token_endpoint
-from graphtape.model import Interaction
+from graphtape.model import Interaction, Mode, Outcome
 from graphtape.privacy.output import scrub_findings
 from graphtape.proxy.flows import request_of, response_of, to_mitmproxy_response
 from graphtape.proxy.inflight import Call, InFlight
 from graphtape.session.describe import short_path
-from graphtape.session.exchanges import NOT_RECORDED, RECORDED, Exchange, Session
+from graphtape.session.exchanges import Exchange, Session
 
 logger = logging.getLogger("graphtape")
 
@@ -27,7 +27,7 @@ logger = logging.getLogger("graphtape")
 class RecordHooks:
     """Mixed into GraphTape: what record mode does between a call's request and its client's answer."""
 
-    mode: str
+    mode: Mode
     session: Session
     recorder: Recorder | None
     inflight: InFlight
@@ -48,7 +48,7 @@ class RecordHooks:
             return
         for call in self.inflight.abandon(recorder):  # before the close: nothing is written after it
             ex = call.session.start(call.method, call.url)
-            ex.outcome = NOT_RECORDED
+            ex.outcome = Outcome.NOT_RECORDED
             ex.note = "still waiting for its answer when recording stopped; not recorded"
             call.session.problems.append(f"#{ex.number} {call.method} {short_path(call.url)}: {ex.note}")
             logger.error(f"graphtape: {call.method} {short_path(call.url)}: {ex.note}")
@@ -67,14 +67,14 @@ class RecordHooks:
     def _track(self, flow: http.HTTPFlow, url: str) -> bool:
         """Record: count the call in flight until its answer is recorded; while stopping, refuse it (503,
         not sent). False when refused."""
-        if self.mode != "record":
+        if self.mode != Mode.RECORD:
             return True
         method = flow.request.method
         if self.recorder is not None and not self.recorder.closed and not self.inflight.stopping:
             self.inflight.start(flow.id, Call(method, url, self.recorder, self.session))
             return True
         ex = self.session.start(method, url)
-        ex.outcome, ex.status = NOT_RECORDED, 503
+        ex.outcome, ex.status = Outcome.NOT_RECORDED, 503
         ex.note = "not sent: it came while graphtape was stopping"
         self.session.problems.append(f"#{ex.number} {method} {short_path(url)}: {ex.note}")
         logger.error(f"graphtape: {method} {short_path(url)}: {ex.note}")
@@ -94,12 +94,12 @@ class RecordHooks:
             self._write_down(flow, answer, call, holder)
         except BodyTooLarge as e:  # streamed through already: it cannot be taken back, only named
             ex = holder.ex or session.start(flow.request.method, url)
-            ex.status, ex.note, ex.outcome = answer.status_code, str(e), NOT_RECORDED
+            ex.status, ex.note, ex.outcome = answer.status_code, str(e), Outcome.NOT_RECORDED
             session.problems.append(f"#{ex.number} {flow.request.method} {short_path(url)}: {e}")
             logger.error(f"graphtape: {flow.request.method} {short_path(url)} -> {ex.status}: {e}")
         except RecordRefused as e:  # a secret in it: the client has its answer, the session names the call
             ex = holder.ex or session.start(flow.request.method, url)
-            ex.outcome, ex.note = NOT_RECORDED, str(e)
+            ex.outcome, ex.note = Outcome.NOT_RECORDED, str(e)
             session.problems.append(f"#{ex.number} {flow.request.method} {short_path(url)}: {e}")
             logger.error(f"graphtape: {flow.request.method} {short_path(url)} {e}")
         except OSError as e:
@@ -123,7 +123,7 @@ class RecordHooks:
         self._log_findings(ex)
         recorded_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         ex.interaction = call.recorder.add(Interaction(req, resp, recorded_at, duration_ms(flow)))
-        ex.outcome = RECORDED
+        ex.outcome = Outcome.RECORDED
         if not ctx.options.graphtape_quiet:
             logger.info(f"graphtape: recorded #{ex.interaction + 1} {req.method} {short_path(url)} -> {resp.status}")
 
@@ -131,7 +131,7 @@ class RecordHooks:
                       why: str) -> None:
         ex = holder.ex or call.session.start(flow.request.method, call.url)
         upstream = flow.response.status_code if flow.response is not None else None
-        ex.outcome, ex.note = NOT_RECORDED, f"not recorded ({why}); its client got {status} {code} instead " \
+        ex.outcome, ex.note = Outcome.NOT_RECORDED, f"not recorded ({why}); its client got {status} {code} instead " \
                                             f"of Graph's {upstream} answer"
         call.session.problems.append(f"#{ex.number} {call.method} {short_path(call.url)}: {ex.note}")
         logger.error(f"graphtape: {call.method} {short_path(call.url)}: {ex.note}")

@@ -21,18 +21,19 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from graphtape.model import FailOn, Mode, PluginMode  # the vocabulary alone: loading the plugin stays cheap
+
 if TYPE_CHECKING:
     from graphtape.model import Deviation, Finding
     from graphtape.proxy.inprocess import ProxyThread
     from graphtape.session.exchanges import Exchange, Session
 
-MODES = ("replay", "record", "once")  # plugin_support.MODES; here too so that loading the plugin stays cheap
 MARKER_ARGS = ("cassette", "strict", "fail_on")
 
 
 @dataclass(frozen=True)
 class Settings:
-    mode: str
+    mode: PluginMode
     cassette_dir: Path
     upstream: str
     upstream_ca: str
@@ -46,7 +47,7 @@ TAPE = pytest.StashKey["Tape"]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("graphtape", "graphtape: Microsoft Graph traffic replayed from cassettes")
-    group.addoption("--graphtape-mode", choices=MODES, default=None,
+    group.addoption("--graphtape-mode", choices=[m.value for m in PluginMode], default=None,
                     help="replay (default): offline, a missing cassette fails the test; record: re-record "
                          "every cassette; once: record the missing cassettes, replay the rest")
     group.addoption("--graphtape-cassette-dir", default=None, metavar="DIR",
@@ -59,7 +60,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="also fail tests on deviations from the recording and on unused interactions")
     group.addoption("--graphtape-confdir", default=None, metavar="DIR",
                     help="mitmproxy's CA folder (default: a new one under pytest's temp dir; ~/.mitmproxy to reuse)")
-    parser.addini("graphtape_mode", "graphtape: replay, record or once", default="replay")
+    parser.addini("graphtape_mode", "graphtape: replay, record or once", default=PluginMode.REPLAY.value)
     parser.addini("graphtape_cassette_dir", "graphtape: the cassette folder, relative to the ini file", default="")
     parser.addini("graphtape_upstream", "graphtape: base URL to record against", default="")
     parser.addini("graphtape_upstream_ca", "graphtape: CA (PEM) of the upstream, relative to the ini file",
@@ -101,11 +102,11 @@ def _cassette_dir(config: pytest.Config) -> Path:
 
 def settings_of(config: pytest.Config) -> Settings:
     mode = _setting(config, "mode")[0]
-    if mode not in MODES:
+    if mode not in tuple(PluginMode):
         raise pytest.UsageError(f"graphtape: graphtape_mode = {mode!r}; choose replay, record or once")
     upstream_ca = _path(config, "upstream_ca")
     confdir, base = _setting(config, "confdir")
-    return Settings(mode=mode, cassette_dir=_cassette_dir(config), upstream=_setting(config, "upstream")[0],
+    return Settings(mode=PluginMode(mode), cassette_dir=_cassette_dir(config), upstream=_setting(config, "upstream")[0],
                     upstream_ca=str(upstream_ca) if upstream_ca else "", strict=bool(_setting(config, "strict")[0]),
                     confdir=str(base / Path(confdir).expanduser()) if confdir else "")
 
@@ -130,7 +131,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 class Tape:
     """The ``graphtape`` fixture: this test's cassette, the proxy's address, and what the proxy saw."""
 
-    def __init__(self, proxy: ProxyThread, *, cassette: Path, mode: str, fail_on: frozenset[str],
+    def __init__(self, proxy: ProxyThread, *, cassette: Path, mode: Mode, fail_on: frozenset[FailOn],
                  refusal: str = ""):
         self.cassette = cassette  # the cassette file (record: where it lands if the test passes)
         self.mode = mode  # "replay" or "record" (once is one of them, per cassette)
@@ -181,7 +182,7 @@ class Tape:
     def assert_all_played(self) -> None:
         """Fail unless every recorded interaction was served (record mode: nothing to play, passes)."""
         session = self.session
-        if self.mode != "replay" or not session.unused:
+        if self.mode != Mode.REPLAY or not session.unused:
             return
         from graphtape.cassette.format import load_cassette
         from graphtape.session.describe import short_path
@@ -242,10 +243,9 @@ def graphtape(_graphtape_cassette: Tape | None) -> Tape:
     return _graphtape_cassette
 
 
-def _marker_args(item: pytest.Item, settings: Settings) -> tuple[str, bool, frozenset[str]]:
+def _marker_args(item: pytest.Item, settings: Settings) -> tuple[str, bool, frozenset[FailOn]]:
     """(cassette name or "", strict, what fails the test) from the closest ``graphtape`` marker."""
-    from graphtape.pytest.support import fail_on_for
-    from graphtape.session.report import parse_fail_on
+    from graphtape.session.verdict import fail_on_for, parse_fail_on
 
     marker = item.get_closest_marker("graphtape")
     args, kwargs = (marker.args, dict(marker.kwargs)) if marker is not None else ((), {})
@@ -265,39 +265,35 @@ def _open(item: pytest.Item, proxy: ProxyThread) -> Tape:
     """Put the test's cassette on the proxy; a test that cannot run gets a Tape with a refusal (proxy idle)."""
     from graphtape.cassette.paths import UnsafeCassettePath
     from graphtape.cli import ProxyFailed
-    from graphtape.pytest.support import (
-        NOT_STRICT,
-        default_cassette_name,
-        recording_path,
-        resolve_cassette,
-    )
+    from graphtape.pytest.support import default_cassette_name, recording_path, resolve_cassette
+    from graphtape.session.verdict import DEFAULT_FAIL_ON
 
     s = item.config.stash[SETTINGS]
     try:
         name, _, fail_on = _marker_args(item, s)
     except ValueError as e:
-        return Tape(proxy, cassette=s.cassette_dir, mode="replay", fail_on=NOT_STRICT, refusal=str(e))
+        return Tape(proxy, cassette=s.cassette_dir, mode=Mode.REPLAY, fail_on=DEFAULT_FAIL_ON, refusal=str(e))
     cls = getattr(item, "cls", None)
     name = name or default_cassette_name(item.path.stem, item.name, cls.__name__ if cls else None)
     try:
         target = resolve_cassette(s.cassette_dir, name)
     except UnsafeCassettePath as e:
-        return Tape(proxy, cassette=s.cassette_dir, mode="replay", fail_on=fail_on, refusal=str(e))
-    mode = s.mode if s.mode != "once" else ("replay" if target.exists() else "record")
+        return Tape(proxy, cassette=s.cassette_dir, mode=Mode.REPLAY, fail_on=fail_on, refusal=str(e))
+    mode = Mode(s.mode.value) if s.mode != PluginMode.ONCE else (Mode.REPLAY if target.exists() else Mode.RECORD)
     tape = Tape(proxy, cassette=target, mode=mode, fail_on=fail_on)
-    if mode == "replay" and not target.exists():
+    if mode == Mode.REPLAY and not target.exists():
         tape.refusal = (f"graphtape: no cassette {target} for {item.nodeid}; replay is offline and needs one. "
                         f"Record it: pytest --graphtape-mode=once {item.nodeid} (add --graphtape-upstream URL to "
                         "record against a stand-in instead of Microsoft Graph)")
         return tape
     try:
-        if mode == "replay":
-            proxy.switch("replay", target)
+        if mode == Mode.REPLAY:
+            proxy.switch(Mode.REPLAY, target)
             return tape
         tape.created_dirs = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
         target.parent.mkdir(parents=True, exist_ok=True)
         tape.recording = recording_path(target, f"{os.getpid()}")
-        proxy.switch("record", tape.recording)
+        proxy.switch(Mode.RECORD, tape.recording)
     except (ProxyFailed, OSError) as e:
         reason = str(e).removeprefix("graphtape: ").removeprefix(f"cannot {mode} {target}: ")
         tape.refusal = f"graphtape: cannot {mode} {target}: {reason.removeprefix('graphtape: ')}"
@@ -306,11 +302,12 @@ def _open(item: pytest.Item, proxy: ProxyThread) -> Tape:
 
 def _close(item: pytest.Item, tape: Tape, proxy: ProxyThread) -> None:
     """Back to idle; keep a recording only if the test passed; fail on problems met during teardown."""
-    from graphtape.pytest.support import failure_message, verdict
+    from graphtape.pytest.support import failure_message
+    from graphtape.session.verdict import failures
 
     tape.final = session = proxy.idle()
     ran = "call" in tape.outcomes and not tape.refusal
-    late = verdict(session, tape.fail_on - {"unused"}, since=tape.checked) if ran else []
+    late = failures(session, tape.fail_on - {FailOn.UNUSED}, since=tape.checked) if ran else []
     passed = ran and tape.outcomes.get("setup", False) and tape.outcomes["call"] and not late
     if tape.recording is not None:
         _keep_or_discard(tape, keep=passed)
@@ -343,23 +340,24 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     if tape.refusal:
         return (yield from _run_refused(item, tape))
     from graphtape.cassette.format import load_cassette
-    from graphtape.pytest.support import failure_message, verdict
+    from graphtape.pytest.support import failure_message
+    from graphtape.session.verdict import failures
 
     try:
         result = yield
     except BaseException:
         session = tape.session
         tape.checked = (len(session.exchanges), len(session.problems))
-        reasons = verdict(session, tape.fail_on)
+        reasons = failures(session, tape.fail_on)
         if reasons:
             item.add_report_section("call", "graphtape", failure_message(session, reasons, tape.fail_on,
                                                                           cassette=tape.cassette))
         raise
     session = tape.session
     tape.checked = (len(session.exchanges), len(session.problems))
-    reasons = verdict(session, tape.fail_on)
+    reasons = failures(session, tape.fail_on)
     if reasons:
-        recorded = load_cassette(tape.cassette).interactions if session.unused and tape.mode == "replay" else ()
+        recorded = load_cassette(tape.cassette).interactions if session.unused and tape.mode == Mode.REPLAY else ()
         pytest.fail(failure_message(session, reasons, tape.fail_on, cassette=tape.cassette, recorded=recorded),
                     pytrace=False)
     return result

@@ -1,4 +1,4 @@
-"""The pure part of the pytest plugin: cassette names and paths, a test's verdict, call counts.
+"""The pure part of the pytest plugin: cassette names and paths, a failing test's message, call counts.
 
 Nothing here knows pytest or mitmproxy; ``pytest_plugin`` calls these and does the I/O.
 """
@@ -13,14 +13,9 @@ from urllib.parse import urlsplit
 
 from graphtape.cassette.paths import safe_cassette_path
 from graphtape.graph import VERSIONS, normalise_path, parse_graph_url, parse_query, request_key
-from graphtape.model import Interaction
+from graphtape.model import FailOn, Interaction, Mode, Outcome
 from graphtape.session.describe import short_path
-from graphtape.session.exchanges import EXHAUSTED, NOT_RECORDED, REJECTED, UNMATCHED, Exchange, Session
-from graphtape.session.report import failures
-
-MODES = ("replay", "record", "once")
-NOT_STRICT = frozenset({"unmatched", "violation"})
-STRICT_ADDS = frozenset({"deviation", "unused"})
+from graphtape.session.exchanges import Exchange, Session
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-\[\]=,+@]")
 _MAX_NAME = 120
@@ -62,48 +57,35 @@ def recording_path(target: Path, token: str) -> Path:
     return target.with_name(f".{target.name}.{token}.recording")
 
 
-def fail_on_for(strict: bool, fail_on: Iterable[str] | None = None) -> frozenset[str]:
-    base = frozenset(fail_on) if fail_on is not None else NOT_STRICT
-    return base | STRICT_ADDS if strict else base
-
-
-# --------------------------------------------------------------------------- verdict
+# --------------------------------------------------------------------------- a failing test's message
 
 
 def _exchange_lines(ex: Exchange) -> list[str]:
     head = f"#{ex.number} {ex.method} {short_path(ex.url)}"
     lines: list[str] = []
-    if ex.outcome in (UNMATCHED, EXHAUSTED, NOT_RECORDED, REJECTED) or (ex.note and ex.interaction is None):
+    shown = (Outcome.UNMATCHED, Outcome.EXHAUSTED, Outcome.NOT_RECORDED, Outcome.REJECTED)
+    if ex.outcome in shown or (ex.note and ex.interaction is None):
         lines.append(f"{head}: {ex.outcome}" + (f" - {ex.note}" if ex.note else ""))
-    if ex.outcome != REJECTED:  # a rejection's note already names its errors
+    if ex.outcome != Outcome.REJECTED:  # a rejection's note already names its errors
         lines.extend(f"{head}: {f.line()}" for f in ex.errors)
     lines.extend(f"{head}: deviation {d.line()}" for d in ex.deviations)
     return lines
 
 
-def verdict(session: Session, fail_on: frozenset[str], *, since: tuple[int, int] = (0, 0)) -> list[str]:
-    """Why the session fails a test (empty: it passes); ``since`` = (exchanges, problems) already judged,
-    and then unused interactions are not judged again."""
-    first, problems = since
-    part = Session(mode=session.mode, cassette=session.cassette, exchanges=session.exchanges[first:],
-                   unused=session.unused if since == (0, 0) else [], problems=session.problems[problems:])
-    return failures(part, fail_on)
-
-
-def failure_message(session: Session, reasons: Sequence[str], fail_on: frozenset[str], *, cassette: Path,
+def failure_message(session: Session, reasons: Sequence[str], fail_on: frozenset[FailOn], *, cassette: Path,
                     recorded: Sequence[Interaction] = (), since: tuple[int, int] = (0, 0)) -> str:
     """The text a failing test shows: what failed, each request's problem with its near miss, what is unused."""
     lines = [f"graphtape: {'; '.join(reasons)} ({session.mode} of {cassette})"]
     for ex in session.exchanges[since[0]:]:
         lines.extend(f"  {line}" for line in _exchange_lines(ex))
-    if since == (0, 0) and "unused" in fail_on:
+    if since == (0, 0) and FailOn.UNUSED in fail_on:
         for index in session.unused:
             what = ""
             if index < len(recorded):
                 req = recorded[index].request
                 what = f" {req.method} {short_path(req.url)}"
             lines.append(f"  interaction {index + 1}{what}: never used")
-    if session.mode == "replay":
+    if session.mode == Mode.REPLAY:
         lines.append("If the new traffic is intended, re-record: --graphtape-mode=record (or delete the cassette "
                      "and use --graphtape-mode=once).")
     return "\n".join(lines)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from graphtape.bodies.kinds import decode_base64_mime, is_json_type, is_mime_upload_type
 from graphtape.graph import parse_graph_url, request_key
-from graphtape.model import HttpRequest, Interaction
+from graphtape.model import HttpRequest, Interaction, MatchKind
 from graphtape.privacy.redaction import REDACTED, Redactor
 
 
@@ -46,10 +46,8 @@ def body_fingerprint(req: HttpRequest) -> str:
 
 @dataclass(frozen=True)
 class Match:
-    kind: str  # "matched" | "unmatched" | "exhausted"
+    kind: MatchKind
     index: int | None = None  # the recorded interaction served (0-based)
-    body_equal: bool = False
-    candidates: tuple[int, ...] = ()  # interactions with the same method and URL
 
 
 class Matcher:
@@ -59,7 +57,6 @@ class Matcher:
         self.interactions = interactions
         self.allow_repeats = allow_repeats
         self.used = [False] * len(interactions)
-        self.use_count = [0] * len(interactions)
         by_key: dict[str, list[int]] = defaultdict(list)
         self._by_key_body: dict[tuple[str, str], list[int]] = defaultdict(list)
         self._next: dict[str, int] = defaultdict(int)  # position in _by_key[key] of the next unused
@@ -67,7 +64,6 @@ class Matcher:
             key = request_key(interaction.request.method, interaction.request.url)
             by_key[key].append(i)
             self._by_key_body[(key, body_fingerprint(interaction.request))].append(i)
-        # Tuples, so that a Match carries them as they are: a copy per request grew with the cassette.
         self._by_key: dict[str, tuple[int, ...]] = {key: tuple(indices) for key, indices in by_key.items()}
         # The sets of query parameters recorded as <redacted>: a live request's values of those are masked.
         masks = {_redacted_params(i.request.url) for i in interactions}
@@ -103,23 +99,22 @@ class Matcher:
         key = self._key(req)
         candidates = self._by_key.get(key)
         if not candidates:
-            return Match("unmatched")
+            return Match(MatchKind.UNMATCHED)
         same_body = self._by_key_body.get((key, body_fingerprint(req)), [])
         pick = self._first_unused(same_body)
         if pick is not None:
-            return Match("matched", pick, True, candidates)
+            return Match(MatchKind.MATCHED, pick)
         pick = self._next_unused(key)
         if pick is not None:
-            return Match("matched", pick, False, candidates)
+            return Match(MatchKind.MATCHED, pick)
         if self.allow_repeats:
             if same_body:
-                return Match("matched", same_body[0], True, candidates)
-            return Match("matched", candidates[-1], False, candidates)
-        return Match("exhausted", None, False, candidates)
+                return Match(MatchKind.MATCHED, same_body[0])
+            return Match(MatchKind.MATCHED, candidates[-1])
+        return Match(MatchKind.EXHAUSTED)
 
     def use(self, index: int) -> None:
         self.used[index] = True
-        self.use_count[index] += 1
 
     def unused(self) -> list[int]:
         return [i for i, u in enumerate(self.used) if not u]

@@ -10,10 +10,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from graphtape.graph import error_response, parse_graph_url
-from graphtape.model import Deviation, Finding, HttpRequest, HttpResponse, Interaction
+from graphtape.model import Deviation, Finding, HttpRequest, HttpResponse, Interaction, MatchKind, Outcome
 from graphtape.replay.matching import Matcher
 from graphtape.session.describe import short_path
-from graphtape.session.exchanges import EXHAUSTED, MATCHED, REJECTED, UNMATCHED, Exchange, Session
+from graphtape.session.exchanges import Exchange, Session
 
 # Statuses of graphtape's own answers (documented in the README).
 UNMATCHED_STATUS = 404
@@ -55,7 +55,7 @@ class Replayer:
 
     def _handle(self, ex: Exchange, req: HttpRequest) -> HttpResponse:
         if parse_graph_url(req.url) is None:
-            ex.outcome = UNMATCHED
+            ex.outcome = Outcome.UNMATCHED
             ex.note = "not a Microsoft Graph /v1.0 or /beta URL; offline replay sends nothing on"
             return error_response(UNMATCHED_STATUS, "graphtape.UnmatchedRequest",
                                   f"graphtape: {req.method} {req.url} is outside Microsoft Graph; offline "
@@ -65,30 +65,30 @@ class Replayer:
         if self.steps.enforce is not None and ex.errors:
             rejection = self.steps.enforce(req, ex.findings)
             if rejection is not None:
-                ex.outcome = REJECTED
+                ex.outcome = Outcome.REJECTED
                 ex.note = "; ".join(f.line() for f in ex.errors[:3])
                 return rejection
         match = self.matcher.find(req)
         if match.index is None:
             return self._miss(ex, req, match.kind)
         self.matcher.use(match.index)
-        ex.outcome = MATCHED
+        ex.outcome = Outcome.MATCHED
         ex.interaction = match.index
         recorded = self.interactions[match.index]
         if self.steps.diff is not None:
             ex.deviations = self.steps.diff(recorded.request, req)
         return recorded.response
 
-    def _miss(self, ex: Exchange, req: HttpRequest, kind: str) -> HttpResponse:
+    def _miss(self, ex: Exchange, req: HttpRequest, kind: MatchKind) -> HttpResponse:
         nearest = self._nearest_text(req)
-        if kind == EXHAUSTED:
-            ex.outcome = EXHAUSTED
+        if kind == MatchKind.EXHAUSTED:
+            ex.outcome = Outcome.EXHAUSTED
             ex.note = "every recorded interaction for it was already served"
             msg = (f"graphtape: {req.method} {short_path(req.url)} was recorded in {self.cassette}, but each "
                    f"recorded answer was already served (pass --allow-repeats to serve them again, or record "
                    f"the extra call).")
             return error_response(EXHAUSTED_STATUS, "graphtape.CassetteExhausted", msg)
-        ex.outcome = UNMATCHED
+        ex.outcome = Outcome.UNMATCHED
         ex.note = f"nearest: {nearest}" if nearest else "the cassette has no interactions"
         msg = (f"graphtape: no interaction in {self.cassette} matches {req.method} {short_path(req.url)}. "
                + (f"Nearest recorded: {nearest}." if nearest else "The cassette is empty.")

@@ -5,18 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from graphtape.model import Deviation, Finding
+from graphtape.model import Deviation, Finding, Mode, Outcome
 from graphtape.privacy.redaction import Redactor
 
-# Outcomes of one request
-MATCHED = "matched"  # replay: served from the cassette
-UNMATCHED = "unmatched"  # replay: nothing recorded looks like it
-EXHAUSTED = "exhausted"  # replay: its interactions were all used
-REJECTED = "rejected"  # replay: the contract check answered with Graph's error
-RECORDED = "recorded"  # record: written to the cassette
-NOT_RECORDED = "not-recorded"  # record: refused (a secret in it, or the write failed)
-OBSERVED = "observed"  # inspect: shown
-FAILED = "failed"  # the upstream did not answer
+# Outcomes the summary lists request by request
+_LISTED = (Outcome.UNMATCHED, Outcome.EXHAUSTED, Outcome.NOT_RECORDED, Outcome.REJECTED, Outcome.FAILED)
 
 
 @dataclass
@@ -26,7 +19,7 @@ class Exchange:
     number: int  # 1-based, in arrival order
     method: str
     url: str
-    outcome: str = ""
+    outcome: Outcome = Outcome.PENDING
     status: int | None = None
     interaction: int | None = None  # 0-based index in the cassette
     findings: list[Finding] = field(default_factory=list)
@@ -44,7 +37,7 @@ class Exchange:
 
 @dataclass
 class Session:
-    mode: str
+    mode: Mode
     cassette: str = ""
     exchanges: list[Exchange] = field(default_factory=list)
     unused: list[int] = field(default_factory=list)  # replay: interactions never served
@@ -52,17 +45,20 @@ class Session:
     # URLs reach the summary, the reports and the logs: token-bearing query parameters are redacted on the way in
     redact_url: Callable[[str], str] = field(default=Redactor().url, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        self.mode = Mode(self.mode)  # a plain string from an option or a test: refused here unless it is a mode
+
     def start(self, method: str, url: str) -> Exchange:
         ex = Exchange(number=len(self.exchanges) + 1, method=method, url=self.redact_url(url))
         self.exchanges.append(ex)
         return ex
 
-    def count(self, outcome: str) -> int:
+    def count(self, outcome: Outcome) -> int:
         return sum(1 for e in self.exchanges if e.outcome == outcome)
 
     @property
     def unmatched(self) -> int:
-        return self.count(UNMATCHED) + self.count(EXHAUSTED)
+        return self.count(Outcome.UNMATCHED) + self.count(Outcome.EXHAUSTED)
 
     def summary_lines(self) -> list[str]:
         n = len(self.exchanges)
@@ -71,18 +67,18 @@ class Session:
         deviations = sum(len(e.deviations) for e in self.exchanges)
         where = f" ({self.cassette})" if self.cassette else ""
         lines = [f"graphtape: {self.mode} session{where}: {n} request{'s' * (n != 1)}"]
-        if self.mode == "replay":
+        if self.mode == Mode.REPLAY:
             lines.append(
-                f"  matched {self.count(MATCHED)}, unmatched {self.count(UNMATCHED)}, "
-                f"exhausted {self.count(EXHAUSTED)}, rejected by contract {self.count(REJECTED)}, "
+                f"  matched {self.count(Outcome.MATCHED)}, unmatched {self.count(Outcome.UNMATCHED)}, "
+                f"exhausted {self.count(Outcome.EXHAUSTED)}, rejected by contract {self.count(Outcome.REJECTED)}, "
                 f"unused interactions {len(self.unused)}"
             )
-        elif self.mode == "record":
-            lines.append(f"  recorded {self.count(RECORDED)}, not recorded {self.count(NOT_RECORDED)}, "
-                         f"upstream failures {self.count(FAILED)}")
+        elif self.mode == Mode.RECORD:
+            lines.append(f"  recorded {self.count(Outcome.RECORDED)}, not recorded {self.count(Outcome.NOT_RECORDED)}, "
+                         f"upstream failures {self.count(Outcome.FAILED)}")
         lines.append(f"  contract errors {errors}, warnings {warnings}, deviations {deviations}")
         for e in self.exchanges:
-            if e.outcome in (UNMATCHED, EXHAUSTED, NOT_RECORDED, REJECTED, FAILED):
+            if e.outcome in _LISTED:
                 lines.append(f"  #{e.number} {e.method} {e.url}: {e.outcome}" + (f" - {e.note}" if e.note else ""))
         if self.unused:
             shown = ", ".join(str(i + 1) for i in self.unused[:20])

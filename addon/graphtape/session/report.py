@@ -1,6 +1,6 @@
-"""A session's report: JSON for tools, JUnit XML for CI test views, and what fails a run.
+"""A session's report: JSON for tools, JUnit XML for CI test views (what fails a run: ``session.verdict``).
 
-Building is pure (``session_report``, ``junit_xml``, ``failures``); ``write_reports`` is the I/O edge,
+Building is pure (``session_report``, ``junit_xml``); ``write_reports`` is the I/O edge,
 and scrubs what it writes (``redaction_output.scrub_text``, or the session's scrubber, which also
 pseudonymizes with --pseudonymize): no secret or real identity reaches a report file.
 """
@@ -9,27 +9,16 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from graphtape import __version__
 from graphtape.cassette.atomicfile import atomic_write
+from graphtape.model import Outcome
 from graphtape.privacy.output import scrub_text
-from graphtape.session.exchanges import EXHAUSTED, MATCHED, REJECTED, UNMATCHED, Exchange, Session
-
-FAIL_ON_CHOICES: tuple[str, ...] = ("unmatched", "violation", "deviation", "unused")
-DEFAULT_FAIL_ON = "unmatched,violation"
-
-
-def parse_fail_on(text: str) -> frozenset[str]:
-    """``"unmatched,violation"`` -> a set; raises ValueError naming the bad item and the choices."""
-    items = {part.strip() for part in text.split(",") if part.strip()}
-    bad = sorted(items - set(FAIL_ON_CHOICES))
-    if bad:
-        raise ValueError(f"graphtape: --fail-on: unknown {', '.join(bad)} (choose from {', '.join(FAIL_ON_CHOICES)})")
-    return frozenset(items)
+from graphtape.session.exchanges import Exchange, Session
 
 
 def _value(v: Any) -> Any:
@@ -68,10 +57,10 @@ def session_report(session: Session) -> dict[str, Any]:
         "cassette": session.cassette,
         "summary": {
             "requests": len(exchanges),
-            "matched": session.count(MATCHED),
-            "unmatched": session.count(UNMATCHED),
-            "exhausted": session.count(EXHAUSTED),
-            "rejected": session.count(REJECTED),
+            "matched": session.count(Outcome.MATCHED),
+            "unmatched": session.count(Outcome.UNMATCHED),
+            "exhausted": session.count(Outcome.EXHAUSTED),
+            "rejected": session.count(Outcome.REJECTED),
             "contract_errors": sum(len(e.errors) for e in exchanges),
             "contract_warnings": sum(len(e.warnings) for e in exchanges),
             "deviations": sum(len(e.deviations) for e in exchanges),
@@ -82,32 +71,12 @@ def session_report(session: Session) -> dict[str, Any]:
     }
 
 
-def failures(session: Session, fail_on: Iterable[str]) -> list[str]:
-    """Why this session fails a run under ``fail_on`` (empty: it passes)."""
-    wanted = set(fail_on)
-    out: list[str] = []
-    if "unmatched" in wanted and session.unmatched:
-        out.append(f"{session.unmatched} unmatched request(s)")
-    if "violation" in wanted:
-        errors = sum(len(e.errors) for e in session.exchanges)
-        if errors:
-            out.append(f"{errors} contract error(s)")
-    if "deviation" in wanted:
-        deviations = sum(len(e.deviations) for e in session.exchanges)
-        if deviations:
-            out.append(f"{deviations} deviation(s) from the recording")
-    if "unused" in wanted and session.unused:
-        out.append(f"{len(session.unused)} recorded interaction(s) never used")
-    out.extend(session.problems)
-    return out
-
-
 def _case_failure(ex: Exchange) -> tuple[str, str] | None:
     """(message, details) when this request is a failed test case in JUnit terms."""
-    if ex.outcome in (UNMATCHED, EXHAUSTED):
+    if ex.outcome in (Outcome.UNMATCHED, Outcome.EXHAUSTED):
         return f"{ex.outcome}: {ex.note}", ex.note
     problems = [f.line() for f in ex.errors] + [f"deviation {d.line()}" for d in ex.deviations]
-    if ex.outcome == REJECTED or problems:
+    if ex.outcome == Outcome.REJECTED or problems:
         head = ex.errors[0].line() if ex.errors else f"deviation {ex.deviations[0].line()}"
         return head, "\n".join(problems)
     return None

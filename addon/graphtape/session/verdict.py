@@ -1,0 +1,69 @@
+"""What fails a session: the one place that decides it, for the CLI, the addon and the pytest plugin.
+
+Pure: a session (or the part of it not judged yet) and a set of ``FailOn`` items in, the reasons it fails
+out (empty: it passes). The session's own ``problems`` (a write that failed, a cassette that could not be
+saved) fail it whatever ``fail_on`` says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from graphtape.model import FailOn, Outcome
+from graphtape.session.exchanges import Session
+
+DEFAULT_FAIL_ON: frozenset[FailOn] = frozenset({FailOn.UNMATCHED, FailOn.VIOLATION})
+STRICT_ADDS: frozenset[FailOn] = frozenset({FailOn.DEVIATION, FailOn.UNUSED})  # what strict adds to fail_on
+
+
+def fail_on_text(items: Iterable[FailOn]) -> str:
+    """``"unmatched,violation"``: the items in declaration order, as options and ``--fail-on`` spell them."""
+    wanted = set(items)
+    return ",".join(item.value for item in FailOn if item in wanted)
+
+
+DEFAULT_FAIL_ON_TEXT = fail_on_text(DEFAULT_FAIL_ON)
+
+
+def parse_fail_on(text: str) -> frozenset[FailOn]:
+    """``"unmatched,violation"`` -> a set; raises ValueError naming the bad item and the choices."""
+    items = {part.strip() for part in text.split(",") if part.strip()}
+    choices = [item.value for item in FailOn]
+    bad = sorted(items - set(choices))
+    if bad:
+        raise ValueError(f"graphtape: --fail-on: unknown {', '.join(bad)} (choose from {', '.join(choices)})")
+    return frozenset(FailOn(item) for item in items)
+
+
+def fail_on_for(strict: bool, fail_on: Iterable[FailOn] | None = None) -> frozenset[FailOn]:
+    """What fails a test: ``fail_on`` (default ``DEFAULT_FAIL_ON``), with ``strict`` deviations and unused too."""
+    base = frozenset(fail_on) if fail_on is not None else DEFAULT_FAIL_ON
+    return base | STRICT_ADDS if strict else base
+
+
+def failures(session: Session, fail_on: Iterable[FailOn], *, since: tuple[int, int] = (0, 0)) -> list[str]:
+    """Why ``session`` fails under ``fail_on`` (empty: it passes).
+
+    ``since`` = (exchanges, problems) already judged: only later ones count, and unused interactions (a
+    judgement on the whole session) are then not judged again.
+    """
+    wanted = set(fail_on)
+    first, judged = since
+    exchanges = session.exchanges[first:]
+    out: list[str] = []
+    if FailOn.UNMATCHED in wanted:
+        unmatched = sum(1 for e in exchanges if e.outcome in (Outcome.UNMATCHED, Outcome.EXHAUSTED))
+        if unmatched:
+            out.append(f"{unmatched} unmatched request(s)")
+    if FailOn.VIOLATION in wanted:
+        errors = sum(len(e.errors) for e in exchanges)
+        if errors:
+            out.append(f"{errors} contract error(s)")
+    if FailOn.DEVIATION in wanted:
+        deviations = sum(len(e.deviations) for e in exchanges)
+        if deviations:
+            out.append(f"{deviations} deviation(s) from the recording")
+    if FailOn.UNUSED in wanted and since == (0, 0) and session.unused:
+        out.append(f"{len(session.unused)} recorded interaction(s) never used")
+    out.extend(session.problems[judged:])
+    return out
