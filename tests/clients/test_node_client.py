@@ -137,7 +137,8 @@ def test_node_sdk_bad_mime_bodies_get_graphs_400_from_the_contract_in_replay(tmp
     assert broken["error"] == {"status": 400, "code": "ErrorMimeContentInvalidBase64String",
                                "message": "Invalid base64 string for MIME content."}
     # The SDK labels a string body application/json unless told otherwise: Graph reads it as JSON and refuses it.
-    assert unlabelled["error"]["status"] == 400, unlabelled
+    assert unlabelled["error"]["status"] == 400 and unlabelled["error"]["code"] == "RequestBodyRead", unlabelled
+    assert "json.malformed" in unlabelled["error"]["message"]
     assert good["result"] == {"sent": True, "returned": {}}  # the recorded interaction was still there
     rep.stop()
     assert "matched 1, unmatched 0, exhausted 0, rejected by contract 2" in rep.stderr, rep.stderr
