@@ -142,3 +142,22 @@ def test_node_sdk_bad_mime_bodies_get_graphs_400_from_the_contract_in_replay(tmp
     assert good["result"] == {"sent": True, "returned": {}}  # the recorded interaction was still there
     rep.stop()
     assert "matched 1, unmatched 0, exhausted 0, rejected by contract 2" in rep.stderr, rep.stderr
+
+
+def test_node_sdk_through_a_proxy_that_requires_credentials(tmp_path, proxy, fake_graph):
+    """--proxyauth: undici's ProxyAgent takes the credentials from the proxy URL, as HTTPS_PROXY carries them."""
+    cassette = tmp_path / "node.yaml"
+    auth = ("--proxyauth", "alice:s3cret-pass")
+
+    def with_credentials(p: Any) -> dict[str, str]:
+        url = p.url.replace("http://", "http://alice:s3cret-pass@", 1)
+        return {"GRAPHTAPE_PROXY": url, "HTTPS_PROXY": url, "https_proxy": url}
+
+    rec = proxy("record", str(cassette), "--upstream", fake_graph.url, "--upstream-ca", str(fake_graph.cert), *auth)
+    recorded = run_node(rec, "agent", "draft-send", env=with_credentials(rec))
+    assert rec.stop() == 0, rec.output
+    assert recorded == [{"scenario": "draft-send", "result": DRAFT_SEND}]
+    fake_graph.stop()
+    rep = proxy("replay", str(cassette), *auth)
+    assert run_node(rep, "env", "draft-send", env=with_credentials(rep)) == recorded
+    assert rep.stop() == 0, rep.output
