@@ -4,7 +4,7 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench cassettes contract clean
+.PHONY: install client-deps demo test lint bench cassettes contract clean
 
 # The first Python >= 3.12 found (pyenv reads .python-version here), for the virtualenv.
 PYTHON_FOR_VENV := $(shell for c in python3.12 python3.13 python3.14 python3 python; do \
@@ -25,7 +25,20 @@ install: $(STAMP)
 demo: install
 	$(PY) -m dev.demo --cassettes cassettes/seeds
 
-test: install
+# The Node.js client tests' packages (tests/clients/node), from package-lock.json; they skip without npm.
+NODE_DIR   := tests/clients/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.graphtape-installed
+
+$(NODE_STAMP): $(NODE_DIR)/package-lock.json $(NODE_DIR)/package.json
+	npm ci --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+client-deps:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) -s --no-print-directory $(NODE_STAMP) \
+		|| echo "graphtape: npm ci in $(NODE_DIR) failed (above): the Node.js client tests will skip"; \
+	else echo "graphtape: npm not found: the Node.js client tests will skip (install Node.js 18.17+ with npm)"; fi
+
+test: install client-deps
 	$(PY) -m pytest -n 2 --dist loadfile -q
 
 lint: install
