@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import os
 import signal
@@ -21,11 +20,11 @@ from graphtape.config import ConfigError, ignore_rules, load_project_config
 from graphtape.diffing.core import diff_cassettes
 from graphtape.model import FailOn, Mode
 from graphtape.proxy.inflight import stop_wait_seconds
+from graphtape.proxy.standalone import EXIT_SESSION_FAILED, is_loopback
 from graphtape.session.describe import short_path, subject_and_recipients
 from graphtape.session.verdict import DEFAULT_FAIL_ON_TEXT
 
 EXIT_USAGE = 2
-EXIT_SESSION_FAILED = 3  # run: the command passed, but the session had unmatched or unrecorded requests
 GRAPH_BASE = "https://graph.microsoft.com"
 
 
@@ -122,15 +121,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("new")
     p.add_argument("--ignore", action="append", default=[], metavar="PATH", help="a deviation path to ignore")
     return parser
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def proxy_options(args: argparse.Namespace, mode: Mode, cassette: str) -> dict[str, Any]:
@@ -282,7 +272,7 @@ def proxy_url(host: str, port: int, proxyauth: str = "") -> str:
 
 
 def _warn_if_exposed(host: str) -> None:
-    if not _is_loopback(host):
+    if not is_loopback(host):
         print(f"graphtape: warning: listening on {host}, reachable from other machines; the proxy sees "
               "mail and tokens in clear. Use --host 127.0.0.1 unless you mean it.", file=sys.stderr)
 

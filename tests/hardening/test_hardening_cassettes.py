@@ -162,7 +162,7 @@ def test_the_cassette_size_limit_is_configurable(tmp_path):
     assert small.returncode == 2 and "over the 0.000999451 MB limit" in small.stderr
     assert graphtape("show", str(path), env={MAX_CASSETTE_ENV: "1"}).returncode == 0
     bad = graphtape("show", str(path), env={MAX_CASSETTE_ENV: "lots"})
-    assert bad.returncode == 2 and f"{MAX_CASSETTE_ENV}='lots' is not a number" in bad.stderr
+    assert bad.returncode == 2 and f"{MAX_CASSETTE_ENV}='lots' is not a positive number of megabytes" in bad.stderr
 
 
 def test_a_sparse_file_under_the_limit_is_read_and_refused_as_not_utf8_or_invalid(tmp_path):

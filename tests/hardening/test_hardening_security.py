@@ -19,7 +19,8 @@ from hardening_upstream import Upstream
 from conftest import TOKEN
 from graphtape.cassette.format import load_cassette, save_cassette
 from graphtape.cassette.paths import UnsafeCassettePath, safe_cassette_path
-from graphtape.cli import _is_loopback, proxy_url
+from graphtape.cli import proxy_url
+from graphtape.proxy.standalone import is_loopback
 from graphtape.model import HttpRequest, HttpResponse, Interaction
 from graphtape.privacy.pseudonymize import META_KEY, Pseudonymizer
 
@@ -57,7 +58,7 @@ def test_the_proxy_listens_on_loopback_unless_told_and_warns_when_told(tmp_path,
                                                  ("localhost", True), ("0.0.0.0", False), ("::", False),
                                                  ("192.168.1.5", False), ("example.org", False)])
 def test_which_hosts_count_as_loopback(host, loopback):
-    assert _is_loopback(host) is loopback
+    assert is_loopback(host) is loopback
 
 
 # --------------------------------------------------------------------------- proxy authentication

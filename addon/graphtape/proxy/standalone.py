@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 LOOPBACK = "127.0.0.1"
-EXIT_SESSION_FAILED = 3  # as graphtape's CLI: the session had unmatched, unrecorded or rejected calls
+EXIT_SESSION_FAILED = 3  # graphtape run and mitmdump -s: the session failed (unmatched, unrecorded, rejected...)
 
 
 def is_loopback(host: str) -> bool:

@@ -71,9 +71,12 @@ def session_report(session: Session) -> dict[str, Any]:
     }
 
 
+_FAILED_OUTCOMES = (Outcome.UNMATCHED, Outcome.EXHAUSTED, Outcome.FAILED, Outcome.NOT_RECORDED)
+
+
 def _case_failure(ex: Exchange) -> tuple[str, str] | None:
     """(message, details) when this request is a failed test case in JUnit terms."""
-    if ex.outcome in (Outcome.UNMATCHED, Outcome.EXHAUSTED):
+    if ex.outcome in _FAILED_OUTCOMES:  # each fails the session (session/verdict.py): so its test case too
         return f"{ex.outcome}: {ex.note}", ex.note
     problems = [f.line() for f in ex.errors] + [f"deviation {d.line()}" for d in ex.deviations]
     if ex.outcome == Outcome.REJECTED or problems:
