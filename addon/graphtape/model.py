@@ -2,12 +2,23 @@
 
 Bodies are always the *decoded* bytes (any Content-Encoding such as gzip undone), so that parsing,
 validating, matching and diffing never see compression.
+
+An ``HttpRequest`` is also the one parsed view of a request: its Graph URL, media type, JSON and
+base64 MIME content are parsed the first time something asks, and kept on the object (it is
+immutable, so what was parsed stays true). Validation, matching, diffing and reporting all read
+those, so a replayed request is parsed once, and a recorded one once per interaction.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+from graphtape.bodies import kinds
+
+if TYPE_CHECKING:
+    from graphtape.graph import GraphUrl
 
 Headers = list[tuple[str, str]]
 Severity = Literal["error", "warning"]
@@ -32,6 +43,38 @@ class HttpRequest:
     @property
     def content_type(self) -> str:
         return header(self.headers, "content-type", "") or ""
+
+    # The parsed view: each is computed once, on first use (cached_property writes the instance's __dict__,
+    # which a frozen dataclass allows; equality and repr see the four fields only).
+
+    @cached_property
+    def graph_url(self) -> GraphUrl | None:
+        """The URL split as Graph reads it; None outside Graph /v1.0 and /beta."""
+        from graphtape.graph import parse_graph_url  # graph builds HttpResponses: imported when first needed
+
+        return parse_graph_url(self.url)
+
+    @cached_property
+    def key(self) -> str:
+        """The matching key: method and normalised URL (``graph.request_key``)."""
+        from graphtape.graph import key_of
+
+        return key_of(self.method, self.url, self.graph_url)
+
+    @cached_property
+    def media_type(self) -> str:
+        """``"application/json"`` for ``application/json; charset=utf-8``; "" without a Content-Type."""
+        return kinds.media_type(self.content_type)
+
+    @cached_property
+    def json(self) -> kinds.JsonBody:
+        """The body parsed as JSON (whatever its Content-Type says: readers check that first)."""
+        return kinds.parse_json_body(self.body)
+
+    @cached_property
+    def mime_bytes(self) -> bytes | None:
+        """The body decoded as base64 MIME (Graph's ``text/plain`` uploads); None if it is not base64."""
+        return kinds.decode_base64_mime(self.body)
 
 
 @dataclass(frozen=True)
