@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
-from graphtape.bodies import kinds
+from graphtape.bodies import kinds, mime
 
 if TYPE_CHECKING:
+    from email.message import EmailMessage
+
     from graphtape.graph import GraphUrl
 
 Headers = list[tuple[str, str]]
@@ -75,6 +77,15 @@ class HttpRequest:
     def mime_bytes(self) -> bytes | None:
         """The body decoded as base64 MIME (Graph's ``text/plain`` uploads); None if it is not base64."""
         return kinds.decode_base64_mime(self.body)
+
+    @cached_property
+    def mime_message(self) -> EmailMessage | None:
+        """The decoded MIME body read whole by the ``email`` package (reporting reads it); None if the body is not
+        base64 of an RFC 5322 message. The contract and the differ read big messages their own faster ways."""
+        decoded = self.mime_bytes
+        if decoded is None or not kinds.looks_like_rfc5322(decoded):
+            return None
+        return mime.parse_message(decoded)
 
 
 @dataclass(frozen=True)

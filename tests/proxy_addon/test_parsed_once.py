@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from graphtape import graph
 from graphtape.cassette.format import load_cassette
 from graphtape.contract import validate_request
 from graphtape.diffing.ignore import DEFAULT_IGNORE
@@ -56,9 +57,10 @@ def recorded() -> list[Interaction]:
 
 @pytest.fixture
 def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
-    """How many times json.loads and binascii.a2b_base64 ran, by anyone, since the fixture started."""
+    """How many times json.loads and binascii.a2b_base64 ran, by anyone, and graphtape split a URL (graph's
+    urlsplit), since the fixture started."""
     counts: Counter[str] = Counter()
-    loads, a2b = json.loads, binascii.a2b_base64
+    loads, a2b, split = json.loads, binascii.a2b_base64, graph.urlsplit
 
     def counted_loads(*args: Any, **kwargs: Any) -> Any:
         counts["json"] += 1
@@ -69,7 +71,12 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
         return a2b(*args, **kwargs)
 
     validate_request(json_request("warm-up"))  # the contract's own files load once, on first use: not counted
+    def counted_split(*args: Any, **kwargs: Any) -> Any:
+        counts["url"] += 1
+        return split(*args, **kwargs)
+
     monkeypatch.setattr(json, "loads", counted_loads)
+    monkeypatch.setattr(graph, "urlsplit", counted_split)
     monkeypatch.setattr(binascii, "a2b_base64", counted_a2b)
     yield counts
 
@@ -78,14 +85,14 @@ def test_the_replayer_parses_each_request_once_and_each_recording_once(parses: C
     session = Session(mode="replay", cassette="c.yaml")
     replayer = Replayer("c.yaml", recorded(), session, allow_repeats=True,
                         steps=replay_steps(DEFAULT_IGNORE, enforce=True))
-    assert (parses["json"], parses["base64"]) == (1, 1)  # the recordings, once each, to index them
+    assert (parses["json"], parses["base64"], parses["url"]) == (1, 1, 2)  # the recordings, once each, to index them
     for n in range(1, 3):  # the second pair is served the same recordings again: they are not parsed again
         ex, _ = replayer.handle(json_request(f"live {n}"))
         assert ex.outcome == MATCHED and ex.deviations and not ex.errors  # validated, matched and diffed
-        assert (parses["json"], parses["base64"]) == (1 + n, n)
+        assert (parses["json"], parses["base64"], parses["url"]) == (1 + n, n, 2 * n + 1)
         ex, _ = replayer.handle(mime_request(f"live {n}"))
         assert ex.outcome == MATCHED and ex.deviations and not ex.errors
-        assert (parses["json"], parses["base64"]) == (1 + n, 1 + n)
+        assert (parses["json"], parses["base64"], parses["url"]) == (1 + n, 1 + n, 2 * n + 2)
 
 
 def test_the_addon_in_replay_parses_each_request_once(tmp_path: Path, parses: Counter[str]) -> None:

@@ -7,13 +7,11 @@ from typing import Any
 
 from graphtape.bodies.kinds import (
     JsonBody,
-    decode_base64_mime,
     is_json_type,
     is_mime_upload_type,
-    looks_like_rfc5322,
     parse_json_body,
 )
-from graphtape.bodies.mime import parse_message, recipients, summarize_parts
+from graphtape.bodies.mime import recipients, summarize_parts
 from graphtape.graph import parse_graph_url
 from graphtape.model import HttpRequest, HttpResponse
 from graphtape.privacy.output import scrub_text
@@ -86,15 +84,15 @@ def _json_summary(parsed: JsonBody) -> dict[str, Any]:
 
 
 def mime_summary(body: bytes) -> dict[str, Any]:
-    return _mime_summary(decode_base64_mime(body))
+    return _mime_summary(HttpRequest("POST", "", [], body))
 
 
-def _mime_summary(decoded: bytes | None) -> dict[str, Any]:
+def _mime_summary(req: HttpRequest) -> dict[str, Any]:
+    decoded, msg = req.mime_bytes, req.mime_message
     if decoded is None:
         return {"mime": "not valid base64"}
-    if not looks_like_rfc5322(decoded):
+    if msg is None:
         return {"mime": "base64, but not an RFC 5322 message"}
-    msg = parse_message(decoded)
     out: dict[str, Any] = {"mime": f"{len(decoded)} bytes"}
     for name in ("From", "To", "Cc", "Bcc", "Subject"):
         value = msg.get(name)
@@ -120,7 +118,7 @@ def request_summary(req: HttpRequest) -> dict[str, Any]:
     if is_json_type(req.content_type):
         return _json_summary(req.json)
     if is_mime_upload_type(req.content_type):
-        return _mime_summary(req.mime_bytes)
+        return _mime_summary(req)
     return {"body": f"{req.content_type or 'no content type'}, {len(req.body)} bytes"}
 
 
@@ -132,9 +130,9 @@ def subject_and_recipients(req: HttpRequest) -> str:
     for k in ("to", "cc", "bcc"):
         rcpts.extend(info.get(k, []))
     if "mime" in info and req.body:
-        decoded = req.mime_bytes
-        if decoded is not None:
-            rcpts = recipients(parse_message(decoded))
+        msg = req.mime_message
+        if msg is not None:
+            rcpts = recipients(msg)
     text = f"{subject!r}" if subject else ""
     if rcpts:
         text += (" -> " if text else "-> ") + ", ".join(rcpts)
