@@ -7,7 +7,6 @@ differently (``/v1.0//me``, ``AAMk...%3D`` vs ``AAMk...=``) are the same request
 from __future__ import annotations
 
 import datetime as _dt
-import functools
 import json
 import re
 import uuid
@@ -79,7 +78,6 @@ def parse_query(query: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(parse_qsl(query, keep_blank_values=True)))
 
 
-@functools.lru_cache(maxsize=256)  # replay asks for each request's URL 3 times (scope, contract, match key)
 def parse_graph_url(url: str) -> GraphUrl | None:
     """Split a URL on a Graph host under /v1.0 or /beta; None for anything out of scope."""
     parts = urlsplit(url)
@@ -96,7 +94,11 @@ def parse_graph_url(url: str) -> GraphUrl | None:
 
 def request_key(method: str, url: str) -> str:
     """The matching key of a request: method and normalised URL (path and query as a set)."""
-    parsed = parse_graph_url(url)
+    return key_of(method, url, parse_graph_url(url))
+
+
+def key_of(method: str, url: str, parsed: GraphUrl | None) -> str:
+    """``request_key`` of a URL already parsed (``parsed`` is ``parse_graph_url(url)``)."""
     if parsed is not None:
         return f"{method.upper()} {parsed.key()}"
     parts = urlsplit(url)

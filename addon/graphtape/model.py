@@ -3,13 +3,26 @@ vocabulary (modes, outcomes, match kinds, what fails a session) as ``StrEnum``s 
 
 Bodies are always the *decoded* bytes (any Content-Encoding such as gzip undone), so that parsing,
 validating, matching and diffing never see compression.
+
+An ``HttpRequest`` is also the one parsed view of a request: its Graph URL, media type, JSON and
+base64 MIME content are parsed the first time something asks, and kept on the object (it is
+immutable, so what was parsed stays true). Validation, matching, diffing and reporting all read
+those, so a replayed request is parsed once, and a recorded one once per interaction.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+from graphtape.bodies import kinds, mime
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+    from graphtape.graph import GraphUrl
 
 # The values are what option strings, reports and cassettes say: a member compares (and serialises) equal to it.
 
@@ -85,6 +98,47 @@ class HttpRequest:
     @property
     def content_type(self) -> str:
         return header(self.headers, "content-type", "") or ""
+
+    # The parsed view: each is computed once, on first use (cached_property writes the instance's __dict__,
+    # which a frozen dataclass allows; equality and repr see the four fields only).
+
+    @cached_property
+    def graph_url(self) -> GraphUrl | None:
+        """The URL split as Graph reads it; None outside Graph /v1.0 and /beta."""
+        from graphtape.graph import parse_graph_url  # graph builds HttpResponses: imported when first needed
+
+        return parse_graph_url(self.url)
+
+    @cached_property
+    def key(self) -> str:
+        """The matching key: method and normalised URL (``graph.request_key``)."""
+        from graphtape.graph import key_of
+
+        return key_of(self.method, self.url, self.graph_url)
+
+    @cached_property
+    def media_type(self) -> str:
+        """``"application/json"`` for ``application/json; charset=utf-8``; "" without a Content-Type."""
+        return kinds.media_type(self.content_type)
+
+    @cached_property
+    def json(self) -> kinds.JsonBody:
+        """The body parsed as JSON (whatever its Content-Type says: readers check that first)."""
+        return kinds.parse_json_body(self.body)
+
+    @cached_property
+    def mime_bytes(self) -> bytes | None:
+        """The body decoded as base64 MIME (Graph's ``text/plain`` uploads); None if it is not base64."""
+        return kinds.decode_base64_mime(self.body)
+
+    @cached_property
+    def mime_message(self) -> EmailMessage | None:
+        """The decoded MIME body read whole by the ``email`` package (reporting reads it); None if the body is not
+        base64 of an RFC 5322 message. The contract and the differ read big messages their own faster ways."""
+        decoded = self.mime_bytes
+        if decoded is None or not kinds.looks_like_rfc5322(decoded):
+            return None
+        return mime.parse_message(decoded)
 
 
 @dataclass(frozen=True)

@@ -192,7 +192,7 @@ def big_bodies(rounds: int, mime_bytes: int, json_bytes: int) -> dict[str, Any]:
         actual = build(_changed(attachment), "Quarterly figures (v2)")
         validate_ms, diff_ms = [], []
         for _ in range(rounds):
-            # Fresh body objects each round, as each request has: graphtape remembers the last bodies it decoded.
+            # Fresh requests each round, as a proxy gets them: a request keeps what it parsed (its view).
             recorded, actual = _fresh(recorded), _fresh(actual)
             t0 = time.perf_counter()
             findings = validate_request(actual)

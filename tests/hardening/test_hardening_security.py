@@ -20,9 +20,9 @@ from conftest import TOKEN
 from graphtape.cassette.format import load_cassette, save_cassette
 from graphtape.cassette.paths import UnsafeCassettePath, safe_cassette_path
 from graphtape.cli import proxy_url
-from graphtape.proxy.standalone import is_loopback
 from graphtape.model import HttpRequest, HttpResponse, Interaction
 from graphtape.privacy.pseudonymize import META_KEY, Pseudonymizer
+from graphtape.proxy.standalone import is_loopback
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 MESSAGES = f"{GRAPH}/me/messages"

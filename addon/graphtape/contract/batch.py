@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 from graphtape.graph import GraphUrl
 from graphtape.model import Finding, HttpRequest, header
 
-from .jsonparse import parse_json_strict
 from .rules import finding
 
 DOC = "https://learn.microsoft.com/graph/json-batching"
@@ -69,10 +68,9 @@ def _item(item: Any, index: int, batch: GraphUrl, validate: Validate) -> list[Fi
 
 def check_batch(req: HttpRequest, batch: GraphUrl, validate: Validate) -> list[Finding]:
     """Findings of a ``$batch`` body: its shape, then every item checked as a request of its own."""
-    try:
-        data, _ = parse_json_strict(req.body)
-    except (ValueError, RecursionError):
+    if not req.json.ok:  # the request's one parse
         return [finding("batch.invalid", "", "the $batch body is not valid JSON", DOC)]
+    data = req.json.value
     items = data.get("requests") if isinstance(data, dict) else None
     if not isinstance(items, list):
         return [finding("batch.invalid", "", 'a $batch body is {"requests": [...]}', DOC)]

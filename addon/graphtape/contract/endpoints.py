@@ -111,7 +111,11 @@ def is_mail_resource(resource: str) -> bool:
 
 def match_request(method: str, url: str) -> EndpointMatch | None:
     """The endpoint a request is for, with its parsed URL; None for anything the contract does not know."""
-    parsed = parse_graph_url(url)
+    return match_url(method, parse_graph_url(url))
+
+
+def match_url(method: str, parsed: GraphUrl | None) -> EndpointMatch | None:
+    """``match_request`` of a URL already parsed (a request's ``graph_url``)."""
     if parsed is None:
         return None
     method = method.upper()

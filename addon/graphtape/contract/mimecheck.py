@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from email.message import EmailMessage
 
 from graphtape.bodies import mime
-from graphtape.bodies.kinds import decode_base64_mime, looks_like_rfc5322
-from graphtape.model import Finding
+from graphtape.bodies.kinds import looks_like_rfc5322
+from graphtape.model import Finding, HttpRequest
 
 from .data import limit
 from .rules import finding
@@ -209,11 +209,16 @@ def _parts(parts: list[EmailMessage], runs: list[bytes], doc: str) -> Iterator[F
 
 def check_mime(body: bytes, *, sends: bool, doc: str) -> list[Finding]:
     """All findings of a base64 MIME request body; ``sends`` for calls that send (need a recipient)."""
+    return check_mime_request(HttpRequest("POST", "", [], body), sends=sends, doc=doc)
+
+
+def check_mime_request(req: HttpRequest, *, sends: bool, doc: str) -> list[Finding]:
+    """``check_mime`` of a request's body, read from its view (decoded once for matching and diffing too)."""
     maximum = limit("mime_max_bytes")
-    if len(body) > maximum:
-        msg = f"the MIME body is {len(body)} bytes, over Graph's 4 MB ({maximum}); Graph answers 413"
+    if len(req.body) > maximum:
+        msg = f"the MIME body is {len(req.body)} bytes, over Graph's 4 MB ({maximum}); Graph answers 413"
         return [finding("mime.too-large", "mime:body", msg, doc)]
-    data = decode_base64_mime(body)
+    data = req.mime_bytes
     if data is None:
         msg = "the body is not valid base64; send the RFC 5322 message base64-encoded (line wrapping is fine)"
         return [finding("mime.base64", "mime:body", msg, doc)]

@@ -5,16 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from graphtape.bodies.kinds import is_json_type, is_mime_upload_type, media_type
-from graphtape.graph import parse_graph_url
+from graphtape.bodies.kinds import is_json_type, is_mime_upload_type
 from graphtape.model import Finding, HttpRequest, Interaction
 
 from .batch import check_batch
 from .data import limit
-from .endpoints import EndpointMatch, is_mail_resource, match_request
-from .jsonparse import Path, parse_json_strict
+from .endpoints import EndpointMatch, is_mail_resource, match_url
+from .jsonparse import Path
 from .jsonrules import JsonRequest, check_rules
-from .mimecheck import check_mime
+from .mimecheck import check_mime_request
 from .responses import validate_response
 from .rules import finding, graph_text, pointer
 from .schema import check_json, definition, normalise_parameters
@@ -24,7 +23,7 @@ READS = frozenset({"GET", "HEAD", "OPTIONS"})
 log = logging.getLogger(__name__)
 
 
-def _repeated(found: EndpointMatch, schema_name: str, repeated: list[tuple[Path, str]]) -> list[Finding]:
+def _repeated(found: EndpointMatch, schema_name: str, repeated: Sequence[tuple[Path, str]]) -> list[Finding]:
     """A finding per key given twice in one object (parameter.duplicate at the top of an action body)."""
     is_action = bool(definition(schema_name, found.url.version).get("x-operation"))
     out: list[Finding] = []
@@ -40,23 +39,23 @@ def _repeated(found: EndpointMatch, schema_name: str, repeated: list[tuple[Path,
     return out
 
 
-def _check_json(found: EndpointMatch, schema_name: str, body: bytes) -> list[Finding]:
+def _check_json(found: EndpointMatch, schema_name: str, req: HttpRequest) -> list[Finding]:
     endpoint, doc = found.endpoint, found.endpoint.doc
-    maximum = limit("json_max_bytes")
+    maximum, body = limit("json_max_bytes"), req.body
     if len(body) > maximum:
         msg = (
             f"the JSON body is {len(body)} bytes, over Graph's 4 MB ({maximum}); "
             "attach files of 3 MB or more through attachments/createUploadSession"
         )
         return [finding("json.too-large", "", msg, doc)]
-    try:
-        data, repeated = parse_json_strict(body)
-    except (ValueError, RecursionError) as exc:
+    parsed = req.json  # the request's one parse: matching and diffing read the same
+    if parsed.error is not None:
+        exc = parsed.error
         detail = str(exc)[:200] if not isinstance(exc, RecursionError) else "nested too deeply"
         return [finding("json.malformed", "", f"the body is not valid UTF-8 JSON: {detail}", doc)]
     version = found.url.version
-    params = normalise_parameters(schema_name, data, doc, version)
-    findings = _repeated(found, schema_name, repeated) + check_json(version, schema_name, params, doc)
+    params = normalise_parameters(schema_name, parsed.value, doc, version)
+    findings = _repeated(found, schema_name, parsed.repeated) + check_json(version, schema_name, params, doc)
     return findings + check_rules(JsonRequest(endpoint, version, params))
 
 
@@ -75,10 +74,10 @@ def _check_body(found: EndpointMatch, req: HttpRequest) -> list[Finding]:
         return []
     content_type = req.content_type
     if endpoint.json_schema and is_json_type(content_type):
-        return _check_json(found, endpoint.json_schema, req.body)
+        return _check_json(found, endpoint.json_schema, req)
     if endpoint.mime and is_mime_upload_type(content_type):
-        return check_mime(req.body, sends=endpoint.mime == "send", doc=doc)  # decision mime-recipients
-    sent = media_type(content_type)
+        return check_mime_request(req, sends=endpoint.mime == "send", doc=doc)  # decision mime-recipients
+    sent = req.media_type
     accepted = " or ".join(endpoint.content_types)
     problem = f"does not take {sent}" if sent else "needs a Content-Type"
     msg = f"{endpoint.name} {problem}; send {accepted}"
@@ -87,7 +86,7 @@ def _check_body(found: EndpointMatch, req: HttpRequest) -> list[Finding]:
 
 def _unknown(req: HttpRequest) -> list[Finding]:
     """A warning for a write to a Graph mail URL the contract does not list; [] for anything else."""
-    parsed = parse_graph_url(req.url)
+    parsed = req.graph_url
     if parsed is None or req.method.upper() in READS or not is_mail_resource(parsed.resource):
         return []
     msg = (f"{req.method.upper()} {parsed.path} is a mail URL the contract does not list, so its body was not "
@@ -101,10 +100,10 @@ def validate_request(req: HttpRequest) -> list[Finding]:
     A write to a mail URL the contract does not list gets an endpoint.unknown warning: it never passes silently.
     """
     try:
-        parsed = parse_graph_url(req.url)
+        parsed = req.graph_url
         if parsed is not None and req.method.upper() == "POST" and parsed.resource.rstrip("/").lower() == "/$batch":
             return check_batch(req, parsed, validate_request)
-        found = match_request(req.method, req.url)
+        found = match_url(req.method, parsed)
         return _unknown(req) if found is None else _check_body(found, req)
     except Exception as exc:  # a validator bug must not take the proxy down: report it instead
         log.exception("graphtape: contract validation failed for %s %s", req.method, req.url)

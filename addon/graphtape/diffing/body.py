@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -28,7 +29,7 @@ from deepdiff import DeepDiff
 from graphtape.bodies import kinds as bodies
 from graphtape.diffing.mime import diff_mime, read_mime
 from graphtape.diffing.text import diff_text, digest_bytes, digest_text, sha256_short
-from graphtape.model import Deviation
+from graphtape.model import Deviation, HttpRequest
 
 BIG_STRING = 64 * 1024  # JSON strings above this many characters are compared by hash
 
@@ -67,16 +68,26 @@ def read_body(content_type: str, raw: bytes, *, base64_mime: bool) -> Body:
     ``base64_mime``: a ``text/plain`` body holding base64 of an RFC 5322 message is MIME (requests).
     A ``message/rfc822`` body is MIME as it stands (responses of ``$value``).
     """
+    return _read(content_type, raw, lambda: bodies.parse_json_body(raw),
+                 (lambda: bodies.decode_base64_mime(raw)) if base64_mime else None)
+
+
+def read_request_body(req: HttpRequest) -> Body:
+    """``read_body`` of a request, from its parsed view: the JSON and base64 it parsed once for everyone."""
+    return _read(req.content_type, req.body, lambda: req.json, lambda: req.mime_bytes)
+
+
+def _read(content_type: str, raw: bytes, json_of: Callable[[], bodies.JsonBody],
+          base64_of: Callable[[], bytes | None] | None) -> Body:
     if not raw:
         return Body("empty", raw)
     mt = bodies.media_type(content_type)
     if bodies.is_json_type(content_type) or (not mt and raw.lstrip()[:1] in (b"{", b"[")):
-        try:
-            return Body("json", raw, bodies.parse_json(raw))
-        except (ValueError, RecursionError):
-            pass
-    if base64_mime and bodies.is_mime_upload_type(content_type):
-        decoded = bodies.decode_base64_mime(raw)
+        parsed = json_of()
+        if parsed.ok:
+            return Body("json", raw, parsed.value)
+    if base64_of is not None and bodies.is_mime_upload_type(content_type):
+        decoded = base64_of()
         if decoded is not None and bodies.looks_like_rfc5322(decoded):
             view = read_mime(decoded)
             if view is not None:

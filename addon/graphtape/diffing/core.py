@@ -25,9 +25,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from graphtape.diffing.body import diff_bodies, read_body
+from graphtape.diffing.body import diff_bodies, read_body, read_request_body
 from graphtape.diffing.ignore import DEFAULT_IGNORE, IgnoreRules
-from graphtape.graph import normalise_path, parse_graph_url, parse_query
+from graphtape.graph import normalise_path, parse_query
 from graphtape.model import Deviation, Headers, HttpRequest, HttpResponse, Interaction
 from graphtape.privacy.output import drop_redacted, scrub_deviations
 
@@ -55,11 +55,11 @@ _SET_VALUED_HEADERS = frozenset({"accept", "prefer", "preference-applied"})
 _WEIGHTS: dict[str, int] = {"method": 1000, "path": 500, "host": 100, "query": 20, "header": 5}
 
 
-@functools.lru_cache(maxsize=16384)
-def _target(url: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
-    """Host, normalised path and sorted query of a URL; never raises."""
+def _target(req: HttpRequest) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+    """Host, normalised path and sorted query of a request's URL (its parsed view for Graph); never raises."""
+    url = req.url
     try:
-        graph = parse_graph_url(url)
+        graph = req.graph_url
         if graph is not None:
             return graph.host, graph.path, graph.query
         parts = urlsplit(url)
@@ -165,14 +165,17 @@ def _diff_body_of(
     if recorded.body == actual.body:
         return []
     mime_prefix = "mime" if request else "response.mime"
-    a = read_body(recorded.content_type, recorded.body, base64_mime=request)
-    b = read_body(actual.content_type, actual.body, base64_mime=request)
+    if isinstance(recorded, HttpRequest) and isinstance(actual, HttpRequest):
+        a, b = read_request_body(recorded), read_request_body(actual)
+    else:
+        a = read_body(recorded.content_type, recorded.body, base64_mime=request)
+        b = read_body(actual.content_type, actual.body, base64_mime=request)
     return diff_bodies(prefix, mime_prefix, a, b)
 
 
 def _raw_diff_requests(recorded: HttpRequest, actual: HttpRequest) -> list[Deviation]:
-    a_host, a_path, a_query = _target(recorded.url)
-    b_host, b_path, b_query = _target(actual.url)
+    a_host, a_path, a_query = _target(recorded)
+    b_host, b_path, b_query = _target(actual)
     return [
         *_compare("method", recorded.method.upper(), actual.method.upper()),
         *_compare("host", a_host, b_host),
@@ -223,7 +226,7 @@ def diff_interactions(old: Interaction, new: Interaction, ignore: IgnoreRules = 
 
 def describe(interaction: Interaction) -> str:
     """``"POST /v1.0/me/sendMail -> 202"``: an interaction in one line."""
-    _, path, _ = _target(interaction.request.url)
+    _, path, _ = _target(interaction.request)
     return f"{interaction.request.method.upper()} {path} -> {interaction.response.status}"
 
 
@@ -249,11 +252,11 @@ def diff_cassettes(
 
 def _cheap_distance(request: HttpRequest) -> Callable[[HttpRequest], int]:
     """A rough distance to ``request`` from the request line, the query and body equality (no body parsing)."""
-    _, path, query = _target(request.url)
+    _, path, query = _target(request)
     method, segments, params = request.method.upper(), path.split("/"), set(query)
 
     def distance(candidate: HttpRequest) -> int:
-        _, c_path, c_query = _target(candidate.url)
+        _, c_path, c_query = _target(candidate)
         d = 1000 * (candidate.method.upper() != method) + (candidate.body != request.body)
         if c_path != path:
             c_segments = c_path.split("/")

@@ -20,25 +20,26 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from graphtape.bodies.kinds import decode_base64_mime, is_json_type, is_mime_upload_type
-from graphtape.graph import parse_graph_url, request_key
+from graphtape.bodies.kinds import is_json_type, is_mime_upload_type
+from graphtape.graph import request_key
 from graphtape.model import HttpRequest, Interaction, MatchKind
 from graphtape.privacy.redaction import REDACTED, Redactor
 
 
 def body_fingerprint(req: HttpRequest) -> str:
-    """Equal for bodies that mean the same: JSON compared parsed, base64 MIME compared decoded."""
+    """Equal for bodies that mean the same: JSON compared parsed, base64 MIME compared decoded (the request's view)."""
     body = req.body
     if not body:
         return ""
     data = body
     if is_json_type(req.content_type):
-        try:
-            data = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-        except (ValueError, RecursionError):
-            data = body
+        if req.json.ok:
+            try:
+                data = json.dumps(req.json.value, sort_keys=True, separators=(",", ":")).encode()
+            except (ValueError, RecursionError):
+                data = body
     elif is_mime_upload_type(req.content_type):
-        decoded = decode_base64_mime(body)
+        decoded = req.mime_bytes
         if decoded is not None:
             data = b"mime:" + decoded
     return hashlib.sha1(data, usedforsecurity=False).hexdigest()
@@ -61,17 +62,17 @@ class Matcher:
         self._by_key_body: dict[tuple[str, str], list[int]] = defaultdict(list)
         self._next: dict[str, int] = defaultdict(int)  # position in _by_key[key] of the next unused
         for i, interaction in enumerate(interactions):
-            key = request_key(interaction.request.method, interaction.request.url)
+            key = interaction.request.key
             by_key[key].append(i)
             self._by_key_body[(key, body_fingerprint(interaction.request))].append(i)
         self._by_key: dict[str, tuple[int, ...]] = {key: tuple(indices) for key, indices in by_key.items()}
         # The sets of query parameters recorded as <redacted>: a live request's values of those are masked.
-        masks = {_redacted_params(i.request.url) for i in interactions}
+        masks = {_redacted_params(i.request) for i in interactions}
         self._masks = [Redactor(params=mask) for mask in sorted(masks - {frozenset()}, key=sorted)]
 
     def _key(self, req: HttpRequest) -> str:
         """The request's key; if no recording has it, its key with secret values masked as some recordings are."""
-        key = request_key(req.method, req.url)
+        key = req.key
         if key in self._by_key or not self._masks:
             return key
         for mask in self._masks:
@@ -126,9 +127,9 @@ class Matcher:
         return [self._by_key[k][0] for k in close]
 
 
-def _redacted_params(url: str) -> frozenset[str]:
+def _redacted_params(req: HttpRequest) -> frozenset[str]:
     """The query parameters of a recorded URL whose value is ``<redacted>`` (lower case)."""
-    if REDACTED not in url:
+    if REDACTED not in req.url:
         return frozenset()
-    parsed = parse_graph_url(url)
+    parsed = req.graph_url
     return frozenset(k.lower() for k, v in (parsed.query if parsed is not None else ()) if v == REDACTED)

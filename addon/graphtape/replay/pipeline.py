@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from graphtape.graph import error_response, parse_graph_url
+from graphtape.graph import error_response
 from graphtape.model import Deviation, Finding, HttpRequest, HttpResponse, Interaction, MatchKind, Outcome
 from graphtape.replay.matching import Matcher
 from graphtape.session.describe import short_path
@@ -54,7 +54,7 @@ class Replayer:
         return ex, resp
 
     def _handle(self, ex: Exchange, req: HttpRequest) -> HttpResponse:
-        if parse_graph_url(req.url) is None:
+        if req.graph_url is None:
             ex.outcome = Outcome.UNMATCHED
             ex.note = "not a Microsoft Graph /v1.0 or /beta URL; offline replay sends nothing on"
             return error_response(UNMATCHED_STATUS, "graphtape.UnmatchedRequest",

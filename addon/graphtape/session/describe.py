@@ -5,8 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from graphtape.bodies.kinds import decode_base64_mime, is_json_type, is_mime_upload_type, looks_like_rfc5322
-from graphtape.bodies.mime import parse_message, recipients, summarize_parts
+from graphtape.bodies.kinds import (
+    JsonBody,
+    is_json_type,
+    is_mime_upload_type,
+    parse_json_body,
+)
+from graphtape.bodies.mime import recipients, summarize_parts
 from graphtape.graph import parse_graph_url
 from graphtape.model import HttpRequest, HttpResponse
 from graphtape.privacy.output import scrub_text
@@ -48,10 +53,13 @@ def _message_of(doc: dict[str, Any]) -> dict[str, Any]:
 
 def json_summary(body: bytes) -> dict[str, Any]:
     """Key fields of a JSON mail body: subject, recipients, attachments, flags."""
-    try:
-        doc = json.loads(body)
-    except (ValueError, RecursionError):
+    return _json_summary(parse_json_body(body))
+
+
+def _json_summary(parsed: JsonBody) -> dict[str, Any]:
+    if not parsed.ok:
         return {"json": "malformed"}
+    doc = parsed.value
     if not isinstance(doc, dict):
         return {"json": type(doc).__name__}
     msg = _message_of(doc)
@@ -76,12 +84,15 @@ def json_summary(body: bytes) -> dict[str, Any]:
 
 
 def mime_summary(body: bytes) -> dict[str, Any]:
-    decoded = decode_base64_mime(body)
+    return _mime_summary(HttpRequest("POST", "", [], body))
+
+
+def _mime_summary(req: HttpRequest) -> dict[str, Any]:
+    decoded, msg = req.mime_bytes, req.mime_message
     if decoded is None:
         return {"mime": "not valid base64"}
-    if not looks_like_rfc5322(decoded):
+    if msg is None:
         return {"mime": "base64, but not an RFC 5322 message"}
-    msg = parse_message(decoded)
     out: dict[str, Any] = {"mime": f"{len(decoded)} bytes"}
     for name in ("From", "To", "Cc", "Bcc", "Subject"):
         value = msg.get(name)
@@ -97,26 +108,31 @@ def mime_summary(body: bytes) -> dict[str, Any]:
 
 
 def body_summary(content_type: str, body: bytes) -> dict[str, Any]:
-    if not body:
+    return request_summary(HttpRequest("POST", "", [("Content-Type", content_type)], body))
+
+
+def request_summary(req: HttpRequest) -> dict[str, Any]:
+    """Key facts of a request's body, read from its parsed view (the JSON and base64 the checks parsed)."""
+    if not req.body:
         return {}
-    if is_json_type(content_type):
-        return json_summary(body)
-    if is_mime_upload_type(content_type):
-        return mime_summary(body)
-    return {"body": f"{content_type or 'no content type'}, {len(body)} bytes"}
+    if is_json_type(req.content_type):
+        return _json_summary(req.json)
+    if is_mime_upload_type(req.content_type):
+        return _mime_summary(req)
+    return {"body": f"{req.content_type or 'no content type'}, {len(req.body)} bytes"}
 
 
 def subject_and_recipients(req: HttpRequest) -> str:
     """``'Subject' -> a@x, b@y`` for one-line listings (empty when the body carries neither)."""
-    info = body_summary(req.content_type, req.body)
+    info = request_summary(req)
     subject = info.get("subject") or info.get("Subject")
     rcpts: list[str] = []
     for k in ("to", "cc", "bcc"):
         rcpts.extend(info.get(k, []))
     if "mime" in info and req.body:
-        decoded = decode_base64_mime(req.body)
-        if decoded is not None:
-            rcpts = recipients(parse_message(decoded))
+        msg = req.mime_message
+        if msg is not None:
+            rcpts = recipients(msg)
     text = f"{subject!r}" if subject else ""
     if rcpts:
         text += (" -> " if text else "-> ") + ", ".join(rcpts)
@@ -133,7 +149,7 @@ def _describe_exchange(req: HttpRequest, resp: HttpResponse | None, duration_ms:
     status = f"{resp.status} {resp.reason}".strip() if resp is not None else "no response"
     took = f" in {duration_ms:.0f} ms" if duration_ms is not None else ""
     lines = [f"{req.method} {short_path(req.url)} -> {status}{took}"]
-    for key, value in body_summary(req.content_type, req.body).items():
+    for key, value in request_summary(req).items():
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)
         lines.append(f"    {key}: {value}")
