@@ -10,77 +10,47 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from mitmproxy import ctx, exceptions, http
 from mitmproxy.proxy import server_hooks
 
-from graphtape.bodies.limits import BodyTooLarge, max_body_bytes, mitmproxy_size
-from graphtape.cassette.format import CassetteError, load_cassette
+from graphtape.bodies.limits import BodyTooLarge, max_body_bytes
+from graphtape.cassette.format import CassetteError
 from graphtape.cassette.recorder import Recorder, RecordMode
-from graphtape.config import ConfigError, ignore_rules, load_project_config
-from graphtape.contract import enforcement_response, validate_request, validate_response
-from graphtape.diffing.core import diff_requests, nearest
-from graphtape.diffing.ignore import IgnoreRules
-from graphtape.graph import error_response, is_graph_host, is_token_endpoint, parse_graph_url
-from graphtape.model import FailOn, Mode, Outcome
+from graphtape.config import ConfigError
+from graphtape.contract import enforcement_response, validate_request
+from graphtape.graph import parse_graph_url
+from graphtape.model import Mode, Outcome
 from graphtape.privacy.output import ScrubFilter, output_scrubber, scrub_findings, scrub_text
 from graphtape.privacy.pseudonymize import Pseudonymizer
 from graphtape.privacy.redaction import Redactor
 from graphtape.proxy import standalone
 from graphtape.proxy.choices import check_choices
-from graphtape.proxy.flows import ca_cert_path, canonical_url, request_of, response_of, to_mitmproxy_response
+from graphtape.proxy.flows import ca_cert_path, canonical_url, request_of, to_mitmproxy_response
 from graphtape.proxy.inflight import Call, InFlight
-from graphtape.proxy.record import RecordHooks, answer_not_recorded, duration_ms
-from graphtape.replay.pipeline import Replayer, Steps
-from graphtape.session.describe import describe_exchange, short_path
-from graphtape.session.exchanges import Exchange, Session
+from graphtape.proxy.inspect_mode import InspectHooks
+from graphtape.proxy.marks import log_findings, mark_flow
+from graphtape.proxy.options import REPLAY_TUNING, declare, defining, limit_bodies, opening
+from graphtape.proxy.record import RecordHooks, answer_not_recorded
+from graphtape.proxy.replay_mode import ReplayHooks, replay_steps
+from graphtape.proxy.upstream import Upstream, route_upstream
+from graphtape.replay.pipeline import Replayer
+from graphtape.session.describe import short_path
+from graphtape.session.exchanges import Session
 from graphtape.session.report import write_reports
-from graphtape.session.verdict import DEFAULT_FAIL_ON, DEFAULT_FAIL_ON_TEXT, failures, parse_fail_on
+from graphtape.session.verdict import DEFAULT_FAIL_ON, failures, parse_fail_on
 
 logger = logging.getLogger("graphtape")
 _LOG_SCRUB = ScrubFilter()  # every graphtape log line is scrubbed (secrets; fake identities with --pseudonymize)
 logger.addFilter(_LOG_SCRUB)
 
-# What a recording or a replay is opened with: a change of one opens it anew (and starts a new session).
-_OPENED_BY = {"graphtape_mode", "graphtape_cassette"}
-_RECORDER_OPENED_BY = {"graphtape_record_mode", "graphtape_pseudonymize"}
-# Replay options a running replay takes on as they change (its session and used interactions kept).
-REPLAY_TUNING = {"graphtape_allow_repeats", "graphtape_ignore", "graphtape_policy"}
+__all__ = ["GraphTape", "mark_flow", "replay_steps"]  # mark_flow, replay_steps: where they were
 
 
-def _defining(mode: str) -> set[str]:
-    return _OPENED_BY | _RECORDER_OPENED_BY if mode == Mode.RECORD else _OPENED_BY
-
-
-def _opening(opts: object) -> tuple[object, ...]:
-    return tuple(getattr(opts, name) for name in sorted(_OPENED_BY | _RECORDER_OPENED_BY))
-
-
-class Upstream:
-    """Where record and inspect send Graph calls instead of the host the client asked for."""
-
-    def __init__(self, url: str):
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"--upstream must be an http(s) base URL like https://127.0.0.1:8443, not {url!r}")
-        self.scheme = parts.scheme
-        self.host = parts.hostname
-        self.port = parts.port or (443 if parts.scheme == "https" else 80)
-        self.prefix = parts.path.rstrip("/")
-
-    def apply(self, req: http.Request) -> None:
-        req.scheme = self.scheme
-        req.host = self.host
-        req.port = self.port
-        if self.prefix:
-            req.path = self.prefix + req.path
-
-
-class GraphTape(RecordHooks):
+class GraphTape(RecordHooks, ReplayHooks, InspectHooks):
     """The addon. ``standalone``: loaded by ``mitmdump -s``/``mitmweb -s`` (entry.py), not by graphtape's own CLI:
     then it binds loopback unless ``listen_host`` was set, and a failed session ends mitmdump with exit status 3."""
 
@@ -108,33 +78,7 @@ class GraphTape(RecordHooks):
     # ------------------------------------------------------------------ options
 
     def load(self, loader: object) -> None:
-        add = loader.add_option  # type: ignore[attr-defined]
-        add("graphtape_mode", str, Mode.INSPECT.value, "What graphtape does: record, replay, inspect or off.",
-            choices=[m.value for m in Mode])
-        add("graphtape_cassette", str, "", "The cassette file to record into or replay from.")
-        add("graphtape_record_mode", str, "new",
-            "When the cassette exists: new (refuse), append (add to it) or overwrite (start anew).",
-            choices=[m.value for m in RecordMode])
-        add("graphtape_upstream", str, "",
-            "Record/inspect: send Graph calls to this base URL instead (cassettes keep the Graph URL).")
-        add("graphtape_redact_headers", Sequence[str], [], "Extra header names to redact when recording.")
-        add("graphtape_redact_params", Sequence[str], [], "Extra query parameters to redact when recording.")
-        add("graphtape_fsync", bool, False,
-            "Record: fsync the cassette after every call, so it survives a power cut as well as a killed proxy "
-            "(costs more than the rest of recording a call); without it the file is fsynced when recording stops.")
-        add("graphtape_pseudonymize", bool, False,
-            "Record: replace email addresses, names and ids with consistent fake ones (see pseudonymize.py).")
-        add("graphtape_allow_repeats", bool, False, "Replay: serve a recorded interaction more than once.")
-        add("graphtape_quiet", bool, False, "Print only the start line and the session summary.")
-        add("graphtape_ignore", Sequence[str], [],
-            "Replay: deviation paths to ignore (globs such as body.Message.subject), beyond the volatile ones.")
-        add("graphtape_report", str, "", "At shutdown, write the session report as JSON to this file.")
-        add("graphtape_junit", str, "", "At shutdown, write the session as JUnit XML (one test case per request).")
-        add("graphtape_policy", str, "auto",
-            "Contract errors: report (log them) or enforce (answer as Graph documents, do not send or replay); "
-            "auto is enforce in replay, report in record and inspect.", choices=["auto", "report", "enforce"])
-        add("graphtape_fail_on", str, DEFAULT_FAIL_ON_TEXT,
-            f"What fails the session: any of {', '.join(m.value for m in FailOn)}, comma-separated.")
+        declare(loader)
 
     def configure(self, updated: set[str]) -> None:
         opts = ctx.options
@@ -151,7 +95,7 @@ class GraphTape(RecordHooks):
             opts.update(listen_host=standalone.LOOPBACK)
         # A change of what the recording or replay was opened with opens a new one (and a new session); a
         # rollback to what runs keeps it.
-        if updated & _defining(opts.graphtape_mode) and not (rollback and self._opened == _opening(opts)):
+        if updated & defining(opts.graphtape_mode) and not (rollback and self._opened == opening(opts)):
             self._setup(Mode(opts.graphtape_mode), opts.graphtape_cassette)
         else:  # the same one goes on, retuned
             if self.recorder is not None and "graphtape_fsync" in updated:
@@ -161,7 +105,7 @@ class GraphTape(RecordHooks):
         if self.mode != Mode.OFF and opts.connection_strategy != "lazy":
             # Replay must not connect upstream when a client CONNECTs; record/inspect connect per request.
             opts.update(connection_strategy="lazy")
-        _limit_bodies(self.mode)
+        limit_bodies(self.mode)
 
     def _take_settings(self, opts: Any, updated: set[str]) -> None:
         """The options that open nothing, checked (OptionsError) and taken."""
@@ -198,12 +142,7 @@ class GraphTape(RecordHooks):
                                          self.redactor, pseudonymize=ctx.options.graphtape_pseudonymize,
                                          fsync=ctx.options.graphtape_fsync)
             elif mode == Mode.REPLAY:
-                loaded = load_cassette(cassette)
-                self.pseudonymizer = Pseudonymizer.from_meta(loaded.meta)
-                self._tape_ignore = loaded.meta.get("ignore")
-                self.replayer = Replayer(cassette, loaded.interactions, self.session,
-                                         allow_repeats=ctx.options.graphtape_allow_repeats,
-                                         steps=self._replay_steps())
+                self._open_replay(cassette)
         except (ValueError, ConfigError) as e:
             raise exceptions.OptionsError(str(e)) from e
         except CassetteError as e:
@@ -214,25 +153,10 @@ class GraphTape(RecordHooks):
             raise exceptions.OptionsError(f"graphtape: cannot {mode} {cassette}: {type(e).__name__}: {e} "
                                           "(a graphtape bug, or a hand-edited cassette it failed to refuse "
                                           "properly: run 'graphtape check' on it)") from e
-        self._opened = _opening(ctx.options)
+        self._opened = opening(ctx.options)
         pseudonymizer = self.recorder.pseudonymizer if self.recorder is not None else self.pseudonymizer
         self.scrub = _LOG_SCRUB.scrub = output_scrubber(pseudonymizer.text if pseudonymizer else None)
         self.session.redact_url = lambda url: self.scrub(self.redactor.url(url))
-
-    def _replay_steps(self) -> Steps:
-        rules = ignore_rules(load_project_config().ignore, ctx.options.graphtape_ignore, self._tape_ignore)
-        return replay_steps(rules, enforce=self.enforcing)
-
-    def _retune_replay(self) -> None:
-        """graphtape_ignore, _policy or _allow_repeats changed during a replay (e.g. in mitmweb's options)."""
-        if self.replayer is None:
-            return
-        try:
-            steps = self._replay_steps()
-        except (ValueError, ConfigError) as e:
-            raise exceptions.OptionsError(str(e)) from e
-        self.replayer.steps = steps
-        self.replayer.allow_repeats = self.replayer.matcher.allow_repeats = ctx.options.graphtape_allow_repeats
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -306,7 +230,7 @@ class GraphTape(RecordHooks):
         if self.mode not in (Mode.RECORD, Mode.INSPECT) or not flow.request.stream:
             return
         url = canonical_url(flow)
-        self._route_upstream(flow, url)
+        route_upstream(self.upstream, flow, url)
         if parse_graph_url(url) is not None:
             flow.metadata.update(graphtape_url=url, graphtape_scope=True)
             if self.mode == Mode.RECORD and self.recorder is not None and not self.recorder.closed:
@@ -325,7 +249,7 @@ class GraphTape(RecordHooks):
             self._replay(flow, url)
             return
         if parse_graph_url(url) is None:  # out of scope: passes through untouched, never written down
-            self._route_upstream(flow, url)
+            route_upstream(self.upstream, flow, url)
             return
         flow.metadata["graphtape_scope"] = True
         if self.mode == Mode.RECORD and not self._track(flow, url):
@@ -334,7 +258,7 @@ class GraphTape(RecordHooks):
             req = request_of(flow, url)  # as the client sent it
         except BodyTooLarge as e:  # passes through, unchecked; response() reports it unrecorded
             flow.metadata["graphtape_too_large"] = str(e)
-            self._route_upstream(flow, url)
+            route_upstream(self.upstream, flow, url)
             return
         flow.metadata["graphtape_request"] = req
         findings = scrub_findings(validate_request(req))
@@ -348,59 +272,9 @@ class GraphTape(RecordHooks):
                 flow.response = to_mitmproxy_response(rejection)
                 flow.metadata["graphtape_scope"] = False
                 mark_flow(flow, ex)
-                self._log_findings(ex)
+                log_findings(ex)
                 return
-        self._route_upstream(flow, url)
-
-    def _route_upstream(self, flow: http.HTTPFlow, url: str) -> None:
-        """With --upstream, every call to a Graph host goes there (in scope or not); other hosts are untouched."""
-        if self.upstream is not None and is_graph_host(urlsplit(url).hostname or ""):
-            self.upstream.apply(flow.request)
-
-    def _replay(self, flow: http.HTTPFlow, url: str) -> None:
-        assert self.replayer is not None
-        before = len(self.session.exchanges)
-        try:
-            req = request_of(flow, url)
-            ex, resp = self.replayer.handle(self.pseudonymizer.request(req) if self.pseudonymizer else req)
-        except BodyTooLarge as e:
-            ex = self.session.start(flow.request.method, url)
-            ex.outcome, ex.status, ex.note = Outcome.REJECTED, 413, str(e)
-            flow.response = to_mitmproxy_response(error_response(413, "graphtape.BodyTooLarge", f"graphtape: {e}"))
-            logger.warning(f"graphtape: {flow.request.method} {short_path(url)} -> 413: {e}")
-            return
-        except Exception as e:  # never let a bug send a request to the network, nor pass for a replayed call
-            logger.exception("graphtape: replay failed")
-            self._replay_failed(flow, url, e, before)
-            return
-        flow.response = to_mitmproxy_response(resp)
-        flow.metadata["graphtape_exchange"] = ex
-        mark_flow(flow, ex)
-        if not ctx.options.graphtape_quiet:
-            which = f"interaction {ex.interaction + 1}" if ex.interaction is not None else ex.outcome
-            logger.info(f"graphtape: {ex.method} {short_path(url)} -> {resp.status} ({which})")
-            self._log_findings(ex)
-            if ex.note and ex.interaction is None and ex.outcome != Outcome.REJECTED:  # a rejection's note: its errors
-                logger.warning(f"graphtape:   {ex.note}")
-
-    def _replay_failed(self, flow: http.HTTPFlow, url: str, e: Exception, before: int) -> None:
-        """A bug in replay: the client gets a 500 in Graph's error shape, and the session fails naming it."""
-        started = self.session.exchanges[before:]  # the replayer may have counted it before it failed
-        ex = started[0] if started else self.session.start(flow.request.method, url)
-        ex.outcome, ex.status = Outcome.FAILED, 500
-        ex.note = self.scrub(f"graphtape failed to replay it: {e!r} (a bug in graphtape: please report it)")
-        self.session.problems.append(f"#{ex.number} {ex.method} {short_path(ex.url)}: {ex.note}")
-        flow.response = to_mitmproxy_response(error_response(500, "graphtape.InternalError", ex.note))
-        flow.metadata["graphtape_exchange"] = ex
-        mark_flow(flow, ex)
-
-    def _log_findings(self, ex: Exchange) -> None:
-        if ctx.options.graphtape_quiet:
-            return
-        for f in ex.findings:
-            (logger.error if f.severity == "error" else logger.warning)(f"graphtape:   {f.line()}")
-        for d in ex.deviations:
-            logger.warning(f"graphtape:   deviation {d.line()}")
+        route_upstream(self.upstream, flow, url)
 
     def response(self, flow: http.HTTPFlow) -> None:
         if self.inflight.was_abandoned(flow.id):  # counted as not recorded already: it must not look answered
@@ -413,27 +287,7 @@ class GraphTape(RecordHooks):
             return
         if self.mode != Mode.INSPECT or not flow.metadata.get("graphtape_scope"):
             return
-        url = flow.metadata["graphtape_url"]
-        if is_token_endpoint(urlsplit(url).hostname or "", urlsplit(url).path):
-            return
-        if flow.response is None:
-            return
-        try:
-            req = flow.metadata.get("graphtape_request") or request_of(flow, url)
-            resp = response_of(flow.response)
-        except BodyTooLarge as e:
-            ex = self.session.start(flow.request.method, url)
-            ex.status, ex.note, ex.outcome = flow.response.status_code, str(e), Outcome.OBSERVED
-            logger.error(f"graphtape: {flow.request.method} {short_path(url)} -> {ex.status}: {e}")
-            return
-        ex = self.session.start(req.method, url)
-        ex.status, ex.outcome = resp.status, Outcome.OBSERVED
-        ex.findings = [*flow.metadata.get("graphtape_findings", []), *scrub_findings(validate_response(req, resp))]
-        mark_flow(flow, ex)
-        block = "\n".join([describe_exchange(req, resp, duration_ms(flow)), *(f"    {f.line()}" for f in ex.findings)])
-        flow.comment = block
-        if not ctx.options.graphtape_quiet:
-            logger.info(f"graphtape:\n{block}")
+        self._inspect(flow)
 
     def error(self, flow: http.HTTPFlow) -> None:
         if self.inflight.was_abandoned(flow.id):
@@ -450,46 +304,7 @@ class GraphTape(RecordHooks):
         mark_flow(flow, ex)
         logger.error(f"graphtape: {flow.request.method} {short_path(url)} failed upstream: {ex.note} "
                      "(nothing recorded for it)")
-        self._log_findings(ex)
+        log_findings(ex)
         if call is not None:  # the cassette lacks a call the client made: replay would not know it
             session.problems.append(f"#{ex.number} {flow.request.method} {short_path(url)} failed upstream "
                                     f"({ex.note}); not recorded")
-
-
-def _limit_bodies(mode: Mode) -> None:
-    """Bodies over the limit: refused at once in replay, streamed through unkept otherwise (see limits.py).
-
-    Only fills in what the user left unset (``--set stream_large_bodies=...`` wins).
-    """
-    opts, size = ctx.options, mitmproxy_size(max_body_bytes())
-    if mode == Mode.REPLAY and opts.body_size_limit is None:
-        opts.update(body_size_limit=size)
-    elif mode in (Mode.RECORD, Mode.INSPECT):
-        if opts.body_size_limit == size:  # left from a replay session in this process: record streams instead
-            opts.update(body_size_limit=None)
-        if opts.stream_large_bodies is None:
-            opts.update(stream_large_bodies=size)
-
-
-def replay_steps(rules: IgnoreRules, *, enforce: bool) -> Steps:
-    """The replay pipeline: validate against the contract (and answer errors as Graph documents when
-    enforcing), diff against the recording, explain misses with the nearest recordings."""
-    return Steps(
-        validate=lambda req: scrub_findings(validate_request(req)),
-        enforce=enforcement_response if enforce else None,
-        diff=lambda recorded, actual: diff_requests(recorded, actual, rules),
-        nearest=lambda req, candidates: nearest(req, candidates, 3, rules),
-    )
-
-
-def mark_flow(flow: http.HTTPFlow, ex: Exchange) -> None:
-    """Under mitmweb, flows with findings, deviations or a miss are marked and commented."""
-    lines = [f.line() for f in ex.findings] + [f"deviation {d.line()}" for d in ex.deviations]
-    if ex.outcome == Outcome.REJECTED and ex.findings:  # the note repeats the errors listed below
-        lines.insert(0, f"graphtape {ex.outcome}: answered as Graph documents, not replayed")
-    elif ex.interaction is None and ex.note:
-        lines.insert(0, f"graphtape {ex.outcome}: {ex.note}")
-    if not lines:
-        return
-    flow.marked = ":warning:" if ex.errors or ex.interaction is None else ":large_orange_diamond:"
-    flow.comment = "\n".join(lines)

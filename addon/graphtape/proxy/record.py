@@ -18,6 +18,7 @@ from graphtape.model import Interaction, Mode, Outcome
 from graphtape.privacy.output import scrub_findings
 from graphtape.proxy.flows import request_of, response_of, to_mitmproxy_response
 from graphtape.proxy.inflight import Call, InFlight
+from graphtape.proxy.marks import log_findings, mark_flow
 from graphtape.session.describe import short_path
 from graphtape.session.exchanges import Exchange, Session
 
@@ -31,9 +32,6 @@ class RecordHooks:
     session: Session
     recorder: Recorder | None
     inflight: InFlight
-
-    def _log_findings(self, ex: Exchange) -> None:  # GraphTape's
-        raise NotImplementedError
 
     async def drain(self, timeout: float) -> None:
         """Before stopping: refuse new calls, and wait (``timeout`` at most) for those in flight to be recorded."""
@@ -119,8 +117,8 @@ class RecordHooks:
         ex = holder.ex = call.session.start(req.method, url)
         ex.status = resp.status
         ex.findings = [*flow.metadata.get("graphtape_findings", []), *scrub_findings(validate_response(req, resp))]
-        _mark(flow, ex)
-        self._log_findings(ex)
+        mark_flow(flow, ex)
+        log_findings(ex)
         recorded_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         ex.interaction = call.recorder.add(Interaction(req, resp, recorded_at, duration_ms(flow)))
         ex.outcome = Outcome.RECORDED
@@ -137,7 +135,7 @@ class RecordHooks:
         logger.error(f"graphtape: {call.method} {short_path(call.url)}: {ex.note}")
         answer_not_recorded(flow, status, code, f"graphtape could not record this call, so it does not pass "
                                                  f"on Graph's answer ({upstream}; Graph did get the call): {why}")
-        _mark(flow, ex)
+        mark_flow(flow, ex)
 
 class _ExchangeHolder:
     """The exchange of a call being recorded, once there is one (so a failure later does not count it twice)."""
@@ -154,9 +152,3 @@ def duration_ms(flow: http.HTTPFlow) -> float | None:
 def answer_not_recorded(flow: http.HTTPFlow, status: int, code: str, message: str) -> None:
     """Replace the upstream's answer (the response hook runs before it is sent on) with a graphtape error."""
     flow.response = to_mitmproxy_response(error_response(status, code, message))
-
-
-def _mark(flow: http.HTTPFlow, ex: Exchange) -> None:
-    from graphtape.proxy.addon import mark_flow  # addon imports this module
-
-    mark_flow(flow, ex)

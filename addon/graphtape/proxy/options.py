@@ -1,0 +1,89 @@
+"""The addon's options, declared as data (all share the ``graphtape_`` prefix), and which of them open what."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from mitmproxy import ctx
+
+from graphtape.bodies.limits import max_body_bytes, mitmproxy_size
+from graphtape.cassette.recorder import RecordMode
+from graphtape.model import FailOn, Mode
+from graphtape.session.verdict import DEFAULT_FAIL_ON_TEXT
+
+
+class Option(NamedTuple):
+    name: str
+    type: Any
+    default: Any
+    help: str
+    choices: Sequence[str] | None = None
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("graphtape_mode", str, Mode.INSPECT.value, "What graphtape does: record, replay, inspect or off.",
+           [m.value for m in Mode]),
+    Option("graphtape_cassette", str, "", "The cassette file to record into or replay from."),
+    Option("graphtape_record_mode", str, "new",
+           "When the cassette exists: new (refuse), append (add to it) or overwrite (start anew).",
+           [m.value for m in RecordMode]),
+    Option("graphtape_upstream", str, "",
+           "Record/inspect: send Graph calls to this base URL instead (cassettes keep the Graph URL)."),
+    Option("graphtape_redact_headers", Sequence[str], [], "Extra header names to redact when recording."),
+    Option("graphtape_redact_params", Sequence[str], [], "Extra query parameters to redact when recording."),
+    Option("graphtape_fsync", bool, False,
+           "Record: fsync the cassette after every call, so it survives a power cut as well as a killed proxy "
+           "(costs more than the rest of recording a call); without it the file is fsynced when recording stops."),
+    Option("graphtape_pseudonymize", bool, False,
+           "Record: replace email addresses, names and ids with consistent fake ones (see pseudonymize.py)."),
+    Option("graphtape_allow_repeats", bool, False, "Replay: serve a recorded interaction more than once."),
+    Option("graphtape_quiet", bool, False, "Print only the start line and the session summary."),
+    Option("graphtape_ignore", Sequence[str], [],
+           "Replay: deviation paths to ignore (globs such as body.Message.subject), beyond the volatile ones."),
+    Option("graphtape_report", str, "", "At shutdown, write the session report as JSON to this file."),
+    Option("graphtape_junit", str, "", "At shutdown, write the session as JUnit XML (one test case per request)."),
+    Option("graphtape_policy", str, "auto",
+           "Contract errors: report (log them) or enforce (answer as Graph documents, do not send or replay); "
+           "auto is enforce in replay, report in record and inspect.", ["auto", "report", "enforce"]),
+    Option("graphtape_fail_on", str, DEFAULT_FAIL_ON_TEXT,
+           f"What fails the session: any of {', '.join(m.value for m in FailOn)}, comma-separated."),
+)
+
+# What a recording or a replay is opened with: a change of one opens it anew (and starts a new session).
+OPENED_BY = {"graphtape_mode", "graphtape_cassette"}
+RECORDER_OPENED_BY = {"graphtape_record_mode", "graphtape_pseudonymize"}
+# Replay options a running replay takes on as they change (its session and used interactions kept).
+REPLAY_TUNING = {"graphtape_allow_repeats", "graphtape_ignore", "graphtape_policy"}
+
+
+def declare(loader: object) -> None:
+    """Add every option to mitmproxy's loader (the addon's ``load`` hook)."""
+    for o in OPTIONS:
+        extra = {"choices": list(o.choices)} if o.choices is not None else {}
+        loader.add_option(o.name, o.type, o.default, o.help, **extra)  # type: ignore[attr-defined]
+
+
+def defining(mode: str) -> set[str]:
+    """The options whose change opens a new recording or replay in ``mode``."""
+    return OPENED_BY | RECORDER_OPENED_BY if mode == Mode.RECORD else OPENED_BY
+
+
+def opening(opts: object) -> tuple[object, ...]:
+    """The values of the options a recording or replay is opened with (to tell a rollback from a change)."""
+    return tuple(getattr(opts, name) for name in sorted(OPENED_BY | RECORDER_OPENED_BY))
+
+
+def limit_bodies(mode: Mode) -> None:
+    """Bodies over the limit: refused at once in replay, streamed through unkept otherwise (see limits.py).
+
+    Only fills in what the user left unset (``--set stream_large_bodies=...`` wins).
+    """
+    opts, size = ctx.options, mitmproxy_size(max_body_bytes())
+    if mode == Mode.REPLAY and opts.body_size_limit is None:
+        opts.update(body_size_limit=size)
+    elif mode in (Mode.RECORD, Mode.INSPECT):
+        if opts.body_size_limit == size:  # left from a replay session in this process: record streams instead
+            opts.update(body_size_limit=None)
+        if opts.stream_large_bodies is None:
+            opts.update(stream_large_bodies=size)
