@@ -14,7 +14,6 @@ from __future__ import annotations
 import itertools
 import json
 import socket
-import ssl
 import struct
 import threading
 import time
@@ -22,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from graphtape.testing.fakegraph import make_certificate
+from graphtape.testing.fakegraph import serve_tls
 
 HANG_SECONDS = 4.0
 
@@ -106,12 +105,9 @@ class _Server(ThreadingHTTPServer):
 
 class Upstream:
     def __init__(self, cert_dir: Path):
-        self.cert, key = make_certificate(cert_dir)
         self.server = _Server(("127.0.0.1", 0), _Handler)
         self.server.log, self.server.ids, self.server.received_bytes = [], itertools.count(1), 0
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(self.cert, key)
-        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.cert = serve_tls(self.server, cert_dir)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from graphtape.testing.fakegraph import make_certificate
+from graphtape.testing.fakegraph import serve_tls
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -55,12 +54,9 @@ class _Server(ThreadingHTTPServer):
 
 class SlowUpstream:
     def __init__(self, cert_dir: Path):
-        self.cert, key = make_certificate(cert_dir)
         self.server = _Server(("127.0.0.1", 0), _Handler)
         self.server.ids, self.server.arrived, self.server.closing = itertools.count(1), [], threading.Event()
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(self.cert, key)
-        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.cert = serve_tls(self.server, cert_dir)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property

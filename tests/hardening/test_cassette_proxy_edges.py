@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-import ssl
 import subprocess
 import sys
 import threading
@@ -25,7 +24,7 @@ import pytest
 
 from graphtape.cassette.format import load_cassette, save_cassette
 from graphtape.model import HttpRequest, HttpResponse, Interaction
-from graphtape.testing.fakegraph import make_certificate
+from graphtape.testing.fakegraph import serve_tls
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 MIME = (b"From: Alex Wilber <AlexW@contoso.com>\nTo: Megan Bowen <MeganB@contoso.com>\nSubject: Hello\n"
@@ -79,12 +78,9 @@ class _CorruptGzip(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def corrupt_upstream(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    cert, key = make_certificate(tmp_path / "upstream-cert")
     server = ThreadingHTTPServer(("127.0.0.1", 0), _CorruptGzip)
     server.daemon_threads = True
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
-    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    cert = serve_tls(server, tmp_path / "upstream-cert")
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"https://127.0.0.1:{server.server_address[1]}", cert
     server.shutdown()

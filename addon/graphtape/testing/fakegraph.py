@@ -14,6 +14,7 @@ import datetime as _dt
 import itertools
 import json
 import re
+import socketserver
 import ssl
 import threading
 import time
@@ -225,6 +226,15 @@ class _Server(ThreadingHTTPServer):
     state: FakeGraphState
 
 
+def serve_tls(server: socketserver.BaseServer, cert_dir: Path) -> Path:
+    """Make ``server`` answer over TLS with ``make_certificate``'s certificate; returns it (the CA to trust)."""
+    cert, key = make_certificate(cert_dir)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)  # type: ignore[attr-defined]
+    return cert
+
+
 def make_certificate(folder: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 and localhost: (cert.pem, key.pem)."""
     import ipaddress
@@ -261,12 +271,9 @@ class FakeGraph:
     """Start with ``with FakeGraph(cert_dir) as g: g.url``; ``g.state.received`` lists what arrived."""
 
     def __init__(self, cert_dir: Path, port: int = 0, host: str = "127.0.0.1", latency_ms: float = 0.0):
-        self.cert, key = make_certificate(cert_dir)
         self.server = _Server((host, port), _Handler)
         self.server.state = FakeGraphState(latency_s=latency_ms / 1000)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(self.cert, key)
-        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.cert = serve_tls(self.server, cert_dir)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
