@@ -21,9 +21,9 @@ from graphtape.cassette.format import load_cassette
 from graphtape.contract import validate_request
 from graphtape.diffing.ignore import DEFAULT_IGNORE
 from graphtape.model import HttpRequest, HttpResponse, Interaction, Mode, Outcome
-from graphtape.proxy.addon import replay_steps
+from graphtape.proxy.pipeline import enforce, validate
 from graphtape.replay.pipeline import Replayer
-from graphtape.session.exchanges import Session
+from graphtape.session.exchanges import Exchange, Session
 
 from .addon_support import GRAPH, graph_flow, running_addon, send, write_cassette
 
@@ -83,14 +83,19 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
 
 def test_the_replayer_parses_each_request_once_and_each_recording_once(parses: Counter[str]) -> None:
     session = Session(mode=Mode.REPLAY, cassette="c.yaml")
-    replayer = Replayer("c.yaml", recorded(), session, allow_repeats=True,
-                        steps=replay_steps(DEFAULT_IGNORE, enforce=True))
+    replayer = Replayer("c.yaml", recorded(), session, allow_repeats=True, rules=DEFAULT_IGNORE)
+
+    def replay(req: HttpRequest) -> Exchange:  # the proxy pipeline's stages, as the addon runs them
+        findings = validate(req)
+        assert enforce(req, findings, enforcing=True) is None
+        return replayer.handle(req, findings)[0]
+
     assert (parses["json"], parses["base64"], parses["url"]) == (1, 1, 2)  # the recordings, once each, to index them
     for n in range(1, 3):  # the second pair is served the same recordings again: they are not parsed again
-        ex, _ = replayer.handle(json_request(f"live {n}"))
+        ex = replay(json_request(f"live {n}"))
         assert ex.outcome == Outcome.MATCHED and ex.deviations and not ex.errors  # validated, matched and diffed
         assert (parses["json"], parses["base64"], parses["url"]) == (1 + n, n, 2 * n + 1)
-        ex, _ = replayer.handle(mime_request(f"live {n}"))
+        ex = replay(mime_request(f"live {n}"))
         assert ex.outcome == Outcome.MATCHED and ex.deviations and not ex.errors
         assert (parses["json"], parses["base64"], parses["url"]) == (1 + n, 1 + n, 2 * n + 2)
 

@@ -1,0 +1,79 @@
+"""What record and inspect share: each call goes on to Graph (or ``graphtape_upstream``) and its answer comes back."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from mitmproxy import http
+
+from graphtape.bodies.limits import BodyTooLarge
+from graphtape.graph import is_token_endpoint
+from graphtape.model import Outcome
+from graphtape.proxy.flows import canonical_url
+from graphtape.proxy.marks import log_findings, mark_flow
+from graphtape.proxy.modes.base import ModeHandler
+from graphtape.proxy.pipeline import in_scope, problem, settle
+from graphtape.proxy.state import FlowState, attach
+from graphtape.proxy.upstream import route_upstream
+from graphtape.session.describe import short_path
+from graphtape.session.exchanges import Session
+
+logger = logging.getLogger("graphtape")
+
+
+class Forwarding(ModeHandler):
+    """A mode that sends calls on: every call to a Graph host is routed to the upstream, if one is set."""
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        """A body over the limit streams to the server right after this hook: send it where the others go.
+
+        (A chunked body that passes the limit part way streams to the host the client named; see limits.py.)
+        """
+        if not flow.request.stream:
+            return
+        url = canonical_url(flow)
+        route_upstream(self.shared.upstream, flow, url)
+        state = attach(flow, FlowState(url, self if in_scope(url) else None, streamed=True))
+        if state.handler is not None:
+            self.streaming(flow, state)
+
+    def streaming(self, flow: http.HTTPFlow, state: FlowState) -> None:
+        """An in-scope call whose body streams through: it is on its way already."""
+
+    def outside(self, flow: http.HTTPFlow, url: str) -> None:
+        route_upstream(self.shared.upstream, flow, url)
+
+    def request(self, flow: http.HTTPFlow, state: FlowState) -> None:
+        route_upstream(self.shared.upstream, flow, state.url)
+
+    def too_large(self, flow: http.HTTPFlow, state: FlowState, e: BodyTooLarge) -> None:
+        """It goes on unchecked; its answer names it (not recorded, or observed without its body)."""
+        route_upstream(self.shared.upstream, flow, state.url)
+
+    def error(self, flow: http.HTTPFlow, state: FlowState) -> None:
+        self.failed_upstream(flow, state, self.session, fails=False)
+
+    def failed_upstream(self, flow: http.HTTPFlow, state: FlowState, session: Session, *, fails: bool) -> None:
+        """No answer came (the upstream refused, reset or timed out); ``fails``: the cassette lacks the call."""
+        ex = settle(session, flow.request.method, state.url, Outcome.FAILED,
+                    findings=state.findings,  # the request's: they count all the same
+                    note=str(flow.error.msg if flow.error else "unknown error"))
+        mark_flow(flow, ex)
+        logger.error(f"graphtape: {ex.method} {short_path(ex.url)} failed upstream: {ex.note} (nothing recorded "
+                     "for it)")
+        log_findings(ex)
+        if fails:  # replay would not know a call the client made
+            problem(session, ex, f"failed upstream ({ex.note}); not recorded", log=False)
+
+
+def kept(url: str) -> bool:
+    """Not a token endpoint: its answer (a token) is never written down nor described."""
+    parts = urlsplit(url)
+    return not is_token_endpoint(parts.hostname or "", parts.path)
+
+
+def duration_ms(flow: http.HTTPFlow) -> float | None:
+    if flow.response is not None and flow.response.timestamp_end and flow.request.timestamp_start:
+        return (flow.response.timestamp_end - flow.request.timestamp_start) * 1000
+    return None
