@@ -22,8 +22,8 @@ from graphtape.proxy.modes.base import ModeHandler, Shared
 from graphtape.proxy.modes.inspect import InspectHandler
 from graphtape.proxy.modes.off import UnopenedHandler
 from graphtape.proxy.modes.record import drain
-from graphtape.proxy.options import declare, defining, fit_mitmproxy, opening
-from graphtape.proxy.setup import new_session, open_mode, take_settings
+from graphtape.proxy.options import declare, fit_mitmproxy, opening
+from graphtape.proxy.setup import new_session, open_mode, reopens, take_settings
 from graphtape.replay.pipeline import Replayer
 from graphtape.session.exchanges import Session
 
@@ -80,7 +80,7 @@ class GraphTape:
             opts.update(listen_host=standalone.LOOPBACK)
         # A change of what the mode was opened with opens it anew (and a new session); a rollback to what runs
         # keeps it. Otherwise the same one goes on, retuned. The one place a mode is chosen: setup.open_mode.
-        if updated & defining(opts.graphtape_mode) and not (rollback and self._opened == opening(opts)):
+        if reopens(updated, opts) and not (rollback and self._opened == opening(opts)):
             self._open(Mode(opts.graphtape_mode), opts.graphtape_cassette)
         else:
             self.handler.retune(updated, opts)

@@ -55,8 +55,9 @@ OPTIONS: tuple[Option, ...] = (
 )
 
 # What a recording or a replay is opened with: a change of one opens it anew (and starts a new session).
-OPENED_BY = {"graphtape_mode", "graphtape_cassette"}
-RECORDER_OPENED_BY = {"graphtape_record_mode", "graphtape_pseudonymize"}
+# (Which ones, for each mode: ``ModeHandler.opened_by``.)
+OPENED_BY = frozenset({"graphtape_mode", "graphtape_cassette"})
+RECORDER_OPENED_BY = frozenset({"graphtape_record_mode", "graphtape_pseudonymize"})
 # Replay options a running replay takes on as they change (its session and used interactions kept).
 REPLAY_TUNING = {"graphtape_allow_repeats", "graphtape_ignore", "graphtape_policy"}
 
@@ -66,11 +67,6 @@ def declare(loader: object) -> None:
     for o in OPTIONS:
         extra = {"choices": list(o.choices)} if o.choices is not None else {}
         loader.add_option(o.name, o.type, o.default, o.help, **extra)  # type: ignore[attr-defined]
-
-
-def defining(mode: str) -> set[str]:
-    """The options whose change opens a new recording or replay in ``mode``."""
-    return OPENED_BY | RECORDER_OPENED_BY if mode == Mode.RECORD else OPENED_BY
 
 
 def opening(opts: object) -> tuple[object, ...]:

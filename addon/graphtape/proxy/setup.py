@@ -31,6 +31,11 @@ HANDLERS: dict[Mode, type[ModeHandler]] = {
 }
 
 
+def reopens(updated: set[str], opts: Any) -> bool:
+    """The update changes what the mode now set (``graphtape_mode``) is opened with."""
+    return bool(updated & HANDLERS[Mode(opts.graphtape_mode)].opened_by)
+
+
 def take_settings(shared: Shared, opts: Any, updated: set[str], running: ModeHandler) -> None:
     """The options that open nothing, checked (OptionsError) and taken; ``running`` goes on with them."""
     check_choices(opts, updated)

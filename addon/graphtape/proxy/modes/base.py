@@ -23,7 +23,7 @@ from graphtape.privacy.output import scrub_text
 from graphtape.privacy.pseudonymize import Pseudonymizer
 from graphtape.privacy.redaction import Redactor
 from graphtape.proxy.inflight import InFlight
-from graphtape.proxy.options import LargeBodies
+from graphtape.proxy.options import OPENED_BY, LargeBodies
 from graphtape.proxy.state import FlowState
 from graphtape.proxy.upstream import Upstream
 from graphtape.replay.pipeline import Replayer
@@ -50,6 +50,7 @@ class ModeHandler:
     needs_cassette: ClassVar[bool] = False
     enforces: ClassVar[bool] = False  # graphtape_policy=auto answers contract errors as Graph would
     large_bodies: ClassVar[LargeBodies] = "stream"
+    opened_by: ClassVar[frozenset[str]] = OPENED_BY  # the options whose change opens this mode anew
     recorder: Recorder | None = None
     replayer: Replayer | None = None
     pseudonymizer: Pseudonymizer | None = None  # the fake identities of this mode's cassette, if any

@@ -22,6 +22,7 @@ from graphtape.proxy.inflight import Call, InFlight
 from graphtape.proxy.marks import log_findings, mark_flow
 from graphtape.proxy.modes.base import ModeHandler, Shared
 from graphtape.proxy.modes.forward import Forwarding, duration_ms, kept
+from graphtape.proxy.options import OPENED_BY, RECORDER_OPENED_BY
 from graphtape.proxy.pipeline import answer, problem, settle
 from graphtape.proxy.state import FlowState
 from graphtape.session.describe import short_path
@@ -33,6 +34,7 @@ logger = logging.getLogger("graphtape")
 class RecordHandler(Forwarding):
     mode = Mode.RECORD
     needs_cassette = True
+    opened_by = OPENED_BY | RECORDER_OPENED_BY
 
     def __init__(self, session: Session, shared: Shared, recorder: Recorder) -> None:
         super().__init__(session, shared)
