@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,14 @@ def test_a_bug_before_a_call_is_sent_answers_500_not_sends_it(cassette: Path, mo
         assert flow.request.host == "graph.microsoft.com" and len(addon.inflight) == 0
         [ex] = addon.session.exchanges
         assert ex.outcome == Outcome.FAILED and "failed to record it" in ex.note and addon.session.problems
+
+
+def test_a_second_ctrl_c_stops_waiting_at_once(cassette: Path) -> None:
+    with running_addon(graphtape_mode="record", graphtape_cassette=str(cassette)) as (addon, tctx):
+        addon.request(graph_flow("GET", "/me"))
+        addon.inflight.give_up()  # what the CLI does on a second Ctrl-C
+        started = time.monotonic()
+        tctx.master.event_loop.run_until_complete(addon.drain(30))
+        assert time.monotonic() - started < 5 and len(addon.inflight) == 1
+        addon.done()
+        assert [e.outcome for e in addon.session.exchanges] == [Outcome.NOT_RECORDED]
