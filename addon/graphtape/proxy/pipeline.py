@@ -27,7 +27,7 @@ from mitmproxy import ctx, http
 
 from graphtape.bodies.limits import BodyTooLarge
 from graphtape.contract import enforcement_response, validate_request
-from graphtape.graph import error_response, parse_graph_url
+from graphtape.graph import GraphUrl, error_response, parse_graph_url
 from graphtape.model import Finding, HttpRequest, HttpResponse, Outcome
 from graphtape.privacy.output import scrub_findings
 from graphtape.proxy.flows import canonical_url, request_of, to_mitmproxy_response
@@ -42,12 +42,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger("graphtape")
 
 
-def in_scope(url: str) -> bool:
-    """The one place that decides which calls graphtape takes: Microsoft Graph /v1.0 and /beta URLs.
+def in_scope(url: str) -> GraphUrl | None:
+    """The one place that decides which calls graphtape takes: Microsoft Graph /v1.0 and /beta URLs, returned
+    split as Graph reads them (the request's view keeps that parse); None: out of scope.
 
     Every other call passes through untouched in record and inspect, and is answered offline in replay.
     """
-    return parse_graph_url(url) is not None
+    return parse_graph_url(url)
 
 
 # ---------------------------------------------------------------------- the hooks
@@ -61,21 +62,22 @@ def request(flow: http.HTTPFlow, handler: ModeHandler) -> None:
     url = canonical_url(flow)
     before, state = len(handler.session.exchanges), None
     try:
-        if not in_scope(url):
+        graph_url = in_scope(url)
+        if graph_url is None:
             handler.outside(flow, url)
             return
         state = attach(flow, FlowState(url, handler))
-        _stages(flow, state, handler)
+        _stages(flow, state, handler, graph_url)
     except Exception as e:  # never let a bug send a request on, nor pass for a recorded or replayed call
         logger.exception(f"graphtape: {handler.mode} failed")
         failed(flow, state, handler, url, e, before)
 
 
-def _stages(flow: http.HTTPFlow, state: FlowState, handler: ModeHandler) -> None:
+def _stages(flow: http.HTTPFlow, state: FlowState, handler: ModeHandler, graph_url: GraphUrl) -> None:
     if not handler.admit(flow, state):
         return
     try:
-        req = handler.view(request_of(flow, state.url))  # parse: the one view every later stage reads
+        req = handler.view(request_of(flow, state.url, graph_url))  # parse: the one view every later stage reads
     except BodyTooLarge as e:
         handler.too_large(flow, state, e)
         return

@@ -34,7 +34,7 @@ class Forwarding(ModeHandler):
             return
         url = canonical_url(flow)
         route_upstream(self.shared.upstream, flow, url)
-        state = attach(flow, FlowState(url, self if in_scope(url) else None, streamed=True))
+        state = attach(flow, FlowState(url, self if in_scope(url) is not None else None, streamed=True))
         if state.handler is not None:
             self.streaming(flow, state)
 
