@@ -95,12 +95,14 @@ def response(flow: http.HTTPFlow) -> None:
     state = state_of(flow)
     if state is not None and state.handler is not None:
         state.handler.response(flow, state)
+        state.done()
 
 
 def error(flow: http.HTTPFlow) -> None:
     state = state_of(flow)
     if state is not None and state.handler is not None:
         state.handler.error(flow, state)
+        state.done()
 
 
 # ---------------------------------------------------------------------- the stages every mode shares
@@ -164,7 +166,7 @@ def answer(flow: http.HTTPFlow, state: FlowState | None, resp: HttpResponse) -> 
     """graphtape answers the request itself: nothing goes upstream, and no later hook has anything to do."""
     flow.response = to_mitmproxy_response(resp)
     if state is not None:
-        state.handler = None
+        state.done()
 
 
 def report(flow: http.HTTPFlow, ex: Exchange) -> None:

@@ -28,6 +28,12 @@ class FlowState:
     findings: list[Finding] = field(default_factory=list)  # the request's contract findings
     streamed: bool = False  # its body streams through (over the limit): the request hook leaves it alone
 
+    def done(self) -> None:
+        """graphtape is finished with the flow: later hooks leave it alone, and the parsed request (its body, its
+        JSON) is not kept alive with the flow (mitmweb keeps every flow)."""
+        self.handler = None
+        self.request = None
+
     def __deepcopy__(self, memo: dict[int, Any]) -> None:
         """The state belongs to the live proxy: a flow copied or saved (``mitmdump -w``, mitmweb's Save, which
         deep-copy ``metadata``) carries None here, which mitmproxy's flow files can hold."""
