@@ -252,8 +252,9 @@ class ProxyRuntime:
         """Serve ``cassette`` from now on (``mode`` replay or record) and return a snapshot of the session that ended.
 
         ``options`` are further ``graphtape_*`` options for this cassette; those in ``TAPE_DEFAULTS`` not given are
-        reset. A cassette that cannot be opened raises ProxyFailed; mitmproxy keeps the previous one, unless the
-        addon was left half set up (an error mitmproxy only logged): then ``fallback``'s options are applied.
+        reset. A cassette that cannot be opened raises ProxyFailed, and mitmproxy's rollback reopens the previous
+        one (a fresh session of it); if the addon was left half set up instead (an error mitmproxy only logged),
+        ``fallback``'s options are applied.
         """
         if mode not in SWITCH_MODES:
             raise ValueError(f"graphtape: switch to replay or record, not {mode!r}")
