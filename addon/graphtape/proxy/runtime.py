@@ -40,6 +40,7 @@ from graphtape.session.exchanges import Session
 
 if TYPE_CHECKING:
     from mitmproxy.master import Master
+    from mitmproxy.options import Options
 
     from graphtape.proxy.addon import GraphTape
 
@@ -135,15 +136,25 @@ class ProxyRuntime:
 
     def _build(self) -> None:
         from mitmproxy import exceptions, options
+
+        _quiet_cancelled_connections()
+        self.loop = asyncio.get_running_loop()
+        self._listening = asyncio.Event()
+        logging.getLogger().addHandler(self._startup_errors)  # what mitmproxy's errorcheck sees too, from now on
+        try:
+            self.master, self.addon = self._master_with_addon(options.Options())
+        except BaseException as e:
+            logging.getLogger().removeHandler(self._startup_errors)
+            if isinstance(e, exceptions.OptionsError):
+                raise ProxyFailed(str(e)) from None
+            raise
+
+    def _master_with_addon(self, opts: Options) -> tuple[Master, GraphTape]:
         from mitmproxy.addons import termlog
         from mitmproxy.tools.dump import DumpMaster
 
         from graphtape.proxy.addon import GraphTape
 
-        _quiet_cancelled_connections()
-        self.loop = asyncio.get_running_loop()
-        self._listening = asyncio.Event()
-        opts = options.Options()
         master = DumpMaster(opts, with_termlog=False, with_dumper=False)
         if self.log:
             logging.getLogger("graphtape").setLevel(logging.INFO)
@@ -154,15 +165,11 @@ class ProxyRuntime:
         master.addons.add(addon)
         mitm = {k: v for k, v in self.options.items() if not k.startswith("graphtape_")}
         ours = {k: v for k, v in self.options.items() if k.startswith("graphtape_")}
-        try:
-            opts.update(**mitm)  # first, so the cassette is opened with the final confdir and mode
-            opts.update(**ours)
-        except exceptions.OptionsError as e:
-            raise ProxyFailed(str(e)) from None
-        self.master, self.addon = master, addon
+        opts.update(**mitm)  # first, so the cassette is opened with the final confdir and mode
+        opts.update(**ours)
+        return master, addon
 
     async def _run(self) -> None:
-        logging.getLogger().addHandler(self._startup_errors)
         try:
             await self._master().run()
         except SystemExit as e:  # mitmproxy's errorcheck: errors were logged while it started
@@ -217,14 +224,12 @@ class ProxyRuntime:
         return self
 
     def _thread_main(self) -> None:
-        loop = asyncio.new_event_loop()
         try:
-            loop.run_until_complete(self.serve())
+            asyncio.run(self.serve())  # which cancels what mitmproxy left pending when its start failed
         except BaseException as e:  # ProxyFailed, or whatever else ended the run: start() reports it
             self._error = e
         finally:
             self._settled.set()
-            loop.close()
 
     @property
     def alive(self) -> bool:
