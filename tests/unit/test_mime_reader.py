@@ -104,6 +104,7 @@ def test_the_structure_and_the_contents() -> None:
     assert [p.decoded() for p in leaves] == [b"Plain menu\n", b"<p>HTML menu</p>\n", b"%PDF-1.4 menu",
                                              b"Forwarded text\n"]
     assert leaves[2].headers.get_filename() == "menu.pdf"
+    assert root.decoded() == b"" and root.children is not None and len(root.children) == 3  # a multipart's content
 
 
 def test_a_boundary_at_the_start_of_payload_lines_is_no_delimiter() -> None:
@@ -149,6 +150,7 @@ BENT = {
                                 b"Content-Type: multipart/mixed; boundary=b\n\n--b\n\nhi\n--b--\n",
     "a digest's default type": b"Content-Type: multipart/digest; boundary=d\n\n--d\n\nSubject: inner\n\nx\n--d--\n",
     "an RFC 2231 boundary beyond ASCII": b"Content-Type: multipart/mixed; boundary*=utf-8''%C3%A9\n\n--\xc3\xa9\n\nx\n",
+    "a delimiter inside a line": b"Content-Type: multipart/mixed; boundary=b\n\n--b\n\nsee --b here\n--b--\n",
     "delimiter with spaces after it": b"Content-Type: multipart/mixed; boundary=b\n\n--b \t\n\nhi\n--b-- \n",
     "broken base64 and quoted-printable": b"Content-Type: multipart/mixed; boundary=b\n\n--b\n"
                                           b"Content-Transfer-Encoding: base64\n\nQUJ!D\nQQ\n--b\n"
