@@ -21,6 +21,7 @@ from graphtape.diffing.core import diff_cassettes
 from graphtape.model import FailOn, Mode
 from graphtape.proxy.inflight import stop_wait_seconds
 from graphtape.proxy.standalone import EXIT_SESSION_FAILED, is_loopback
+from graphtape.proxyenv import apply_no_proxy
 from graphtape.session.describe import short_path, subject_and_recipients
 from graphtape.session.verdict import DEFAULT_FAIL_ON_TEXT
 
@@ -316,7 +317,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 1
         host, port = proxy.addon.listen
         ca, bundle = ca_bundle(args.confdir)
-        env = {**os.environ, **client_env(proxy_url(host, port, args.proxyauth), ca, bundle)}
+        env, notice = apply_no_proxy({**os.environ, **client_env(proxy_url(host, port, args.proxyauth), ca, bundle)})
+        if notice:
+            print(notice, file=sys.stderr)
         try:
             child = await asyncio.create_subprocess_exec(*command, env=env)
         except OSError as e:

@@ -307,7 +307,7 @@ def _close(item: pytest.Item, tape: Tape, proxy: ProxyThread) -> None:
 
     tape.final = session = proxy.idle()
     ran = "call" in tape.outcomes and not tape.refusal
-    late = failures(session, tape.fail_on - {FailOn.UNUSED}, since=tape.checked) if ran else []
+    late = failures(session, tape.fail_on - {FailOn.UNUSED}, since=tape.checked, whole=False) if ran else []
     passed = ran and tape.outcomes.get("setup", False) and tape.outcomes["call"] and not late
     if tape.recording is not None:
         _keep_or_discard(tape, keep=passed)
