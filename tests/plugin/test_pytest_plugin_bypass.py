@@ -224,3 +224,21 @@ def test_import_time_client():
 ''')
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "xdist", "-n", "1", timeout=120)
     result.assert_outcomes(passed=1)
+
+
+def test_started_early_for_no_marked_test_it_stops_and_puts_the_environment_back(pytester: pytest.Pytester,
+                                                                                 monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("NO_PROXY", "graph.microsoft.com")
+    monkeypatch.delenv("HTTPS_PROXY", raising=False)
+    pytester.makepyfile(test_plain='''
+import os
+
+PROXY_AT_IMPORT = os.environ.get("HTTPS_PROXY", "")
+
+
+def test_untouched():
+    assert PROXY_AT_IMPORT.startswith("http://127.0.0.1:")  # configured: started before the import
+    assert "HTTPS_PROXY" not in os.environ and os.environ["NO_PROXY"] == "graph.microsoft.com"
+''')
+    result = pytester.runpytest_subprocess("--graphtape-mode=replay", "-p", "no:cacheprovider", timeout=120)
+    result.assert_outcomes(passed=1)
