@@ -1,7 +1,7 @@
 """Microsoft Graph calls made while no cassette was in use: where they came from, and what they are told.
 
 Pure, and cheap to import (``short_path`` is imported when first needed). The plugin's session
-(``pytest/session.py``) says where the run is; the proxy's guard (``pytest/guard.py``) notes each call with
+(``pytest/session_proxy.py``) says where the run is; the proxy's guard (``pytest/guard.py``) notes each call with
 it and answers with ``no_cassette_message``.
 """
 

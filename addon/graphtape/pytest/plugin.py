@@ -3,7 +3,7 @@
 Registered through the ``pytest11`` entry point, so installing graphtape enables it. One proxy per test
 process (per xdist worker), switched from cassette to cassette; HTTPS_PROXY and the CA variables point this
 process and its subprocesses at it for the whole session, and Graph calls outside any cassette are refused
-(session.py says when it starts and how those calls fail).
+(session_proxy.py says when it starts and how those calls fail).
 
     @pytest.mark.graphtape                        # cassettes/<test module>/<test name>.yaml
     @pytest.mark.graphtape("send-mail.yaml", strict=True)
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from graphtape.model import FailOn, Mode, PluginMode  # the vocabulary alone: loading the plugin stays cheap
-from graphtape.pytest.session import SessionProxy, temp_folder, uses_graphtape
+from graphtape.pytest.session_proxy import SessionProxy, temp_folder, uses_graphtape
 
 if TYPE_CHECKING:
     from graphtape.model import Deviation, Finding
@@ -203,7 +203,7 @@ class Tape:
 
 
 def _new_proxy(config: pytest.Config) -> ProxyThread:
-    """This process's proxy, started; raises cli.ProxyFailed. The session (pytest/session.py) keeps it."""
+    """This process's proxy, started; raises cli.ProxyFailed. The session (pytest/session_proxy.py) keeps it."""
     from graphtape.proxy.inprocess import ProxyThread
 
     s = config.stash[SETTINGS]
