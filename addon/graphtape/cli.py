@@ -20,6 +20,7 @@ from graphtape.model import FailOn, Mode
 from graphtape.proxy.clients import ca_bundle, client_env, proxy_url
 from graphtape.proxy.runtime import ProxyFailed, ProxyRuntime
 from graphtape.proxy.standalone import EXIT_SESSION_FAILED, is_loopback
+from graphtape.proxyenv import apply_no_proxy
 from graphtape.session.describe import short_path, subject_and_recipients
 from graphtape.session.verdict import DEFAULT_FAIL_ON_TEXT
 
@@ -196,7 +197,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         proxy = ProxyRuntime(proxy_options(args, mode, args.cassette), log=True)
         host, port = await proxy.open()
         ca, bundle = ca_bundle(args.confdir)
-        env = {**os.environ, **client_env(proxy_url(host, port, args.proxyauth), ca, bundle)}
+        env, notice = apply_no_proxy({**os.environ, **client_env(proxy_url(host, port, args.proxyauth), ca, bundle)})
+        if notice:
+            print(notice, file=sys.stderr)
         try:
             child = await asyncio.create_subprocess_exec(*command, env=env)
         except OSError as e:

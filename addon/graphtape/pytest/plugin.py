@@ -1,14 +1,15 @@
 """pytest plugin: ``@pytest.mark.graphtape`` serves each test its own cassette through a real proxy.
 
 Registered through the ``pytest11`` entry point, so installing graphtape enables it. One proxy per test
-process (per xdist worker), started at the first marked test and switched from cassette to cassette;
-while a marked test runs, HTTPS_PROXY and the CA variables point this process and its subprocesses at it.
+process (per xdist worker), switched from cassette to cassette; HTTPS_PROXY and the CA variables point this
+process and its subprocesses at it for the whole session, and Graph calls outside any cassette are refused
+(session_proxy.py says when it starts and how those calls fail).
 
     @pytest.mark.graphtape                        # cassettes/<test module>/<test name>.yaml
     @pytest.mark.graphtape("send-mail.yaml", strict=True)
     def test_send(graphtape): ...
 
-The heavy imports (mitmproxy, the diffing) wait for the first marked test: unmarked runs pay nothing.
+The heavy imports (mitmproxy, the diffing) wait for the proxy to start: unmarked runs pay nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from graphtape.model import FailOn, Mode, PluginMode  # the vocabulary alone: loading the plugin stays cheap
+from graphtape.pytest.session_proxy import SessionProxy, temp_folder, uses_graphtape
 from graphtape.pytest.tape import Tape
 
 if TYPE_CHECKING:
@@ -42,6 +44,7 @@ class Settings:
 
 SETTINGS = pytest.StashKey[Settings]()
 TAPE = pytest.StashKey[Tape]()
+SESSION = pytest.StashKey["SessionProxy"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -116,6 +119,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "graphtape(cassette=None, *, strict=False, fail_on=None): serve this test's Graph traffic from a cassette "
         "through graphtape's proxy (default cassettes/<test module>/<test name>.yaml)")
     config.stash[SETTINGS] = settings_of(config)
+    config.stash[SESSION] = SessionProxy(config, lambda: _new_proxy(config))
+    config.pluginmanager.register(config.stash[SESSION], "graphtape-session")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -127,31 +132,36 @@ def pytest_report_header(config: pytest.Config) -> str:
 # --------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="session")
-def graphtape_proxy(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProxyThread]:
-    """This process's proxy (one per xdist worker), started by the first test that uses graphtape."""
+def _new_proxy(config: pytest.Config) -> ProxyThread:
+    """This process's proxy, started; raises ProxyFailed. The session (pytest/session_proxy.py) keeps it."""
     from graphtape.proxy.inprocess import ProxyThread
+
+    s = config.stash[SETTINGS]
+    confdir = Path(s.confdir) if s.confdir else temp_folder(config, "graphtape-mitmproxy")
+    return ProxyThread(confdir, upstream=s.upstream, upstream_ca=s.upstream_ca).start()
+
+
+@pytest.fixture(scope="session")
+def graphtape_proxy(pytestconfig: pytest.Config) -> ProxyThread:
+    """This process's proxy (one per xdist worker), running for the whole session once a test uses graphtape."""
     from graphtape.proxy.runtime import ProxyFailed
 
-    s = pytestconfig.stash[SETTINGS]
-    confdir = Path(s.confdir) if s.confdir else tmp_path_factory.mktemp("graphtape-mitmproxy")
-    proxy = ProxyThread(confdir, upstream=s.upstream, upstream_ca=s.upstream_ca)
     try:
-        proxy.start()
+        return pytestconfig.stash[SESSION].ensure()
     except ProxyFailed as e:
         pytest.fail(str(e), pytrace=False)
-    yield proxy
-    proxy.stop()
 
 
 @pytest.fixture(autouse=True)
 def _graphtape_cassette(request: pytest.FixtureRequest) -> Iterator[Tape | None]:
     """Around a marked test (or one using ``graphtape``): its cassette on the proxy, the proxy in the env."""
     item = request.node
-    if item.get_closest_marker("graphtape") is None and "graphtape" not in getattr(item, "fixturenames", ()):
+    if not uses_graphtape(item):
         yield None
         return
     proxy: ProxyThread = request.getfixturevalue("graphtape_proxy")
+    session = item.config.stash[SESSION]
+    session.cassette_in_use(item, True)
     tape = _open(item, proxy)
     item.stash[TAPE] = tape
     env = pytest.MonkeyPatch()
@@ -161,6 +171,7 @@ def _graphtape_cassette(request: pytest.FixtureRequest) -> Iterator[Tape | None]
         yield tape
     finally:
         try:
+            session.cassette_in_use(item, False)
             _close(item, tape, proxy)
         finally:
             env.undo()
@@ -237,7 +248,7 @@ def _close(item: pytest.Item, tape: Tape, proxy: ProxyThread) -> None:
 
     tape.final = session = proxy.idle()
     ran = "call" in tape.outcomes and not tape.refusal
-    late = failures(session, tape.fail_on - {FailOn.UNUSED}, since=tape.checked) if ran else []
+    late = failures(session, tape.fail_on - {FailOn.UNUSED}, since=tape.checked, whole=False) if ran else []
     passed = ran and tape.outcomes.get("setup", False) and tape.outcomes["call"] and not late
     if tape.recording is not None:
         _keep_or_discard(tape, keep=passed)
