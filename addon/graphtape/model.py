@@ -50,6 +50,7 @@ class Outcome(StrEnum):
     PENDING = ""  # not decided yet (its answer is still on the way)
     MATCHED = "matched"  # replay: served from the cassette
     UNMATCHED = "unmatched"  # replay: nothing recorded looks like it
+    SIGNED_IN = "signed-in"  # replay: a sign-in call (token, discovery) answered offline, never recorded
     EXHAUSTED = "exhausted"  # replay: its interactions were all used
     REJECTED = "rejected"  # the contract check answered with Graph's error
     RECORDED = "recorded"  # record: written to the cassette
