@@ -176,12 +176,14 @@ def _authorization_code(g: Grant, req: HttpRequest) -> None:
             raise Refusal("invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied "
                                                    "in the authorization request.")
     g.nonce = str(doc.get("nonce", ""))
+    g.scopes = g.scopes or str(doc.get("scope", "")).split()  # what the authorize request asked for
 
 
 def _device_code(g: Grant, req: HttpRequest) -> None:
     authenticate(g, req, required=False)
     _scopes(g, required=False)
-    _redeemed(g, "device-code", g.need("device_code" if g.ep.v2 else "code"))
+    doc = _redeemed(g, "device-code", g.need("device_code" if g.ep.v2 else "code"))
+    g.scopes = g.scopes or str(doc.get("scope", "")).split()  # what the device code was asked for
 
 
 def _password(g: Grant, req: HttpRequest) -> None:
@@ -250,8 +252,8 @@ def token_response(g: Grant) -> dict[str, Any]:
     else:
         doc.update(expires_in=str(LIFETIME_S), ext_expires_in=str(LIFETIME_S), expires_on=str(now + LIFETIME_S),
                    not_before=str(now), resource=resource)
-    doc["access_token"] = access_token(subject, resource, [s for s in granted if s not in OIDC_SCOPES], now,
-                                       v2=ep.v2)
+    names = [s.rsplit("/", 1)[-1] for s in granted if s not in OIDC_SCOPES]  # scp names scopes without the API
+    doc["access_token"] = access_token(subject, resource, [n for n in names if n != ".default"], now, v2=ep.v2)
     if g.user and (not ep.v2 or "offline_access" in g.scopes):
         doc["refresh_token"] = opaque("refresh-token", {"client_id": g.client_id, "user": g.user})
     if g.user and (not ep.v2 or "openid" in g.scopes):

@@ -28,7 +28,8 @@ def device_code(ep: Endpoint, req: HttpRequest) -> dict[str, Any]:
         raise missing("scope")
     return {
         "user_code": "GRAPHTAPE",
-        "device_code": opaque("device-code", {"client_id": client_id, "user": USER_NAME}),
+        "device_code": opaque("device-code", {"client_id": client_id, "user": USER_NAME,
+                                              "scope": form.get("scope") or form.get("resource", "")}),
         "verification_uri": "https://microsoft.com/devicelogin",
         "expires_in": DEVICE_CODE_LIFETIME_S,
         "interval": 1,
@@ -47,7 +48,8 @@ def authorize(ep: Endpoint, req: HttpRequest) -> HttpResponse:
                                                            "answered offline: graphtape answers the code flow.")
     client_id, redirect_uri = query["client_id"], query["redirect_uri"]
     code = opaque("code", {"client_id": client_id, "redirect_uri": redirect_uri, "user": USER_NAME,
-                           "nonce": query.get("nonce", ""), "code_challenge": query.get("code_challenge", "")})
+                           "scope": query.get("scope", ""), "nonce": query.get("nonce", ""),
+                           "code_challenge": query.get("code_challenge", "")})
     answer = {"code": code}
     if query.get("state"):
         answer["state"] = query["state"]
