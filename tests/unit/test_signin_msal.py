@@ -96,13 +96,17 @@ def test_refresh_token_then_silent_from_the_cache() -> None:
 
 
 def test_device_flow() -> None:
+    http = OfflineHttp()
     app = msal.PublicClientApplication(APP, authority="https://login.microsoftonline.com/organizations",
-                                       http_client=OfflineHttp())
+                                       http_client=http)
     flow = app.initiate_device_flow(scopes=["Mail.Send"])
     assert "user_code" in flow, flow
     result = _ok(app.acquire_token_by_device_flow(flow))
     (account,) = app.get_accounts()  # the account from the id token: MSAL asked for openid with the device code
     assert account["username"] == "offline.user@graphtape.invalid" and "refresh_token" in result
+    base = "https://login.microsoftonline.com/organizations"
+    assert http.calls == [f"GET {base}/v2.0/.well-known/openid-configuration", f"POST {base}/oauth2/v2.0/devicecode",
+                          f"POST {base}/oauth2/v2.0/token"]
 
 
 def test_auth_code_flow_with_the_browser_step_answered_too() -> None:
