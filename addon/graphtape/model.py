@@ -50,13 +50,13 @@ class Outcome(StrEnum):
     PENDING = ""  # not decided yet (its answer is still on the way)
     MATCHED = "matched"  # replay: served from the cassette
     UNMATCHED = "unmatched"  # replay: nothing recorded looks like it
-    SIGNED_IN = "signed-in"  # replay: a sign-in call (token, discovery) answered offline, never recorded
     EXHAUSTED = "exhausted"  # replay: its interactions were all used
     REJECTED = "rejected"  # the contract check answered with Graph's error
     RECORDED = "recorded"  # record: written to the cassette
     NOT_RECORDED = "not-recorded"  # record: refused (a secret in it, or the write failed)
     OBSERVED = "observed"  # inspect: shown
     FAILED = "failed"  # the upstream did not answer
+    SIGNED_IN = "signed-in"  # replay: a sign-in call (token, discovery) answered offline, never recorded
 
 
 class MatchKind(StrEnum):

@@ -60,8 +60,8 @@ class Replayer:
         return ex, resp
 
     def _handle(self, ex: Exchange, req: HttpRequest) -> HttpResponse:
-        signin = self.steps.signin(req) if self.steps.signin is not None else None
-        if signin is not None:  # sign-in: answered offline, never from (nor into) a cassette
+        signin = self.steps.signin(req) if self.steps.signin is not None and req.graph_url is None else None
+        if signin is not None:  # sign-in (never a Graph URL): answered offline, never from (nor into) a cassette
             ex.outcome, ex.note = Outcome.SIGNED_IN, signin.refusal
             return signin.response
         if req.graph_url is None:
