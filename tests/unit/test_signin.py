@@ -231,6 +231,9 @@ def test_token_endpoint_refusals_of_method_body_tenant_and_assertion() -> None:
     cert["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
     assert _refused({**cert, "client_assertion": assertion(iss="someone-else")})[1:] == ("invalid_client", 700021)
     assert _refused({**cert, "client_assertion": assertion(exp=T0 - 60)})[2] == 700024
+    federated = assertion(iss="https://token.actions.githubusercontent.com", sub="repo:contoso/app:ref:main")
+    assert token({**cert, "client_assertion": federated})[0] == 200  # WorkloadIdentityCredential's kind
+    assert _refused({**cert, "client_assertion": assertion(iss="https://x.example", exp=T0 - 60)})[2] == 700024
     assert _refused({**cert, "client_assertion": "not-a-jwt"})[2] == 50027
     assert _refused({**cert, "client_assertion_type": "x", "client_assertion": assertion()})[2] == 50027
 

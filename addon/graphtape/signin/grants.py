@@ -85,14 +85,17 @@ def basic_client(req: HttpRequest) -> tuple[str, str] | None:
 
 
 def _check_assertion(g: Grant) -> None:
-    """A client assertion (what CertificateCredential sends): a JWT of the app's, not expired."""
+    """A client assertion, not expired: the app's own JWT (CertificateCredential: ``iss`` and ``sub`` its client
+    id), or a federated identity's token (WorkloadIdentityCredential: an ``https`` issuer such as GitHub's, which
+    Entra matches against the app's federated credentials, and graphtape cannot know)."""
     kind = g.form.get("client_assertion_type", "")
     if kind != ASSERTION_TYPE:
         raise Refusal("invalid_request", 50027, f"client_assertion_type must be '{ASSERTION_TYPE}', not '{kind}'.")
     claims = jwt_claims(g.form["client_assertion"])
     if claims is None:
         raise Refusal("invalid_client", 50027, "JWT token is invalid or malformed (client_assertion).")
-    for name in ("iss", "sub"):
+    federated = str(claims.get("iss", "")).startswith("https://")
+    for name in () if federated else ("iss", "sub"):
         if claims.get(name) != g.client_id:
             raise Refusal("invalid_client", 700021, f"Client assertion application identifier doesn't match "
                                                    f"'client_id' parameter ({name} is {claims.get(name)!r}).")
