@@ -22,11 +22,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from graphtape.model import FailOn, Mode, PluginMode  # the vocabulary alone: loading the plugin stays cheap
+from graphtape.pytest.tape import Tape
 
 if TYPE_CHECKING:
-    from graphtape.model import Deviation, Finding
     from graphtape.proxy.inprocess import ProxyThread
-    from graphtape.session.exchanges import Exchange, Session
 
 MARKER_ARGS = ("cassette", "strict", "fail_on")
 
@@ -42,7 +41,7 @@ class Settings:
 
 
 SETTINGS = pytest.StashKey[Settings]()
-TAPE = pytest.StashKey["Tape"]()
+TAPE = pytest.StashKey[Tape]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -125,83 +124,14 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"graphtape: {s.mode}, cassettes in {s.cassette_dir}{upstream}{', strict' if s.strict else ''}"
 
 
-# --------------------------------------------------------------------------- the per-test handle
-
-
-class Tape:
-    """The ``graphtape`` fixture: this test's cassette, the proxy's address, and what the proxy saw."""
-
-    def __init__(self, proxy: ProxyThread, *, cassette: Path, mode: Mode, fail_on: frozenset[FailOn],
-                 refusal: str = ""):
-        self.cassette = cassette  # the cassette file (record: where it lands if the test passes)
-        self.mode = mode  # "replay" or "record" (once is one of them, per cassette)
-        self.fail_on = fail_on
-        self.refusal = refusal  # why this test cannot run (no cassette, a bad name); it fails with this
-        self.recording: Path | None = None  # record: the file written until the test passes
-        self.created_dirs: list[Path] = []
-        self.checked = (0, 0)  # (exchanges, problems) judged at the end of the test function
-        self.outcomes: dict[str, bool] = {}
-        self.final: Session | None = None
-        self._proxy = proxy
-
-    @property
-    def url(self) -> str:
-        return self._proxy.url
-
-    @property
-    def ca(self) -> Path:
-        return self._proxy.ca
-
-    @property
-    def env(self) -> dict[str, str]:
-        """Variables to hand to a subprocess (already set in this process during the test)."""
-        return self._proxy.env()
-
-    @property
-    def session(self) -> Session:
-        return self.final if self.final is not None else self._proxy.session()
-
-    @property
-    def requests(self) -> list[Exchange]:
-        return list(self.session.exchanges)
-
-    @property
-    def findings(self) -> list[Finding]:
-        return [f for ex in self.requests for f in ex.findings]
-
-    @property
-    def deviations(self) -> list[Deviation]:
-        return [d for ex in self.requests for d in ex.deviations]
-
-    def calls(self, method: str, path: str) -> int:
-        """``calls("POST", "/me/sendMail")``: requests so far with that method and (normalised) path."""
-        from graphtape.pytest.support import count_calls
-
-        return count_calls(self.requests, method, path)
-
-    def assert_all_played(self) -> None:
-        """Fail unless every recorded interaction was served (record mode: nothing to play, passes)."""
-        session = self.session
-        if self.mode != Mode.REPLAY or not session.unused:
-            return
-        from graphtape.cassette.format import load_cassette
-        from graphtape.session.describe import short_path
-
-        recorded = load_cassette(self.cassette).interactions
-        lines = [f"  interaction {i + 1} {recorded[i].request.method} {short_path(recorded[i].request.url)}"
-                 for i in session.unused if i < len(recorded)]
-        raise AssertionError(f"graphtape: {len(session.unused)} of {len(recorded)} interaction(s) in "
-                             f"{self.cassette} never played:\n" + "\n".join(lines))
-
-
 # --------------------------------------------------------------------------- fixtures
 
 
 @pytest.fixture(scope="session")
 def graphtape_proxy(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProxyThread]:
     """This process's proxy (one per xdist worker), started by the first test that uses graphtape."""
-    from graphtape.cli import ProxyFailed
     from graphtape.proxy.inprocess import ProxyThread
+    from graphtape.proxy.runtime import ProxyFailed
 
     s = pytestconfig.stash[SETTINGS]
     confdir = Path(s.confdir) if s.confdir else tmp_path_factory.mktemp("graphtape-mitmproxy")
@@ -264,7 +194,7 @@ def _marker_args(item: pytest.Item, settings: Settings) -> tuple[str, bool, froz
 def _open(item: pytest.Item, proxy: ProxyThread) -> Tape:
     """Put the test's cassette on the proxy; a test that cannot run gets a Tape with a refusal (proxy idle)."""
     from graphtape.cassette.paths import UnsafeCassettePath
-    from graphtape.cli import ProxyFailed
+    from graphtape.proxy.runtime import ProxyFailed
     from graphtape.pytest.support import default_cassette_name, recording_path, resolve_cassette
     from graphtape.session.verdict import DEFAULT_FAIL_ON
 

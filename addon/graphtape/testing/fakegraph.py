@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from graphtape.bodies.kinds import decode_base64_mime, is_json_type
-from graphtape.bodies.mime import parse_message
+from graphtape.bodies.mime import read_message
 from graphtape.testing.fakelogin import serve_signin, signin_request
 
 _USER = r"/(?:v1\.0|beta)/+(?:me|users/[^/]+)"
@@ -127,7 +127,7 @@ def _message(state: FakeGraphState, version: str, fields: dict[str, Any]) -> dic
 
 
 def _fields_from_mime(decoded: bytes) -> dict[str, Any]:
-    msg = parse_message(decoded)
+    msg = read_message(decoded).headers
     to = [{"emailAddress": {"address": a.addr_spec, "name": a.display_name or a.addr_spec}}
           for v in msg.get_all("To", []) or [] for a in getattr(v, "addresses", ())]
     return {"subject": str(msg.get("Subject", "")), "toRecipients": to}
