@@ -51,6 +51,9 @@ def _proxy_args(p: argparse.ArgumentParser, *, upstream: bool) -> None:
                        help="trust this CA (PEM) for the upstream's certificate")
         g.add_argument("--upstream-insecure", action="store_true",
                        help="do not verify the upstream's certificate")
+        g.add_argument("--upstream-signin", action="store_true",
+                       help="send the sign-in hosts' calls (login.microsoftonline.com...) to the upstream too, "
+                            "for a stand-in that answers them; never recorded either way")
 
 
 def _record_args(p: argparse.ArgumentParser) -> None:
@@ -77,6 +80,8 @@ def _replay_args(p: argparse.ArgumentParser) -> None:
                    help="a deviation path to ignore, e.g. body.Message.subject or 'mime.header.X-*' (repeatable)")
     g.add_argument("--fail-on", default=DEFAULT_FAIL_ON_TEXT, metavar="LIST",
                    help=f"what fails the session: any of {','.join(FailOn)} (default {DEFAULT_FAIL_ON_TEXT})")
+    g.add_argument("--no-offline-signin", action="store_true",
+                   help="do not answer sign-in calls (token, discovery) offline: they get graphtape.UnmatchedRequest")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,6 +153,8 @@ def proxy_options(args: argparse.Namespace, mode: Mode, cassette: str) -> dict[s
         opts["ssl_verify_upstream_trusted_ca"] = args.upstream_ca
     if getattr(args, "upstream_insecure", False):
         opts["ssl_insecure"] = True
+    if getattr(args, "upstream_signin", False):
+        opts["graphtape_upstream_signin"] = True
     if mode == Mode.RECORD:
         opts["graphtape_record_mode"] = "append" if args.append else "overwrite" if args.overwrite else "new"
         opts["graphtape_redact_headers"] = args.redact_header
@@ -157,6 +164,7 @@ def proxy_options(args: argparse.Namespace, mode: Mode, cassette: str) -> dict[s
     if mode == Mode.REPLAY:
         opts["graphtape_allow_repeats"] = args.allow_repeats
         opts["graphtape_ignore"] = args.ignore
+        opts["graphtape_signin"] = not args.no_offline_signin
     if hasattr(args, "fail_on"):
         opts["graphtape_fail_on"] = args.fail_on
     return opts

@@ -54,6 +54,7 @@ class Outcome(StrEnum):
     NOT_RECORDED = "not-recorded"  # record: refused (a secret in it, or the write failed)
     OBSERVED = "observed"  # inspect: shown
     FAILED = "failed"  # the upstream did not answer
+    SIGNED_IN = "signed-in"  # replay: a sign-in call (token, discovery) answered offline, never recorded
 
 
 class MatchKind(StrEnum):

@@ -25,6 +25,7 @@ from typing import Any
 
 from graphtape.bodies.kinds import decode_base64_mime, is_json_type
 from graphtape.bodies.mime import read_message
+from graphtape.testing.fakelogin import serve_signin, signin_request
 
 _USER = r"/(?:v1\.0|beta)/+(?:me|users/[^/]+)"
 _MSG = _USER + r"/+(?:mailFolders/[^/]+/+)?messages"
@@ -95,6 +96,7 @@ class FakeGraphState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     canned: list[tuple[int, Any]] = field(default_factory=list)  # answers to give first, in order
     latency_s: float = 0.0  # how long each answer takes (the benchmark's stand-in for a distant Graph)
+    signins: list[Received] = field(default_factory=list)  # sign-in calls (fakelogin.py), not in ``received``
 
 
 def _now() -> str:
@@ -166,6 +168,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(400, {"error": {"code": "BadRequest", "message": "Invalid Content-Length."}})
             return
         body = self.rfile.read(length) if length else b""
+        if self._signin(body):
+            return
         try:
             self._post(body)
         except BadRequest as e:
@@ -178,7 +182,21 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(404, {"error": {"code": "ResourceNotFound",
                                     "message": f"The stand-in serves no {self.command} {path}"}})
 
-    do_GET = do_PUT = do_PATCH = do_DELETE = _refuse_method
+    do_PUT = do_PATCH = do_DELETE = _refuse_method
+
+    def do_GET(self) -> None:
+        if not self._signin(b""):
+            self._refuse_method()
+
+    def _signin(self, body: bytes) -> bool:
+        """A login host's call (Host says which): answered by the sign-in module; True when it was one."""
+        req = signin_request(self, body)
+        if req is None:
+            return False
+        self.server.state.signins.append(Received(self.command, req.url, {k.lower(): v for k, v in req.headers},
+                                                  body))
+        serve_signin(self, req)
+        return True
 
     def _post(self, body: bytes) -> None:
         state = self.server.state
