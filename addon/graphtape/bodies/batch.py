@@ -33,7 +33,11 @@ def is_batch_resource(resource: str) -> bool:
 
 
 def is_batch(req: HttpRequest) -> bool:
-    parsed = req.graph_url
+    """A ``POST`` to a Graph ``/$batch``; never raises (a URL that does not parse is no batch)."""
+    try:
+        parsed = req.graph_url
+    except ValueError:  # e.g. a bad IPv6 literal
+        return False
     return parsed is not None and req.method.upper() == "POST" and is_batch_resource(parsed.resource)
 
 
