@@ -12,7 +12,8 @@ BATCH_URL = "https://graph.microsoft.com/v1.0/$batch"
 JSON_TYPE = [("Content-Type", "application/json")]
 
 
-def mime(subject: str = "Batch MIME", to: str = "megan@contoso.com", date: str = "Mon, 1 Dec 2026 10:00:00 +0000") -> str:
+def mime(subject: str = "Batch MIME", to: str = "megan@contoso.com",
+         date: str = "Mon, 1 Dec 2026 10:00:00 +0000") -> str:
     message = (f"From: Alex <alex@contoso.com>\r\nTo: Megan <{to}>\r\nSubject: {subject}\r\nDate: {date}\r\n"
                "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello from a batch.\r\n")
     return base64.b64encode(message.encode()).decode()
