@@ -14,13 +14,15 @@ knows that spelling (``item_path``, ``item_index``).
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from graphtape.model import Headers, HttpRequest
+from graphtape.bodies.kinds import media_type
+from graphtape.model import Headers, HttpRequest, header
 
 ROOT = "batch"
 _ITEM = re.compile(r"^batch\[(\d+)\]")
@@ -82,13 +84,22 @@ def item_headers(item: dict[str, Any]) -> Headers:
 
 
 def item_body(item: dict[str, Any]) -> bytes:
-    """The bytes the item's body stands for: a string as it is (UTF-8), a JSON value written compactly."""
+    """The bytes the item's body stands for: a JSON value written compactly; a string as it is (UTF-8) for a text
+    media type (Graph's base64 MIME is ``text/plain``), base64-decoded for any other (json-batching: "a base64
+    URL-encoded value"; msgraph-core sends ``{}`` as ``"e30="``) when it decodes."""
     body = item.get("body")
     if body is None:
         return b""
-    if isinstance(body, str):
+    if not isinstance(body, str):
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    media = media_type(header(item_headers(item), "content-type") or "")
+    if not media or media.startswith("text/"):
         return body.encode("utf-8")
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    try:
+        standard = body.replace("-", "+").replace("_", "/")
+        return base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True)
+    except ValueError:
+        return body.encode("utf-8")
 
 
 def item_request(item: Any, batch: HttpRequest) -> HttpRequest | None:
@@ -131,3 +142,37 @@ def pair_items(recorded: Sequence[Any], actual: Sequence[Any]) -> list[tuple[int
         pairs.append((taken[j] if j in taken else next(spare, None), j))
     pairs.extend((i, None) for i in spare)
     return pairs
+
+
+def dependency_positions(items: Sequence[Any], item: Any) -> list[int | str]:
+    """The positions of the items ``item`` depends on (an id no item has stays as given)."""
+    where = {(item_id(x) or "").lower(): i for i, x in enumerate(items) if item_id(x) is not None}
+    return [where.get(d.lower(), d) for d in depends_on(item)]
+
+
+def _without_ids(items: Sequence[Any]) -> list[Any]:
+    return [{**{k: v for k, v in item.items() if k != "id"}, "dependsOn": dependency_positions(items, item)}
+            if isinstance(item, dict) else item for item in items]
+
+
+def batch_fingerprint(req: HttpRequest) -> bytes | None:
+    """The batch's items as canonical JSON without their ids (dependsOn as positions): equal for the same batch
+    sent again with fresh ids (the SDKs make up uuid4 ids every run); None for a body that is not a batch."""
+    items = request_items(req)
+    if items is None:
+        return None
+    try:
+        return json.dumps(_without_ids(items), sort_keys=True, separators=(",", ":")).encode("utf-8")
+    except (ValueError, TypeError, RecursionError):
+        return None
+
+
+def batch_shape(req: HttpRequest) -> str:
+    """The method and path of each item, in order: what a batch does, whatever its bodies say ("" if no batch)."""
+    items = request_items(req) or []
+    out = []
+    for item in items:
+        sub = item_request(item, req)
+        parsed = sub.graph_url if sub is not None else None
+        out.append(f"{sub.method} {parsed.resource}" if sub is not None and parsed is not None else "?")
+    return "\n".join(out)

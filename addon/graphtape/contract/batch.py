@@ -94,7 +94,7 @@ def _item(item: dict[str, Any], index: int, batch: HttpRequest, validate: Valida
     req = item_request(item, batch)
     if req is None:
         return []
-    if item.get("body") == {}:  # the docs' bodyless send passes "body": {} (with its Content-Type): no body
+    if req.body == b"{}":  # the docs' bodyless send passes "body": {} (with its Content-Type): no body
         req = HttpRequest(req.method, req.url, req.headers, b"")
     return [_relocate(f, index) for f in validate(req)]
 

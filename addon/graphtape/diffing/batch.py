@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
-from graphtape.bodies.batch import depends_on, item_id, item_path, item_request, pair_items, request_items
+from graphtape.bodies.batch import dependency_positions, item_path, item_request, pair_items, request_items
 from graphtape.model import Deviation, HttpRequest
 
 ItemDiff = Callable[[HttpRequest, HttpRequest], list[Deviation]]
@@ -33,12 +33,6 @@ def _summary(item: Any, batch: HttpRequest) -> str:
         return repr(item)[:200]
     parsed = req.graph_url
     return f"{req.method} {parsed.resource if parsed is not None else req.url}"
-
-
-def _positions(items: Sequence[Any], item: Any) -> list[int | str]:
-    """The positions of the items ``item`` depends on (an id no item has stays as given)."""
-    where = {(item_id(x) or "").lower(): i for i, x in enumerate(items) if item_id(x) is not None}
-    return [where.get(d.lower(), d) for d in depends_on(item)]
 
 
 def _prefixed(index: int, found: list[Deviation]) -> list[Deviation]:
@@ -59,7 +53,7 @@ def _pair(recorded: HttpRequest, actual: HttpRequest, items: tuple[Sequence[Any]
     if a is None or b is None:
         return [] if old == new else [Deviation(item_path(j), "changed", old, new)]
     found = _prefixed(j, item_diff(a, b))
-    before, after = _positions(old_items, old), _positions(new_items, new)
+    before, after = dependency_positions(old_items, old), dependency_positions(new_items, new)
     if before != after:
         kind: Literal["changed", "added", "removed"] = "added" if not before else "removed" if not after else "changed"
         found.append(Deviation(item_path(j, "dependsOn"), kind, before or None, after or None))
