@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from graphtape.bodies.kinds import media_type
-from graphtape.model import Headers, HttpRequest, header
+from graphtape.model import Headers, HttpRequest, HttpResponse, header
 
 ROOT = "batch"
 _ITEM = re.compile(r"^batch\[(\d+)\]")
@@ -176,3 +176,21 @@ def batch_shape(req: HttpRequest) -> str:
         parsed = sub.graph_url if sub is not None else None
         out.append(f"{sub.method} {parsed.resource}" if sub is not None and parsed is not None else "?")
     return "\n".join(out)
+
+
+def answered_status(req: HttpRequest, resp: HttpResponse, location: str) -> int:
+    """The status Graph gave what a finding at ``location`` is about: for ``batch[N]...``, item N's own status in
+    the batch's answer (found by its id), else the response's."""
+    index = item_index(location)
+    items = request_items(req) if index is not None and is_batch(req) else None
+    if index is None or items is None or index >= len(items):
+        return resp.status
+    try:
+        answers = response_items(json.loads(resp.body.decode("utf-8")))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return resp.status
+    wanted = (item_id(items[index]) or "").lower()
+    for answer in answers or []:
+        if (item_id(answer) or "").lower() == wanted and isinstance(answer.get("status"), int):
+            return int(answer["status"])
+    return resp.status
