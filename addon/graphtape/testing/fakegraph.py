@@ -2,7 +2,7 @@
 
 Used to record cassettes without a tenant (``--upstream https://127.0.0.1:PORT``), by the tests and by
 ``make cassettes``. It is deliberately small: create draft (JSON or MIME), send, sendMail, reply and
-forward actions, attachments; a malformed MIME body gets Graph's documented 400.
+forward actions, attachments, ``$batch`` (``fakebatch``); a malformed MIME body gets Graph's documented 400.
 
     python -m graphtape.testing.fakegraph --port 8443 --cert-dir /tmp/fakegraph
 """
@@ -25,6 +25,7 @@ from typing import Any
 
 from graphtape.bodies.kinds import decode_base64_mime, is_json_type
 from graphtape.bodies.mime import read_message
+from graphtape.testing.fakebatch import answer_batch
 from graphtape.testing.fakelogin import serve_signin, signin_request
 
 _USER = r"/(?:v1\.0|beta)/+(?:me|users/[^/]+)"
@@ -208,6 +209,9 @@ class _Handler(BaseHTTPRequestHandler):
             canned = state.canned.pop(0) if state.canned else None
         if canned is not None:
             self._reply(*canned)
+            return
+        if re.search(r"/(?:v1\.0|beta)/+\$batch$", path):  # each item run through this same handling
+            self._reply(*answer_batch(self, version, body))
             return
         for method, pattern, action in ROUTES:
             if method == "POST" and pattern.search(path):
