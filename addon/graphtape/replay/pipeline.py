@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from graphtape.graph import error_response
+from graphtape.graph import error_response, parse_graph_url
 from graphtape.model import Deviation, Finding, HttpRequest, HttpResponse, Interaction, MatchKind, Outcome
 from graphtape.replay.matching import Matcher
 from graphtape.session.describe import short_path
@@ -42,6 +42,8 @@ class Replayer:
     session: Session
     allow_repeats: bool = False
     steps: Steps = field(default_factory=Steps)
+    # What is in scope (``Scope.covers``): Graph URLs, and the upload URLs the cassette's answers named.
+    in_scope: Callable[[str], bool] = lambda url: parse_graph_url(url) is not None
 
     def __post_init__(self) -> None:
         self.matcher = Matcher(self.interactions, allow_repeats=self.allow_repeats)
@@ -54,7 +56,7 @@ class Replayer:
         return ex, resp
 
     def _handle(self, ex: Exchange, req: HttpRequest) -> HttpResponse:
-        if req.graph_url is None:
+        if req.graph_url is None and not self.in_scope(req.url):
             ex.outcome = Outcome.UNMATCHED
             ex.note = "not a Microsoft Graph /v1.0 or /beta URL; offline replay sends nothing on"
             return error_response(UNMATCHED_STATUS, "graphtape.UnmatchedRequest",
