@@ -126,6 +126,8 @@ SDK_CASES = [
     pytest.param("closed", CHUNK - 1, ["bytes 0-4194302/10485760", "bytes 4194303-8388606/10485760",
                                        "bytes 8388607-10485759/10485760", "bytes 8388607-10485759/10485760"],
                  "raised APIError", id="N-M-resends-the-last-chunk"),
+    pytest.param("closed", CHUNK, ["bytes 0-4194303/10485760", *["bytes 4194304-8388608/10485760"] * 4],
+                 "raised APIError", id="N-M-sends-4-MB-and-1-byte"),
 ]
 
 
