@@ -143,3 +143,12 @@ def test_content_range_and_upload_key() -> None:
     assert parse_content_range(None) is None
     assert upload_key("https://Outlook.Office.com:443/a//b?x=1") == "https://outlook.office.com/a/b"
     assert upload_key("not a url") is None
+
+
+def test_graphtape_check_holds_a_cassettes_chunks_to_their_session() -> None:
+    from graphtape.contract import check_interactions
+
+    ok = Interaction(put(0, 4 * MB), HttpResponse(200))
+    skipped = Interaction(put(8 * MB, 2 * MB), HttpResponse(416))
+    found = [(i, f.rule) for i, f in check_interactions([create(), ok, skipped])]
+    assert found == [(2, "upload.out-of-order")]
