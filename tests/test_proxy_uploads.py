@@ -45,6 +45,7 @@ def test_a_plain_client_uploads_through_record_and_replays_offline(tmp_path: Pat
     assert live[1].body["nextExpectedRanges"] == ["4194304"] and live[3].location.endswith("')")
     assert fake_graph.state.uploads.received_bytes == SIZE  # the stand-in got every byte, through the proxy
     token = next(iter(fake_graph.state.uploads.sessions.values())).token
+    assert token not in rec.stderr  # nor in any log line
     fake_graph.stop()
 
     text = cassette.read_text()
