@@ -152,3 +152,20 @@ def test_graphtape_check_holds_a_cassettes_chunks_to_their_session() -> None:
     skipped = Interaction(put(8 * MB, 2 * MB), HttpResponse(416))
     found = [(i, f.rule) for i, f in check_interactions([create(), ok, skipped])]
     assert found == [(2, "upload.out-of-order")]
+
+
+def test_a_chunk_graph_refused_leaves_the_session_where_it_was() -> None:
+    scope = learnt()
+    req = put(0, 4 * MB)
+    assert scope.check(req) == []
+    scope.learn(req, HttpResponse(503, "Service Unavailable"))  # not taken: the client sends it again
+    assert rules(scope, put(0, 4 * MB)) == []
+
+
+def test_graph_refusing_a_chunk_graphtape_refused_too_changes_nothing() -> None:
+    scope = learnt()
+    scope.check(put(0, 4 * MB))
+    again = put(0, 4 * MB)
+    assert rules(scope, again) == ["upload.overlap"]
+    scope.learn(again, HttpResponse(416, "Requested Range Not Satisfiable"))
+    assert rules(scope, put(4 * MB, 4 * MB)) == []

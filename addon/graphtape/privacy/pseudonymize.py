@@ -235,7 +235,8 @@ class Pseudonymizer:
     def request(self, req: HttpRequest) -> HttpRequest:
         """A request rewritten from what it holds alone (so record and replay rewrite it alike)."""
         pz = self.knowing_domains_of(*_texts(req.url, req.headers, req.body, req.content_type))
-        return HttpRequest(req.method, pz.url(req.url), pz.headers(req.headers), pz.body(req.body, req.content_type))
+        return HttpRequest(req.method, pz.url(req.url), pz.headers(req.headers), pz.body(req.body, req.content_type),
+                           req.body_digest)
 
     def response(self, resp: HttpResponse, req: HttpRequest | None = None) -> HttpResponse:
         texts = _texts(req.url, req.headers, req.body, req.content_type) if req is not None else []

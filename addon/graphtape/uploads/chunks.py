@@ -52,6 +52,7 @@ class UploadState:
     size: int | None  # the AttachmentItem size the session was created with (None: not known)
     next_offset: int = 0  # the next byte the session expects
     finished: bool = False  # its last byte was received (201), or it was deleted
+    before: int = 0  # next_offset before the last chunk was taken (Graph may refuse what graphtape passed)
 
     def expected(self) -> list[str]:
         """``nextExpectedRanges`` as Outlook gives it: ``["0-"]`` at first, then ``["{next}"]``."""
@@ -111,6 +112,7 @@ def advance(req: HttpRequest, state: UploadState, findings: list[Finding]) -> No
     if req.method.upper() == "DELETE":
         state.finished = True
         return
+    state.before = state.next_offset
     if any(f.severity == "error" for f in findings):
         return
     rng = parse_content_range(header(req.headers, "content-range"))
@@ -123,6 +125,8 @@ def take_answer(state: UploadState, status: int, next_ranges: object) -> None:
     """What Graph answered a chunk says where the session is (record/inspect: its word wins over ours)."""
     if status == 201:
         state.finished = True
+    elif status >= 400:  # refused: the session is where it was before that chunk
+        state.next_offset, state.finished = state.before, False
     elif status == 200 and isinstance(next_ranges, list) and next_ranges and isinstance(next_ranges[0], str):
         head = next_ranges[0].split("-")[0]
         if head.isdigit():
