@@ -100,3 +100,13 @@ def test_the_recorder_keeps_a_chunk_as_asked_and_never_the_authtoken(tmp_path: P
         assert got.request.body == b"" and got.request.body_digest == BodyDigest.of(data)
     else:
         assert got.request.body == data and got.request.body_digest is None
+
+
+def test_pseudonymizing_leaves_a_chunks_bytes_as_its_digest_has_them() -> None:
+    from graphtape.privacy.pseudonymize import Pseudonymizer
+
+    data = b"To: Megan Bowen <megan@contoso.com>\n" * 100  # a text file being attached
+    req = chunk(0, data)
+    out = Pseudonymizer.new().request(req)
+    assert out.body == data
+    assert [d.path for d in diff_requests(recorded(0, data), out)] == ["path"]  # the address in the URL only

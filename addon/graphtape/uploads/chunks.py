@@ -133,11 +133,12 @@ def take_answer(state: UploadState, status: int, next_ranges: object) -> None:
             state.next_offset = int(head)
 
 
+def is_chunk(req: HttpRequest) -> bool:
+    """A PUT with a Content-Range and a body outside Graph (only an upload URL in scope gets that far)."""
+    return (req.method.upper() == "PUT" and bool(req.body) and header(req.headers, "content-range") is not None
+            and req.graph_url is None)
+
+
 def chunk_digest(req: HttpRequest) -> BodyDigest | None:
-    """The digest a recording keeps instead of a chunk's bytes: for a PUT with a Content-Range and a body outside
-    Graph (only an upload URL in scope gets that far), else None."""
-    if req.method.upper() != "PUT" or not req.body or header(req.headers, "content-range") is None:
-        return None
-    if req.graph_url is not None:
-        return None
-    return BodyDigest.of(req.body)
+    """The digest a recording keeps instead of a chunk's bytes, else None."""
+    return BodyDigest.of(req.body) if is_chunk(req) else None
