@@ -54,6 +54,9 @@ def _proxy_args(p: argparse.ArgumentParser, *, upstream: bool) -> None:
         g.add_argument("--upstream-signin", action="store_true",
                        help="send the sign-in hosts' calls (login.microsoftonline.com...) to the upstream too, "
                             "for a stand-in that answers them; never recorded either way")
+        g.add_argument("--upstream-uploads", action="store_true",
+                       help="send upload-session calls (to the uploadUrl a Graph answer named) to --upstream too: "
+                            "for a stand-in that names outlook.office.com, as graphtape.testing.fakegraph does")
 
 
 def _record_args(p: argparse.ArgumentParser) -> None:
@@ -68,6 +71,8 @@ def _record_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--pseudonymize", action="store_true",
                    help="replace email addresses, names and ids with consistent fake ones, so the cassette can "
                         "be shared; replay maps the client's real values the same way")
+    g.add_argument("--upload-bodies", choices=["digest", "full"], default="digest",
+                   help="upload-session chunks: keep their SHA-256 and size (default) or their bytes")
     g.add_argument("--fsync", action="store_true",
                    help="force the cassette to disk after every call (survives a power cut, not only a killed "
                         "proxy; slower); by default it is forced to disk once, when recording stops")
@@ -155,12 +160,15 @@ def proxy_options(args: argparse.Namespace, mode: Mode, cassette: str) -> dict[s
         opts["ssl_insecure"] = True
     if getattr(args, "upstream_signin", False):
         opts["graphtape_upstream_signin"] = True
+    if getattr(args, "upstream_uploads", False):
+        opts["graphtape_upstream_uploads"] = True
     if mode == Mode.RECORD:
         opts["graphtape_record_mode"] = "append" if args.append else "overwrite" if args.overwrite else "new"
         opts["graphtape_redact_headers"] = args.redact_header
         opts["graphtape_redact_params"] = args.redact_param
         opts["graphtape_pseudonymize"] = args.pseudonymize
         opts["graphtape_fsync"] = args.fsync
+        opts["graphtape_upload_bodies"] = args.upload_bodies
     if mode == Mode.REPLAY:
         opts["graphtape_allow_repeats"] = args.allow_repeats
         opts["graphtape_ignore"] = args.ignore

@@ -130,19 +130,21 @@ def parse_graph_url(url: str) -> GraphUrl | None:
     return GraphUrl(host=host, version=segments[1], resource=resource, query=parse_query(parts.query))
 
 
-def request_key(method: str, url: str) -> str:
-    """The matching key of a request: method and normalised URL (path and query as a set)."""
-    return key_of(method, url, parse_graph_url(url))
+def request_key(method: str, url: str, content_range: str = "") -> str:
+    """The matching key of a request: method, normalised URL (path and query as a set) and its Content-Range
+    (an upload-session chunk is matched by its URL and its range)."""
+    return key_of(method, url, parse_graph_url(url), content_range)
 
 
-def key_of(method: str, url: str, parsed: GraphUrl | None) -> str:
+def key_of(method: str, url: str, parsed: GraphUrl | None, content_range: str = "") -> str:
     """``request_key`` of a URL already parsed (``parsed`` is ``parse_graph_url(url)``)."""
+    suffix = f" [{' '.join(content_range.split()).lower()}]" if content_range else ""
     if parsed is not None:
-        return f"{method.upper()} {parsed.key()}"
+        return f"{method.upper()} {parsed.key()}{suffix}"
     parts = urlsplit(url)
     q = "&".join(f"{k}={v}" for k, v in parse_query(parts.query))
     base = f"{parts.scheme}://{(parts.netloc or '').lower()}{normalise_path(parts.path or '/')}"
-    return f"{method.upper()} {base}" + (f"?{q}" if q else "")
+    return f"{method.upper()} {base}" + (f"?{q}" if q else "") + suffix
 
 
 def error_body(code: str, message: str, request_id: str, *, client_request_id: str | None = None,

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from graphtape.bodies import kinds, mime
 
 if TYPE_CHECKING:
+    from graphtape.bodies.digest import BodyDigest
     from graphtape.graph import GraphUrl
 
 # The values are what option strings, reports and cassettes say: a member compares (and serialises) equal to it.
@@ -93,6 +94,8 @@ class HttpRequest:
     url: str  # the URL the client asked for (Graph URL, even when sent upstream elsewhere)
     headers: Headers = field(default_factory=list)
     body: bytes = b""
+    # A body recorded as its digest (an upload-session chunk): ``body`` is then b"" (bodies/digest.py).
+    body_digest: BodyDigest | None = None
 
     @property
     def content_type(self) -> str:
@@ -110,10 +113,10 @@ class HttpRequest:
 
     @cached_property
     def key(self) -> str:
-        """The matching key: method and normalised URL (``graph.request_key``)."""
+        """The matching key: method, normalised URL and Content-Range (``graph.request_key``)."""
         from graphtape.graph import key_of
 
-        return key_of(self.method, self.url, self.graph_url)
+        return key_of(self.method, self.url, self.graph_url, header(self.headers, "content-range") or "")
 
     @cached_property
     def media_type(self) -> str:

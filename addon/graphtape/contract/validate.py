@@ -113,10 +113,14 @@ def validate_request(req: HttpRequest) -> list[Finding]:
 
 
 def check_interactions(interactions: Sequence[Interaction]) -> list[tuple[int, Finding]]:
-    """(index in ``interactions``, finding) for every request and response of a cassette, in order."""
+    """(index in ``interactions``, finding) for every request and response of a cassette, in order; upload-session
+    chunks are checked against their session as replay checks them (scope.py)."""
+    from graphtape.scope import Scope  # scope.py builds on this module
+
+    scope = Scope.from_interactions(interactions)
     out: list[tuple[int, Finding]] = []
     for index, interaction in enumerate(interactions):
-        out.extend((index, f) for f in validate_request(interaction.request))
+        out.extend((index, f) for f in scope.check(interaction.request))
         try:
             response_findings = validate_response(interaction.request, interaction.response)
         except Exception as exc:

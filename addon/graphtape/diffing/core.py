@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from graphtape.bodies.batch import is_batch
+from graphtape.bodies.digest import diff_digests, digest_of
 from graphtape.diffing.batch import diff_batch
 from graphtape.diffing.body import diff_bodies, read_body, read_request_body
 from graphtape.diffing.ignore import DEFAULT_IGNORE, IgnoreRules
@@ -164,7 +165,12 @@ def _header_values(headers: Headers, names: Sequence[str]) -> dict[str, Any]:
 def _diff_body_of(
     prefix: str, recorded: HttpRequest | HttpResponse, actual: HttpRequest | HttpResponse, *, request: bool
 ) -> list[Deviation]:
-    """Body deviations; equal bytes are not parsed at all. Only requests carry base64 MIME."""
+    """Body deviations; equal bytes are not parsed at all. Only requests carry base64 MIME. A body recorded as
+    its digest (an upload chunk) is compared by digest: ``body.sha256``, ``body.size``."""
+    if isinstance(recorded, HttpRequest) and isinstance(actual, HttpRequest) and (
+            recorded.body_digest is not None or actual.body_digest is not None):
+        return diff_digests(prefix, digest_of(recorded.body, recorded.body_digest),
+                            digest_of(actual.body, actual.body_digest))
     if recorded.body == actual.body:
         return []
     mime_prefix = "mime" if request else "response.mime"

@@ -21,8 +21,6 @@ from graphtape.bodies.limits import BodyTooLarge, max_body_bytes
 from graphtape.cassette.format import CassetteError
 from graphtape.cassette.recorder import Recorder, RecordMode
 from graphtape.config import ConfigError
-from graphtape.contract import validate_request
-from graphtape.graph import parse_graph_url
 from graphtape.model import Mode, Outcome
 from graphtape.privacy.output import ScrubFilter, output_scrubber, scrub_findings, scrub_text
 from graphtape.privacy.pseudonymize import Pseudonymizer
@@ -38,8 +36,10 @@ from graphtape.proxy.options import REPLAY_TUNING, declare, defining, limit_bodi
 from graphtape.proxy.record import RecordHooks, answer_not_recorded
 from graphtape.proxy.replay_mode import ReplayHooks, replay_steps
 from graphtape.proxy.startline import format_start_line
+from graphtape.proxy.uploads import learn_answer, route
 from graphtape.proxy.upstream import Upstream, route_upstream
 from graphtape.replay.pipeline import Replayer
+from graphtape.scope import Scope
 from graphtape.session.describe import short_path
 from graphtape.session.exchanges import Session
 from graphtape.session.report import write_reports
@@ -70,6 +70,7 @@ class GraphTape(RecordHooks, ReplayHooks, InspectHooks):
         self._opened: tuple[object, ...] = ()  # the options the running recording or replay was opened with
         self._refused = False  # configure refused a value before changing anything; mitmproxy rolls it back
         self.upstream: Upstream | None = None
+        self.scope = Scope()  # what is in scope: Graph, and the upload URLs its answers named (scope.py)
         self.redactor = Redactor()
         self.start_line = ""
         self.listen: tuple[str, int] | None = None
@@ -137,6 +138,7 @@ class GraphTape(RecordHooks, ReplayHooks, InspectHooks):
         self.mode = mode
         self.replayer = None
         self.pseudonymizer = None
+        self.scope = Scope()
         self.session = Session(mode=mode, cassette=cassette, redact_url=self.redactor.url)
         if mode in (Mode.RECORD, Mode.REPLAY) and not cassette:
             raise exceptions.OptionsError(f"graphtape: {mode} needs a cassette (set graphtape_cassette)")
@@ -144,7 +146,8 @@ class GraphTape(RecordHooks, ReplayHooks, InspectHooks):
             if mode == Mode.RECORD:
                 self.recorder = Recorder(Path(cassette), RecordMode(ctx.options.graphtape_record_mode),
                                          self.redactor, pseudonymize=ctx.options.graphtape_pseudonymize,
-                                         fsync=ctx.options.graphtape_fsync)
+                                         fsync=ctx.options.graphtape_fsync,
+                                         upload_bodies=ctx.options.graphtape_upload_bodies)
             elif mode == Mode.REPLAY:
                 self._open_replay(cassette)
         except (ValueError, ConfigError) as e:
@@ -236,7 +239,7 @@ class GraphTape(RecordHooks, ReplayHooks, InspectHooks):
             return
         url = canonical_url(flow)
         route_upstream(self.upstream, flow, url)
-        if parse_graph_url(url) is not None:
+        if self.scope.covers(url):
             flow.metadata.update(graphtape_url=url, graphtape_scope=True)
             if self.mode == Mode.RECORD and self.recorder is not None and not self.recorder.closed:
                 # already on its way (streamed): not refused while stopping, but waited for
@@ -253,7 +256,7 @@ class GraphTape(RecordHooks, ReplayHooks, InspectHooks):
         if self.mode == Mode.REPLAY:
             self._replay(flow, url)
             return
-        if parse_graph_url(url) is None:  # out of scope: passes through untouched, never written down
+        if not self.scope.covers(url):  # out of scope: passes through untouched, never written down
             route_upstream(self.upstream, flow, url)
             return
         flow.metadata["graphtape_scope"] = True
@@ -266,7 +269,7 @@ class GraphTape(RecordHooks, ReplayHooks, InspectHooks):
             route_upstream(self.upstream, flow, url)
             return
         flow.metadata["graphtape_request"] = req
-        findings = scrub_findings(validate_request(req))
+        findings = scrub_findings(self.scope.check(req))
         flow.metadata["graphtape_findings"] = findings
         if self.enforcing and any(f.severity == "error" for f in findings):
             rejection = enforce_live(flow, req, findings)  # None: sent (a $batch: without its refused items)
@@ -279,9 +282,10 @@ class GraphTape(RecordHooks, ReplayHooks, InspectHooks):
                 mark_flow(flow, ex)
                 log_findings(ex)
                 return
-        route_upstream(self.upstream, flow, url)
+        route(self.upstream, self.scope, flow, url)
 
     def response(self, flow: http.HTTPFlow) -> None:
+        learn_answer(self.scope, flow)
         if self.inflight.was_abandoned(flow.id):  # counted as not recorded already: it must not look answered
             answer_not_recorded(flow, 503, "graphtape.ShuttingDown",
                                  "graphtape stopped recording before this call's answer came")

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from mitmproxy import ctx
 
 from graphtape.bodies.limits import max_body_bytes, mitmproxy_size
-from graphtape.cassette.recorder import RecordMode
+from graphtape.cassette.recorder import RecordMode, UploadBodies
 from graphtape.model import FailOn, Mode
 from graphtape.session.verdict import DEFAULT_FAIL_ON_TEXT
 
@@ -33,6 +33,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("graphtape_upstream_signin", bool, False,
            "Record/inspect: send the sign-in hosts' calls (login.microsoftonline.com...) to graphtape_upstream too, "
            "for a stand-in that answers them (graphtape.testing.fakegraph); never recorded either way."),
+    Option("graphtape_upstream_uploads", bool, False,
+           "Record/inspect: send upload-session calls (to the uploadUrl Graph's answer named, another host) to "
+           "graphtape_upstream too: for a stand-in such as graphtape.testing.fakegraph, which names "
+           "outlook.office.com as Graph does."),
+    Option("graphtape_upload_bodies", str, "digest",
+           "Record: keep upload-session chunks as their SHA-256 and size (digest) or whole in base64 (full).",
+           [m.value for m in UploadBodies]),
     Option("graphtape_redact_headers", Sequence[str], [], "Extra header names to redact when recording."),
     Option("graphtape_redact_params", Sequence[str], [], "Extra query parameters to redact when recording."),
     Option("graphtape_fsync", bool, False,
@@ -58,7 +65,7 @@ OPTIONS: tuple[Option, ...] = (
 
 # What a recording or a replay is opened with: a change of one opens it anew (and starts a new session).
 OPENED_BY = {"graphtape_mode", "graphtape_cassette"}
-RECORDER_OPENED_BY = {"graphtape_record_mode", "graphtape_pseudonymize"}
+RECORDER_OPENED_BY = {"graphtape_record_mode", "graphtape_pseudonymize", "graphtape_upload_bodies"}
 # Replay options a running replay takes on as they change (its session and used interactions kept).
 REPLAY_TUNING = {"graphtape_allow_repeats", "graphtape_ignore", "graphtape_policy", "graphtape_signin"}
 

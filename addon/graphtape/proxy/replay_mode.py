@@ -16,13 +16,14 @@ from graphtape.contract.batch_enforce import enforce_request
 from graphtape.diffing.core import diff_requests, nearest
 from graphtape.diffing.ignore import IgnoreRules
 from graphtape.graph import error_response
-from graphtape.model import Outcome
+from graphtape.model import Finding, HttpRequest, Outcome
 from graphtape.privacy.output import scrub_findings
 from graphtape.privacy.pseudonymize import Pseudonymizer
 from graphtape.proxy.flows import request_of, to_mitmproxy_response
 from graphtape.proxy.marks import log_findings, mark_flow
 from graphtape.replay.batch import serve_batch
 from graphtape.replay.pipeline import Replayer, Steps
+from graphtape.scope import Scope
 from graphtape.session.describe import short_path
 from graphtape.session.exchanges import Session
 from graphtape.signin import answer as offline_signin
@@ -38,6 +39,7 @@ class ReplayHooks:
     pseudonymizer: Pseudonymizer | None  # replay of a pseudonymized cassette
     _tape_ignore: object  # the cassette's meta.ignore
     scrub: Callable[[str], str]
+    scope: Scope
 
     @property
     def enforcing(self) -> bool:  # GraphTape's
@@ -48,12 +50,15 @@ class ReplayHooks:
         loaded = load_cassette(cassette)
         self.pseudonymizer = Pseudonymizer.from_meta(loaded.meta)
         self._tape_ignore = loaded.meta.get("ignore")
+        self.scope = Scope.from_interactions(loaded.interactions)  # Graph, and the upload URLs it recorded
         self.replayer = Replayer(cassette, loaded.interactions, self.session,
-                                 allow_repeats=ctx.options.graphtape_allow_repeats, steps=self._replay_steps())
+                                 allow_repeats=ctx.options.graphtape_allow_repeats, steps=self._replay_steps(),
+                                 in_scope=self.scope.covers)
 
     def _replay_steps(self) -> Steps:
         rules = ignore_rules(load_project_config().ignore, ctx.options.graphtape_ignore, self._tape_ignore)
-        return replay_steps(rules, enforce=self.enforcing, signin=ctx.options.graphtape_signin)
+        return replay_steps(rules, enforce=self.enforcing, signin=ctx.options.graphtape_signin,
+                            check=self.scope.check)
 
     def _retune_replay(self) -> None:
         """graphtape_ignore, _policy or _allow_repeats changed during a replay (e.g. in mitmweb's options)."""
@@ -107,12 +112,13 @@ class ReplayHooks:
         mark_flow(flow, ex)
 
 
-def replay_steps(rules: IgnoreRules, *, enforce: bool, signin: bool = True) -> Steps:
-    """The replay pipeline: sign-in answered offline (``signin``), validate against the contract (and answer
-    errors as Graph documents when enforcing), diff against the recording, explain misses with the nearest
-    recordings."""
+def replay_steps(rules: IgnoreRules, *, enforce: bool, signin: bool = True,
+                 check: Callable[[HttpRequest], list[Finding]] = validate_request) -> Steps:
+    """The replay pipeline: sign-in answered offline (``signin``), validate against the contract (``check``: the
+    scope's, which follows upload sessions; and answer errors as Graph documents when enforcing), diff against the
+    recording, explain misses with the nearest recordings."""
     return Steps(
-        validate=lambda req: scrub_findings(validate_request(req)),
+        validate=lambda req: scrub_findings(check(req)),
         enforce=enforce_request if enforce else None,
         diff=lambda recorded, actual: diff_requests(recorded, actual, rules),
         nearest=lambda req, candidates: nearest(req, candidates, 3, rules),

@@ -21,17 +21,22 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from graphtape.bodies.batch import batch_fingerprint, batch_shape, is_batch
+from graphtape.bodies.digest import digest_of
 from graphtape.bodies.kinds import is_json_type, is_mime_upload_type
-from graphtape.graph import request_key
-from graphtape.model import HttpRequest, Interaction, MatchKind
+from graphtape.graph import parse_query, request_key
+from graphtape.model import HttpRequest, Interaction, MatchKind, header
 from graphtape.privacy.redaction import REDACTED, Redactor
 
 
 def body_fingerprint(req: HttpRequest) -> str:
-    """Equal for bodies that mean the same: JSON compared parsed, base64 MIME compared decoded (the request's view)."""
+    """Equal for bodies that mean the same: JSON compared parsed, base64 MIME compared decoded (the request's view);
+    a body recorded as its digest (an upload chunk) and a live one with a Content-Range, by their SHA-256."""
     body = req.body
+    if req.body_digest is not None or (body and header(req.headers, "content-range")):
+        return digest_of(body, req.body_digest).text()
     if not body:
         return ""
     data = body
@@ -85,7 +90,7 @@ class Matcher:
         if key in self._by_key or not self._masks:
             return key
         for mask in self._masks:
-            masked = request_key(req.method, mask.url(req.url))
+            masked = request_key(req.method, mask.url(req.url), header(req.headers, "content-range") or "")
             if masked in self._by_key:
                 return masked
         return key
@@ -142,5 +147,6 @@ def _redacted_params(req: HttpRequest) -> frozenset[str]:
     """The query parameters of a recorded URL whose value is ``<redacted>`` (lower case)."""
     if REDACTED not in req.url:
         return frozenset()
-    parsed = req.graph_url
-    return frozenset(k.lower() for k, v in (parsed.query if parsed is not None else ()) if v == REDACTED)
+    parsed = req.graph_url  # an upload URL (outlook.office.com) is no Graph URL: its authtoken counts as well
+    query = parsed.query if parsed is not None else parse_query(urlsplit(req.url).query)
+    return frozenset(k.lower() for k, v in query if v == REDACTED)

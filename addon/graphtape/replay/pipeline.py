@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from graphtape.graph import error_response
+from graphtape.graph import error_response, parse_graph_url
 from graphtape.model import Deviation, Finding, HttpRequest, HttpResponse, Interaction, MatchKind, Outcome
 from graphtape.replay.matching import Matcher
 from graphtape.session.describe import short_path
@@ -50,6 +50,8 @@ class Replayer:
     session: Session
     allow_repeats: bool = False
     steps: Steps = field(default_factory=Steps)
+    # What is in scope (``Scope.covers``): Graph URLs, and the upload URLs the cassette's answers named.
+    in_scope: Callable[[str], bool] = lambda url: parse_graph_url(url) is not None
 
     def __post_init__(self) -> None:
         self.matcher = Matcher(self.interactions, allow_repeats=self.allow_repeats)
@@ -66,7 +68,7 @@ class Replayer:
         if signin is not None:  # sign-in (never a Graph URL): answered offline, never from (nor into) a cassette
             ex.outcome, ex.note = Outcome.SIGNED_IN, signin.refusal
             return signin.response
-        if req.graph_url is None:
+        if req.graph_url is None and not self.in_scope(req.url):
             ex.outcome = Outcome.UNMATCHED
             ex.note = "not a Microsoft Graph /v1.0 or /beta URL; offline replay sends nothing on"
             return error_response(UNMATCHED_STATUS, "graphtape.UnmatchedRequest",
