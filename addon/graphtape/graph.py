@@ -25,14 +25,35 @@ GRAPH_HOSTS: tuple[str, ...] = (
 )
 VERSIONS: tuple[str, ...] = ("v1.0", "beta")
 
-# Hosts that issue tokens: never recorded, never shown.
-TOKEN_HOSTS: tuple[str, ...] = (
-    "login.microsoftonline.com",
-    "login.microsoftonline.us",
-    "login.chinacloudapi.cn",
-    "login.windows.net",
-    "login.live.com",
+
+@dataclass(frozen=True)
+class LoginCloud:
+    """One cloud's Microsoft Entra sign-in hosts (the aliases instance discovery groups) and its Graph host."""
+
+    name: str  # what openid-configuration calls ``cloud_instance_name``
+    aliases: tuple[str, ...]  # the first is the preferred host (``preferred_network``)
+    graph_host: str  # "" where graphtape does not know it
+
+
+# The sign-in hosts of every cloud that azure-identity and MSAL know (AzureAuthorityHosts and
+# msal.authority.WELL_KNOWN_AUTHORITY_HOSTS), grouped as instance discovery groups them.
+LOGIN_CLOUDS: tuple[LoginCloud, ...] = (
+    LoginCloud("microsoftonline.com", ("login.microsoftonline.com", "login.windows.net", "login.microsoft.com",
+                                       "sts.windows.net"), "graph.microsoft.com"),
+    LoginCloud("microsoftonline.us", ("login.microsoftonline.us", "login.usgovcloudapi.net"), "graph.microsoft.us"),
+    LoginCloud("microsoftonline.us", ("login-us.microsoftonline.com",), "graph.microsoft.us"),
+    LoginCloud("partner.microsoftonline.cn", ("login.partner.microsoftonline.cn", "login.chinacloudapi.cn"),
+               "microsoftgraph.chinacloudapi.cn"),
+    LoginCloud("microsoftonline.de", ("login.microsoftonline.de",), "graph.microsoft.de"),  # closed in 2021
+    LoginCloud("sovcloud-identity.fr", ("login.sovcloud-identity.fr",), ""),
+    LoginCloud("sovcloud-identity.de", ("login.sovcloud-identity.de",), ""),
+    LoginCloud("sovcloud-identity.sg", ("login.sovcloud-identity.sg",), ""),
 )
+# Hosts that issue tokens: never recorded, never shown (replay answers their sign-in endpoints offline).
+LOGIN_HOSTS: tuple[str, ...] = (*(h for c in LOGIN_CLOUDS for h in c.aliases), "login.live.com")
+# Tenants' own sign-in hosts (Azure AD B2C, Entra External ID): ``contoso.b2clogin.com``, ``x.ciamlogin.com``.
+LOGIN_HOST_SUFFIXES: tuple[str, ...] = (".b2clogin.com", ".b2clogin.cn", ".b2clogin.us", ".b2clogin.de",
+                                        ".ciamlogin.com")
 
 _SLASHES = re.compile(r"/{2,}")
 
@@ -41,11 +62,28 @@ def is_graph_host(host: str) -> bool:
     return host.lower().rstrip(".") in GRAPH_HOSTS
 
 
+def is_login_host(host: str) -> bool:
+    """A Microsoft Entra sign-in host of any cloud, a regional one (``westus2.login.microsoft.com``), or a
+    B2C / External ID tenant's."""
+    host = host.lower().rstrip(".")
+    if host in LOGIN_HOSTS or host.endswith(LOGIN_HOST_SUFFIXES):
+        return True
+    return host.partition(".")[2] in LOGIN_HOSTS
+
+
+def login_cloud(host: str) -> LoginCloud | None:
+    """The cloud a sign-in host belongs to (a regional host: its base host's); None for B2C and unknown hosts."""
+    host = host.lower().rstrip(".")
+    for cloud in LOGIN_CLOUDS:
+        if host in cloud.aliases or host.partition(".")[2] in cloud.aliases:
+            return cloud
+    return None
+
+
 def is_token_endpoint(host: str, path: str) -> bool:
     """True for OAuth endpoints (any host): their traffic carries secrets and is never recorded."""
-    host = host.lower().rstrip(".")
     lpath = path.lower()
-    return host in TOKEN_HOSTS or "/oauth2/" in lpath or lpath.rstrip("/").endswith("/token")
+    return is_login_host(host) or "/oauth2/" in lpath or lpath.rstrip("/").endswith("/token")
 
 
 @dataclass(frozen=True)
@@ -92,19 +130,21 @@ def parse_graph_url(url: str) -> GraphUrl | None:
     return GraphUrl(host=host, version=segments[1], resource=resource, query=parse_query(parts.query))
 
 
-def request_key(method: str, url: str) -> str:
-    """The matching key of a request: method and normalised URL (path and query as a set)."""
-    return key_of(method, url, parse_graph_url(url))
+def request_key(method: str, url: str, content_range: str = "") -> str:
+    """The matching key of a request: method, normalised URL (path and query as a set) and its Content-Range
+    (an upload-session chunk is matched by its URL and its range)."""
+    return key_of(method, url, parse_graph_url(url), content_range)
 
 
-def key_of(method: str, url: str, parsed: GraphUrl | None) -> str:
+def key_of(method: str, url: str, parsed: GraphUrl | None, content_range: str = "") -> str:
     """``request_key`` of a URL already parsed (``parsed`` is ``parse_graph_url(url)``)."""
+    suffix = f" [{' '.join(content_range.split()).lower()}]" if content_range else ""
     if parsed is not None:
-        return f"{method.upper()} {parsed.key()}"
+        return f"{method.upper()} {parsed.key()}{suffix}"
     parts = urlsplit(url)
     q = "&".join(f"{k}={v}" for k, v in parse_query(parts.query))
     base = f"{parts.scheme}://{(parts.netloc or '').lower()}{normalise_path(parts.path or '/')}"
-    return f"{method.upper()} {base}" + (f"?{q}" if q else "")
+    return f"{method.upper()} {base}" + (f"?{q}" if q else "") + suffix
 
 
 def error_body(code: str, message: str, request_id: str, *, client_request_id: str | None = None,

@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from graphtape.bodies import kinds, mime
 
 if TYPE_CHECKING:
-    from email.message import EmailMessage
-
+    from graphtape.bodies.digest import BodyDigest
     from graphtape.graph import GraphUrl
 
 # The values are what option strings, reports and cassettes say: a member compares (and serialises) equal to it.
@@ -56,6 +55,7 @@ class Outcome(StrEnum):
     NOT_RECORDED = "not-recorded"  # record: refused (a secret in it, or the write failed)
     OBSERVED = "observed"  # inspect: shown
     FAILED = "failed"  # the upstream did not answer
+    SIGNED_IN = "signed-in"  # replay: a sign-in call (token, discovery) answered offline, never recorded
 
 
 class MatchKind(StrEnum):
@@ -94,6 +94,8 @@ class HttpRequest:
     url: str  # the URL the client asked for (Graph URL, even when sent upstream elsewhere)
     headers: Headers = field(default_factory=list)
     body: bytes = b""
+    # A body recorded as its digest (an upload-session chunk): ``body`` is then b"" (bodies/digest.py).
+    body_digest: BodyDigest | None = None
 
     @property
     def content_type(self) -> str:
@@ -111,10 +113,10 @@ class HttpRequest:
 
     @cached_property
     def key(self) -> str:
-        """The matching key: method and normalised URL (``graph.request_key``)."""
+        """The matching key: method, normalised URL and Content-Range (``graph.request_key``)."""
         from graphtape.graph import key_of
 
-        return key_of(self.method, self.url, self.graph_url)
+        return key_of(self.method, self.url, self.graph_url, header(self.headers, "content-range") or "")
 
     @cached_property
     def media_type(self) -> str:
@@ -132,13 +134,13 @@ class HttpRequest:
         return kinds.decode_base64_mime(self.body)
 
     @cached_property
-    def mime_message(self) -> EmailMessage | None:
-        """The decoded MIME body read whole by the ``email`` package (reporting reads it); None if the body is not
-        base64 of an RFC 5322 message. The contract and the differ read big messages their own faster ways."""
+    def mime_message(self) -> mime.MimePart | None:
+        """The decoded MIME body read once (``bodies.mime``: headers by ``email``, parts split), for the contract
+        check, the differ and the descriptions; None if the body is not base64 of an RFC 5322 message."""
         decoded = self.mime_bytes
         if decoded is None or not kinds.looks_like_rfc5322(decoded):
             return None
-        return mime.parse_message(decoded)
+        return mime.read_message(decoded)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dev.bench import inproc, procs, scenarios, table
+from dev.bench import inproc, procs, scenarios, table, uploads
 from graphtape.cassette import cache
 
 
@@ -37,18 +37,21 @@ class Plan:
     record_latency_requests: int
     startup_rounds: int
     switch_large: int
+    upload_mb: int  # the upload-session row: one attachment this big, in 4 MB chunks
+    upload_rounds: int
 
 
 FULL = Plan(requests=400, rounds=5, parallel=(4, 16), parallel_rounds=3, sizes=(100, 1000, 10000), sample=300,
             mime_bytes=4_000_000, json_bytes=3_000_000, body_rounds=5, record_requests=300,
             record_latency_ms=50.0, record_latency_requests=60, startup_rounds=3,
-            switch_large=1000)
+            switch_large=1000, upload_mb=20, upload_rounds=3)
 QUICK = Plan(requests=30, rounds=1, parallel=(4,), parallel_rounds=1, sizes=(10, 40), sample=10, mime_bytes=200_000,
              json_bytes=150_000, body_rounds=1, record_requests=12,
-             record_latency_ms=5.0, record_latency_requests=6, startup_rounds=1, switch_large=30)
+             record_latency_ms=5.0, record_latency_requests=6, startup_rounds=1, switch_large=30, upload_mb=20,
+             upload_rounds=1)
 
 
-SECTIONS = ("replay", "scale", "big_bodies", "record", "startup", "switch")  # replay includes concurrency
+SECTIONS = ("replay", "scale", "big_bodies", "record", "startup", "switch", "uploads")  # replay includes concurrency
 
 
 def run(plan: Plan, root: Path, sections: Sequence[str] = SECTIONS, partial: Path | None = None,
@@ -70,6 +73,7 @@ def run(plan: Plan, root: Path, sections: Sequence[str] = SECTIONS, partial: Pat
                                                         plan.record_latency_ms)},
         "startup": lambda: {"startup": scenarios.startup(work, plan.startup_rounds)},
         "switch": lambda: {"switch": inproc.switch(work, plan.switch_large, plan.startup_rounds)},
+        "uploads": lambda: {"uploads": uploads.upload_row(work, plan.upload_mb, plan.upload_rounds)},
     }
     for name in sections:
         print(f"graphtape bench: {name} ...", file=log, flush=True)

@@ -46,6 +46,7 @@ def _scale_child(path: str, n: int, sample: int) -> dict[str, float]:
     from graphtape.model import Mode, Outcome
     from graphtape.proxy.pipeline import enforce, validate
     from graphtape.replay.pipeline import Replayer
+    from graphtape.scope import Scope
     from graphtape.session.exchanges import Exchange, Session
 
     before = _rss_mb()
@@ -56,22 +57,24 @@ def _scale_child(path: str, n: int, sample: int) -> dict[str, float]:
     picks = spread(n, sample)
     requests = [cassette.interactions[i].request for i in picks]
 
-    def replay(replayer: Replayer, req: HttpRequest) -> Exchange:  # the proxy's stages, without mitmproxy
-        findings = validate(req)
+    def replay(replayer: Replayer, scope: Scope, req: HttpRequest) -> Exchange:  # the proxy's stages, no mitmproxy
+        findings = validate(req, scope)
         if enforce(req, findings, enforcing=True) is not None:
             raise RuntimeError(f"graphtape bench: {req.method} {req.url} in {path} breaks the contract")
         return replayer.handle(req, findings)[0]
 
     warm = Replayer(path, cassette.interactions[:3], Session(mode=Mode.REPLAY), allow_repeats=True,
                     rules=DEFAULT_IGNORE)
+    scope = Scope.from_interactions(warm.interactions)  # each replayer's, as the replay mode's
     for req in [i.request for i in cassette.interactions[:3]] * 3:  # compile the schemas, fill the caches
-        replay(warm, req)
+        replay(warm, scope, req)
     index_s, handle_us = [], []
     for _ in range(REPS):  # a fresh replayer each time: every request is a first use, as in a test run
         t0 = time.perf_counter()
         replayer = Replayer(path, cassette.interactions, Session(mode=Mode.REPLAY), rules=DEFAULT_IGNORE)
+        scope = Scope.from_interactions(cassette.interactions)
         t1 = time.perf_counter()
-        results = [replay(replayer, req) for req in requests]
+        results = [replay(replayer, scope, req) for req in requests]
         handle_us.append((time.perf_counter() - t1) / len(requests) * 1e6)
         index_s.append(t1 - t0)
         wrong = [(ex.interaction, i) for ex, i in zip(results, picks, strict=True)
@@ -247,7 +250,7 @@ def switch(work: Any, large: int, rounds: int) -> dict[str, Any]:
     small_path = workload.write_cassette(work.root / "switch-small.yaml", workload.interactions(3))
     large_path = workload.write_cassette(work.root / f"switch-{large}.yaml", workload.interactions(large))
     got = _in_child(_switch_child, str(work.confdir), str(small_path), str(large_path), rounds)
-    return {"how": "graphtape.proxy.inprocess.ProxyThread.switch (in-process proxy on a thread)",
+    return {"how": "graphtape.proxy.inprocess.ProxyThread.switch (the proxy runtime on a thread)",
             "rows": {"small": {"interactions": 3, "ms": got["small"], "rounds": rounds},
                      "large": {"interactions": large, "ms": got["large"], "rounds": rounds}}}
 

@@ -85,6 +85,23 @@ def rows(results: dict[str, Any]) -> list[Row]:
     for r in results.get("switch", {"rows": {}})["rows"].values():
         out.append(("cassette switch", f"ProxyThread.switch, {r['interactions']:,} interactions",
                     f"{r['ms']:.1f} ms", ""))
+    if "uploads" in results:
+        out += _upload_rows(results["uploads"])
+    return out
+
+
+def _upload_rows(up: dict[str, Any]) -> list[Row]:
+    from dev.bench.uploads import ROWS
+
+    section = f"upload session, {up['size_mb']} MB in {up['chunks']} chunks"
+    base = up["rows"]["direct"]["seconds"]
+    out: list[Row] = []
+    for name, label in ROWS.items():
+        r = up["rows"][name]
+        memory = f", proxy peak RSS {r['peak_rss_mb']:4.0f} MB" if "peak_rss_mb" in r else ""
+        extra = f" (cassette {up['cassette_kb']:.0f} KB)" if name == "graphtape_record" else ""
+        ratio = f"{r['seconds'] / base:.2f}x direct" if name != "direct" else ""
+        out.append((section, label + extra, f"{r['seconds']:.2f} s{memory}", ratio))
     return out
 
 

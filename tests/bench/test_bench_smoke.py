@@ -13,7 +13,7 @@ from typing import Any
 
 from graphtape.cassette.cache import MIN_BYTES
 
-SECTIONS = ("replay", "concurrency", "scale", "big_bodies", "record", "startup", "switch")
+SECTIONS = ("replay", "concurrency", "scale", "big_bodies", "record", "startup", "switch", "uploads")
 REPLAY_NAMES = ("floor", "server_replay", "graphtape", "graphtape_logging")
 RATE_KEYS = ("rps", "p50_ms", "p99_ms", "requests")
 
@@ -35,7 +35,7 @@ def _replay_section(where: str, data: dict[str, Any]) -> None:
 def test_quick_bench_reports_every_section(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     proc = subprocess.run([sys.executable, "-m", "dev.bench", "--quick", "--json", str(out)],
-                          capture_output=True, text=True, timeout=240)
+                          capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads(out.read_text(encoding="utf-8"))
     for section in SECTIONS:
@@ -75,9 +75,14 @@ def test_quick_bench_reports_every_section(tmp_path: Path) -> None:
         _positive(f"startup.{name}", results["startup"]["rows"][name], ("seconds",))
     for name in ("small", "large"):
         _positive(f"switch.{name}", results["switch"]["rows"][name], ("ms", "interactions"))
+    uploads = results["uploads"]
+    assert set(uploads["rows"]) == {"direct", "passthrough", "graphtape_record", "graphtape_replay"}
+    for name, row in uploads["rows"].items():
+        _positive(f"uploads.{name}", row, ("seconds", *(() if name == "direct" else ("peak_rss_mb",))))
+    assert 0 < uploads["cassette_kb"] < 64  # the chunks are kept as digests
 
     # The printed table: a header, a rule, then one line per row, every section's rows present.
-    expected_rows = (4 * (1 + len(results["concurrency"])) + 2 * len(scale) + len(bodies) + 2 + 2 + 2 + 2)
+    expected_rows = (4 * (1 + len(results["concurrency"])) + 2 * len(scale) + len(bodies) + 2 + 2 + 2 + 2 + 4)
     assert len(results["table"]) == expected_rows
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("section") and set(lines[1].replace(" ", "")) == {"-"}

@@ -211,6 +211,7 @@ def test_a_rejected_flow_names_each_error_once_in_its_mitmweb_comment():
     from graphtape.proxy.flows import request_of
     from graphtape.proxy.pipeline import enforce, reject, validate
     from graphtape.proxy.state import FlowState
+    from graphtape.scope import Scope
     from graphtape.session.exchanges import Session
 
     flow = tflow.tflow()
@@ -219,7 +220,7 @@ def test_a_rejected_flow_names_each_error_once_in_its_mitmweb_comment():
     flow.request.set_content(json.dumps(URGENT).encode())
     session = Session(mode=Mode.REPLAY)
     req = request_of(flow, flow.request.url)
-    state = FlowState(flow.request.url, None, request=req, findings=validate(req))
+    state = FlowState(flow.request.url, None, request=req, findings=validate(req, Scope()))
     rejection = enforce(req, state.findings, enforcing=True)
     assert rejection is not None
     with taddons.context(GraphTape()):  # reject logs as the addon's options say

@@ -43,6 +43,7 @@ from typing import Any, Protocol
 import yaml
 
 from graphtape import __version__
+from graphtape.bodies.digest import BodyDigest
 from graphtape.cassette.atomicfile import atomic_write
 from graphtape.model import Headers, HttpRequest, HttpResponse, Interaction
 
@@ -147,7 +148,9 @@ def _b64(data: bytes) -> str:
 
 def encode_entry(key: str, interactions: list[Interaction], meta: dict[str, Any]) -> bytes:
     """The entry file for a parse result; raises TypeError/ValueError for a meta JSON cannot hold."""
-    rows = [[i.request.method, i.request.url, i.request.headers, _b64(i.request.body), i.response.status,
+    rows = [[i.request.method, i.request.url, i.request.headers,
+             i.request.body_digest.text() if i.request.body_digest is not None else _b64(i.request.body),
+             i.response.status,
              i.response.reason, i.response.headers, _b64(i.response.body), i.recorded_at, i.duration_ms,
              i.response.body_as_sent]
             for i in interactions]
@@ -177,6 +180,12 @@ def _body(value: Any) -> bytes:
     return base64.b64decode(_str(value), validate=True)  # binascii.Error is a ValueError
 
 
+def _request(method: Any, url: Any, headers: Any, body: Any) -> HttpRequest:
+    """A request row; its body is base64, or ``BodyDigest.text()`` for a body kept as its digest."""
+    digest = BodyDigest.from_text(_str(body))
+    return HttpRequest(_str(method), _str(url), _headers(headers), b"" if digest else _body(body), digest)
+
+
 def _interaction(row: Any) -> Interaction:
     if type(row) is not list or len(row) != 11:
         raise BadEntry("an interaction is not a list of 11 fields")
@@ -188,7 +197,7 @@ def _interaction(row: Any) -> Interaction:
     if type(as_sent) is not bool:
         raise BadEntry("body_as_sent is not a boolean")
     return Interaction(
-        request=HttpRequest(_str(method), _str(url), _headers(req_headers), _body(req_body)),
+        request=_request(method, url, req_headers, req_body),
         response=HttpResponse(status, _str(reason), _headers(resp_headers), _body(resp_body), as_sent),
         recorded_at=_str(recorded_at),
         duration_ms=duration,

@@ -74,7 +74,7 @@ def interaction_to_data(interaction: Interaction) -> dict[str, Any]:
             "method": req.method,
             "url": req.url,
             "headers": _headers_node(req.headers),
-            "body": encode_body(req.body, req.content_type),
+            "body": req.body_digest.node() if req.body_digest is not None else encode_body(req.body, req.content_type),
         },
         "response": {
             "status": resp.status,

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from graphtape.bodies.digest import DIGEST_KEYS, BodyDigest
 from graphtape.cassette.bodycodec import BODY_FORMS, BodyFormatError, decode_body
 from graphtape.model import Headers, HttpRequest, HttpResponse, Interaction
 
@@ -235,9 +236,22 @@ class Reader:
         method = self.string(self.required(f, node, "method", what), f"{what}.method")
         if not _TOKEN.fullmatch(method):
             raise self.fail(f["method"], f"{what}.method {method!r} is not an HTTP method")
-        body, _ = self.body(f.get("body"), f"{what}.body")
+        digest = self.digest(f.get("body"), f"{what}.body")
+        body = b"" if digest is not None else self.body(f.get("body"), f"{what}.body")[0]
         return HttpRequest(method=method.upper(), url=self.url(self.required(f, node, "url", what), f"{what}.url"),
-                           headers=self.headers(f.get("headers"), f"{what}.headers"), body=body)
+                           headers=self.headers(f.get("headers"), f"{what}.headers"), body=body, body_digest=digest)
+
+    def digest(self, node: Node | None, what: str) -> BodyDigest | None:
+        """A request body kept as its digest (``{sha256: ..., size: ...}``: an upload chunk), else None."""
+        if not isinstance(node, MappingNode) or not any(
+                isinstance(k, ScalarNode) and k.value == DIGEST_KEYS[0] for k, _ in node.value):
+            return None
+        fields = {key: self.value(v) for key, v in self.fields(node, what, DIGEST_KEYS).items()}
+        try:
+            return BodyDigest.from_node(fields)
+        except ValueError as e:
+            raise self.fail(node, f"{what}: {e}", "it was written by graphtape: restore it from version control "
+                            "or record the upload again") from None
 
     def response(self, node: Node, what: str) -> HttpResponse:
         f = self.fields(node, what, RESPONSE_KEYS)

@@ -15,6 +15,7 @@ folder is found at once).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from graphtape.cassette.lock import CassetteLock, remove_leftovers
 from graphtape.model import Interaction
 from graphtape.privacy.pseudonymize import META_KEY, Pseudonymizer
 from graphtape.privacy.redaction import Redactor, find_secrets
+from graphtape.uploads.chunks import chunk_digest
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +45,13 @@ class RecordMode(StrEnum):
     NEW = "new"  # refuse to touch an existing cassette
     APPEND = "append"  # keep what it holds, add after it
     OVERWRITE = "overwrite"  # start it anew
+
+
+class UploadBodies(StrEnum):
+    """How upload-session chunks are kept (``graphtape_upload_bodies``)."""
+
+    DIGEST = "digest"  # their SHA-256 and size: replay tells a chunk with other bytes (body.sha256)
+    FULL = "full"  # their bytes, in base64 (a 150 MB upload is a 200 MB cassette, rewritten per call)
 
 
 class RecordRefused(Exception):
@@ -61,10 +70,11 @@ class Recorder:
     """
 
     def __init__(self, path: Path, mode: RecordMode, redactor: Redactor, *, pseudonymize: bool = False,
-                 fsync: bool = False):
+                 fsync: bool = False, upload_bodies: str = UploadBodies.DIGEST):
         self.path = path
         self.redactor = redactor
         self.fsync = fsync
+        self.upload_bodies = UploadBodies(upload_bodies)
         self.meta: dict[str, Any] = new_meta()
         self.chunks: list[bytes] = []
         self.closed = False
@@ -136,9 +146,15 @@ class Recorder:
         """
         if self.closed:
             raise RecorderClosed(f"not written to {self.path}: the recording had already stopped")
+        digest = chunk_digest(interaction.request) if self.upload_bodies is UploadBodies.DIGEST else None
+        if digest is not None:  # an upload chunk: its bytes are not kept, so not redacted or scanned either
+            interaction = replace(interaction, request=replace(interaction.request, body=b""))
         if self.pseudonymizer is not None:
             interaction = self.pseudonymizer.interaction(interaction)
-        data = interaction_to_data(self.redactor.interaction(interaction))
+        interaction = self.redactor.interaction(interaction)
+        if digest is not None:
+            interaction = replace(interaction, request=replace(interaction.request, body_digest=digest))
+        data = interaction_to_data(interaction)
         hits = find_secrets(data)
         if hits:
             where = "; ".join(str(h) for h in hits[:5])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from graphtape.bodies.batch import is_batch
 from graphtape.bodies.kinds import is_json_type, is_mime_upload_type
 from graphtape.model import Finding, HttpRequest, Interaction
 
@@ -101,8 +102,8 @@ def validate_request(req: HttpRequest) -> list[Finding]:
     """
     try:
         parsed = req.graph_url
-        if parsed is not None and req.method.upper() == "POST" and parsed.resource.rstrip("/").lower() == "/$batch":
-            return check_batch(req, parsed, validate_request)
+        if is_batch(req):
+            return check_batch(req, validate_request)
         found = match_url(req.method, parsed)
         return _unknown(req) if found is None else _check_body(found, req)
     except Exception as exc:  # a validator bug must not take the proxy down: report it instead
@@ -112,10 +113,14 @@ def validate_request(req: HttpRequest) -> list[Finding]:
 
 
 def check_interactions(interactions: Sequence[Interaction]) -> list[tuple[int, Finding]]:
-    """(index in ``interactions``, finding) for every request and response of a cassette, in order."""
+    """(index in ``interactions``, finding) for every request and response of a cassette, in order; upload-session
+    chunks are checked against their session as replay checks them (scope.py)."""
+    from graphtape.scope import Scope  # scope.py builds on this module
+
+    scope = Scope.from_interactions(interactions)
     out: list[tuple[int, Finding]] = []
     for index, interaction in enumerate(interactions):
-        out.extend((index, f) for f in validate_request(interaction.request))
+        out.extend((index, f) for f in scope.check(interaction.request))
         try:
             response_findings = validate_response(interaction.request, interaction.response)
         except Exception as exc:

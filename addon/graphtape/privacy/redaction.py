@@ -210,6 +210,7 @@ class Redactor:
                 url=self.url(req.url),
                 headers=self.header_list(req.headers),
                 body=self.body(req.body, req.content_type),
+                body_digest=req.body_digest,
             ),
             response=HttpResponse(
                 status=resp.status,

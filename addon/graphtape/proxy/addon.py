@@ -9,6 +9,7 @@ pipeline (pipeline.py) to the running mode (modes/), chosen in ``configure``.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from mitmproxy import ctx, exceptions, http
 from mitmproxy.proxy import server_hooks
@@ -45,6 +46,7 @@ class GraphTape:
         self._refused = False  # configure refused a value before changing anything; mitmproxy rolls it back
         self.start_line = ""
         self.listen: tuple[str, int] | None = None
+        self.on_listen: Callable[[str, int], None] | None = None  # runtime.py's readiness signal, from running
         self.failures: list[str] = []
 
     @property
@@ -106,7 +108,8 @@ class GraphTape:
 
     def _announce(self, ps: object) -> None:
         self.listen = standalone.listening(ps, ctx.options.listen_host, ctx.options.listen_port)
-        self.start_line = announce(self.mode, self.listen, warn_exposed=self.standalone)
+        self.start_line = announce(self.mode, self.listen, warn_exposed=self.standalone,
+                                   on_listen=self.on_listen)
 
     def current_session(self) -> Session:
         """The session so far, its unused interactions (replay) brought up to date; call it on the proxy's loop.

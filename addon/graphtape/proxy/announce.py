@@ -9,20 +9,25 @@ from mitmproxy import ctx
 
 from graphtape.model import FailOn
 from graphtape.proxy.flows import ca_cert_path
-from graphtape.proxy.standalone import exposure_warning, url_host
+from graphtape.proxy.standalone import exposure_warning
+from graphtape.proxy.startline import format_start_line
 from graphtape.session.exchanges import Session
 from graphtape.session.report import write_reports
 from graphtape.session.verdict import failures
 
 
-def announce(mode: str, listen: tuple[str, int], *, warn_exposed: bool) -> str:
-    """Print (and return) the start line; ``warn_exposed``: also warn if the proxy is reachable from elsewhere."""
+def announce(mode: str, listen: tuple[str, int], *, warn_exposed: bool,
+             on_listen: Callable[[str, int], None] | None = None) -> str:
+    """Print (and return) the start line (startline.py), then call ``on_listen`` (the runtime's readiness signal);
+    ``warn_exposed``: also warn if the proxy is reachable from elsewhere."""
     host, port = listen
-    line = f"graphtape: {mode} on http://{url_host(host)}:{port}, CA certificate: {ca_cert_path()}"
+    line = format_start_line(mode, host, port, ca_cert_path())
     warning = exposure_warning(host) if warn_exposed else None
     if warning:
         print(warning, file=sys.stderr, flush=True)
     print(line, file=sys.stderr, flush=True)
+    if on_listen is not None:
+        on_listen(host, port)
     return line
 
 

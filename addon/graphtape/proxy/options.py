@@ -8,7 +8,7 @@ from typing import Any, Literal, NamedTuple
 from mitmproxy import ctx
 
 from graphtape.bodies.limits import max_body_bytes, mitmproxy_size
-from graphtape.cassette.recorder import RecordMode
+from graphtape.cassette.recorder import RecordMode, UploadBodies
 from graphtape.model import FailOn, Mode
 from graphtape.session.verdict import DEFAULT_FAIL_ON_TEXT
 
@@ -34,6 +34,16 @@ OPTIONS: tuple[Option, ...] = (
            [m.value for m in RecordMode]),
     Option("graphtape_upstream", str, "",
            "Record/inspect: send Graph calls to this base URL instead (cassettes keep the Graph URL)."),
+    Option("graphtape_upstream_signin", bool, False,
+           "Record/inspect: send the sign-in hosts' calls (login.microsoftonline.com...) to graphtape_upstream too, "
+           "for a stand-in that answers them (graphtape.testing.fakegraph); never recorded either way."),
+    Option("graphtape_upstream_uploads", bool, False,
+           "Record/inspect: send upload-session calls (to the uploadUrl Graph's answer named, another host) to "
+           "graphtape_upstream too: for a stand-in such as graphtape.testing.fakegraph, which names "
+           "outlook.office.com as Graph does."),
+    Option("graphtape_upload_bodies", str, "digest",
+           "Record: keep upload-session chunks as their SHA-256 and size (digest) or whole in base64 (full).",
+           [m.value for m in UploadBodies]),
     Option("graphtape_redact_headers", Sequence[str], [], "Extra header names to redact when recording."),
     Option("graphtape_redact_params", Sequence[str], [], "Extra query parameters to redact when recording."),
     Option("graphtape_fsync", bool, False,
@@ -42,6 +52,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("graphtape_pseudonymize", bool, False,
            "Record: replace email addresses, names and ids with consistent fake ones (see pseudonymize.py)."),
     Option("graphtape_allow_repeats", bool, False, "Replay: serve a recorded interaction more than once."),
+    Option("graphtape_signin", bool, True,
+           "Replay: answer the sign-in endpoints of every cloud (token, discovery) offline with clearly fake "
+           "tokens, never recorded; off: they get graphtape.UnmatchedRequest like any host that is not Graph."),
     Option("graphtape_quiet", bool, False, "Print only the start line and the session summary."),
     Option("graphtape_ignore", Sequence[str], [],
            "Replay: deviation paths to ignore (globs such as body.Message.subject), beyond the volatile ones."),
@@ -57,9 +70,9 @@ OPTIONS: tuple[Option, ...] = (
 # What a recording or a replay is opened with: a change of one opens it anew (and starts a new session).
 # (Which ones, for each mode: ``ModeHandler.opened_by``.)
 OPENED_BY = frozenset({"graphtape_mode", "graphtape_cassette"})
-RECORDER_OPENED_BY = frozenset({"graphtape_record_mode", "graphtape_pseudonymize"})
+RECORDER_OPENED_BY = frozenset({"graphtape_record_mode", "graphtape_pseudonymize", "graphtape_upload_bodies"})
 # Replay options a running replay takes on as they change (its session and used interactions kept).
-REPLAY_TUNING = {"graphtape_allow_repeats", "graphtape_ignore", "graphtape_policy"}
+REPLAY_TUNING = {"graphtape_allow_repeats", "graphtape_ignore", "graphtape_policy", "graphtape_signin"}
 
 
 def declare(loader: object) -> None:

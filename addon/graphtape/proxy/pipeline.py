@@ -2,13 +2,14 @@
 
 The request hook::
 
-    scope ─ out of scope ─> mode.outside       (record/inspect: passed on; replay: answered offline, and the
-      │                                          "offline answers" stage: sign-in endpoints, coming)
+    scope ─ out of scope ─> mode.outside       (record/inspect: passed on; replay: the "offline answers"
+      │                                          stage (sign-in endpoints), else refused as unmatched)
     mode.admit                                  (record, while stopping: refused)
     parse   flow -> HttpRequest, once           (too large: mode.too_large)
     [fault injection: coming, here]             (a fault chosen for the request answers or alters it before
       │                                          anything checks it)
-    validate -> enforce ─ refused ─> reject     (Graph's documented error; not sent, recorded or replayed)
+    validate -> enforce ─ refused ─> reject     (Graph's documented error; not sent, recorded or replayed; a
+      │                                          $batch's refused items only: the rest goes on, see batch_live)
     mode.request                                (record/inspect: sent on; replay: matched, diffed, served)
     report                                      (mitmweb's mark and comment, the log lines)
 
@@ -26,13 +27,14 @@ from typing import TYPE_CHECKING
 from mitmproxy import ctx, http
 
 from graphtape.bodies.limits import BodyTooLarge
-from graphtape.contract import enforcement_response, validate_request
+from graphtape.contract.batch_enforce import enforce_request
 from graphtape.graph import GraphUrl, error_response, parse_graph_url
 from graphtape.model import Finding, HttpRequest, HttpResponse, Outcome
 from graphtape.privacy.output import scrub_findings
 from graphtape.proxy.flows import canonical_url, request_of, to_mitmproxy_response
 from graphtape.proxy.marks import log_findings, mark_flow
 from graphtape.proxy.state import FlowState, attach, state_of
+from graphtape.scope import Scope
 from graphtape.session.describe import short_path
 from graphtape.session.exchanges import Exchange, Session
 
@@ -42,13 +44,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger("graphtape")
 
 
-def in_scope(url: str) -> GraphUrl | None:
-    """The one place that decides which calls graphtape takes: Microsoft Graph /v1.0 and /beta URLs, returned
-    split as Graph reads them (the request's view keeps that parse); None: out of scope.
+def in_scope(url: str, scope: Scope) -> tuple[bool, GraphUrl | None]:
+    """Whether graphtape takes the call (``Scope.covers``: Microsoft Graph /v1.0 and /beta URLs, and the upload
+    URLs the session's answers named), and the URL split as Graph reads it (the request's view keeps that parse;
+    None for an upload URL).
 
     Every other call passes through untouched in record and inspect, and is answered offline in replay.
     """
-    return parse_graph_url(url)
+    graph_url = parse_graph_url(url)
+    return graph_url is not None or scope.session(url) is not None, graph_url
 
 
 # ---------------------------------------------------------------------- the hooks
@@ -56,14 +60,14 @@ def in_scope(url: str) -> GraphUrl | None:
 def request(flow: http.HTTPFlow, handler: ModeHandler) -> None:
     if not handler.active or flow.response is not None:  # answered already (proxyauth's 407): not over it
         return
-    taken = state_of(flow)
-    if taken is not None and taken.streamed:  # requestheaders took it: its body went on already
+    streamed = state_of(flow)
+    if streamed is not None and streamed.streamed:  # requestheaders took it: its body went on already
         return
     url = canonical_url(flow)
     before, state = len(handler.session.exchanges), None
     try:
-        graph_url = in_scope(url)
-        if graph_url is None:
+        taken, graph_url = in_scope(url, handler.scope)
+        if not taken:
             handler.outside(flow, url)
             return
         state = attach(flow, FlowState(url, handler))
@@ -73,7 +77,7 @@ def request(flow: http.HTTPFlow, handler: ModeHandler) -> None:
         failed(flow, state, handler, url, e, before)
 
 
-def _stages(flow: http.HTTPFlow, state: FlowState, handler: ModeHandler, graph_url: GraphUrl) -> None:
+def _stages(flow: http.HTTPFlow, state: FlowState, handler: ModeHandler, graph_url: GraphUrl | None) -> None:
     if not handler.admit(flow, state):
         return
     try:
@@ -83,7 +87,7 @@ def _stages(flow: http.HTTPFlow, state: FlowState, handler: ModeHandler, graph_u
         return
     state.request = req
     # Stage "fault injection" (coming) goes here: before validate, so a fault is checked like a real request.
-    state.findings = validate(req)
+    state.findings = validate(req, handler.scope)
     rejection = enforce(req, state.findings, enforcing=handler.enforcing)
     if rejection is not None:
         reject(flow, state, handler.session, rejection)
@@ -107,16 +111,18 @@ def error(flow: http.HTTPFlow) -> None:
 
 # ---------------------------------------------------------------------- the stages every mode shares
 
-def validate(req: HttpRequest) -> list[Finding]:
-    """The request's contract findings, secrets scrubbed from their messages."""
-    return scrub_findings(validate_request(req))
+def validate(req: HttpRequest, scope: Scope) -> list[Finding]:
+    """The request's contract findings (``Scope.check``: an upload chunk against its session, any other request
+    through ``validate_request``), secrets scrubbed from their messages."""
+    return scrub_findings(scope.check(req))
 
 
 def enforce(req: HttpRequest, findings: Sequence[Finding], *, enforcing: bool) -> HttpResponse | None:
-    """Graph's documented answer to a request with contract errors, when enforcing; None: it goes on."""
+    """Graph's documented answer to a request with contract errors, when enforcing; None: it goes on (a $batch whose
+    errors are all its items' own: without them, ``contract.batch_enforce``)."""
     if not enforcing or not any(f.severity == "error" for f in findings):
         return None
-    return enforcement_response(req, findings)
+    return enforce_request(req, findings)
 
 
 def reject(flow: http.HTTPFlow, state: FlowState, session: Session, rejection: HttpResponse) -> None:

@@ -41,8 +41,9 @@ def take_settings(shared: Shared, opts: Any, updated: set[str], running: ModeHan
     check_choices(opts, updated)
     try:
         max_body_bytes()  # a bad GRAPHTAPE_MAX_BODY_MB: refused at start, not in every request later
-        if "graphtape_upstream" in updated:
-            shared.upstream = Upstream(opts.graphtape_upstream) if opts.graphtape_upstream else None
+        if "graphtape_upstream" in updated or "graphtape_upstream_signin" in updated:
+            shared.upstream = (Upstream(opts.graphtape_upstream, signin=opts.graphtape_upstream_signin)
+                               if opts.graphtape_upstream else None)
         if "graphtape_fail_on" in updated:
             shared.fail_on = parse_fail_on(opts.graphtape_fail_on)
     except ValueError as e:

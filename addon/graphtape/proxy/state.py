@@ -10,6 +10,7 @@ from mitmproxy import http
 from graphtape.model import Finding, HttpRequest
 
 if TYPE_CHECKING:
+    from graphtape.contract.batch_enforce import Refusal
     from graphtape.proxy.modes.base import ModeHandler
 
 KEY = "graphtape"
@@ -27,6 +28,7 @@ class FlowState:
     request: HttpRequest | None = None  # parsed once by the pipeline; None if the body is streamed or too large
     findings: list[Finding] = field(default_factory=list)  # the request's contract findings
     streamed: bool = False  # its body streams through (over the limit): the request hook leaves it alone
+    refusal: Refusal | None = None  # a $batch sent without the items the contract refused (batch_live.py)
 
     def done(self) -> None:
         """graphtape is finished with the flow: later hooks leave it alone, and the parsed request (its body, its

@@ -2,7 +2,7 @@
 
 Used to record cassettes without a tenant (``--upstream https://127.0.0.1:PORT``), by the tests and by
 ``make cassettes``. It is deliberately small: create draft (JSON or MIME), send, sendMail, reply and
-forward actions, attachments; a malformed MIME body gets Graph's documented 400.
+forward actions, attachments, ``$batch`` (``fakebatch``); a malformed MIME body gets Graph's documented 400.
 
     python -m graphtape.testing.fakegraph --port 8443 --cert-dir /tmp/fakegraph
 """
@@ -22,9 +22,13 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from graphtape.bodies.kinds import decode_base64_mime, is_json_type
-from graphtape.bodies.mime import parse_message
+from graphtape.bodies.mime import read_message
+from graphtape.testing.fakebatch import answer_batch
+from graphtape.testing.fakelogin import serve_signin, signin_request
+from graphtape.testing.fakeuploads import CREATE_PATH, SESSION_PATH, UploadSessions
 
 _USER = r"/(?:v1\.0|beta)/+(?:me|users/[^/]+)"
 _MSG = _USER + r"/+(?:mailFolders/[^/]+/+)?messages"
@@ -35,6 +39,7 @@ ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(_MSG + r"/+[^/]+/+(createReply|createReplyAll|createForward)$"), "create_draft_from"),
     ("POST", re.compile(_MSG + r"/+[^/]+/+(reply|replyAll|forward)$"), "act"),
     ("POST", re.compile(_MSG + r"/+[^/]+/+attachments$"), "attach"),
+    ("POST", CREATE_PATH, "upload_session"),  # fakeuploads.py: chunks go to the uploadUrl's host
 ]
 
 MIME_400 = {"error": {"code": "ErrorMimeContentInvalidBase64String",
@@ -95,6 +100,8 @@ class FakeGraphState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     canned: list[tuple[int, Any]] = field(default_factory=list)  # answers to give first, in order
     latency_s: float = 0.0  # how long each answer takes (the benchmark's stand-in for a distant Graph)
+    signins: list[Received] = field(default_factory=list)  # sign-in calls (fakelogin.py), not in ``received``
+    uploads: UploadSessions = field(default_factory=UploadSessions)
 
 
 def _now() -> str:
@@ -125,7 +132,7 @@ def _message(state: FakeGraphState, version: str, fields: dict[str, Any]) -> dic
 
 
 def _fields_from_mime(decoded: bytes) -> dict[str, Any]:
-    msg = parse_message(decoded)
+    msg = read_message(decoded).headers
     to = [{"emailAddress": {"address": a.addr_spec, "name": a.display_name or a.addr_spec}}
           for v in msg.get_all("To", []) or [] for a in getattr(v, "addresses", ())]
     return {"subject": str(msg.get("Subject", "")), "toRecipients": to}
@@ -141,7 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
-    def _reply(self, status: int, doc: Any = None) -> None:
+    def _reply(self, status: int, doc: Any = None, headers: list[tuple[str, str]] | None = None) -> None:
         body = json.dumps(doc, separators=(",", ":")).encode() if doc is not None else b""
         if self.server.state.latency_s:
             time.sleep(self.server.state.latency_s)
@@ -150,13 +157,16 @@ class _Handler(BaseHTTPRequestHandler):
         client_request_id = self.headers.get("client-request-id")
         if client_request_id:
             self.send_header("client-request-id", client_request_id)
+        for name, value in headers or []:
+            self.send_header(name, value)
         if doc is not None:
             self.send_header("Content-Type", "application/json;odata.metadata=minimal;charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
-    def do_POST(self) -> None:
+    def _body(self) -> bytes | None:
+        """The request body; None (answered 400 already) when its Content-Length is not one to read."""
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
@@ -164,8 +174,34 @@ class _Handler(BaseHTTPRequestHandler):
         if not 0 <= length <= MAX_BODY:
             self.close_connection = True  # the body was not read: the connection cannot carry another request
             self._reply(400, {"error": {"code": "BadRequest", "message": "Invalid Content-Length."}})
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _upload(self) -> None:
+        """PUT and DELETE: an upload session's chunks and cancel (fakeuploads.py); nothing else."""
+        path, _, query = self.path.partition("?")
+        if not SESSION_PATH.match(unquote(path)):
+            self._refuse_method()
             return
-        body = self.rfile.read(length) if length else b""
+        body = self._body()
+        if body is None:
+            return
+        uploads = self.server.state.uploads
+        self.server.state.received.append(Received(self.command, self.path, {k.lower(): v for k, v in
+                                                                             self.headers.items()}, b""))
+        if self.command == "PUT":
+            self._reply(*uploads.put(path, query, list(self.headers.items()), body))
+        else:
+            self._reply(*uploads.delete(path, query))
+
+    do_PUT = do_DELETE = _upload
+
+    def do_POST(self) -> None:
+        body = self._body()
+        if body is None:
+            return
+        if self._signin(body):
+            return
         try:
             self._post(body)
         except BadRequest as e:
@@ -178,7 +214,21 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(404, {"error": {"code": "ResourceNotFound",
                                     "message": f"The stand-in serves no {self.command} {path}"}})
 
-    do_GET = do_PUT = do_PATCH = do_DELETE = _refuse_method
+    do_PATCH = _refuse_method
+
+    def do_GET(self) -> None:
+        if not self._signin(b""):
+            self._refuse_method()
+
+    def _signin(self, body: bytes) -> bool:
+        """A login host's call (Host says which): answered by the sign-in module; True when it was one."""
+        req = signin_request(self, body)
+        if req is None:
+            return False
+        self.server.state.signins.append(Received(self.command, req.url, {k.lower(): v for k, v in req.headers},
+                                                  body))
+        serve_signin(self, req)
+        return True
 
     def _post(self, body: bytes) -> None:
         state = self.server.state
@@ -190,6 +240,9 @@ class _Handler(BaseHTTPRequestHandler):
             canned = state.canned.pop(0) if state.canned else None
         if canned is not None:
             self._reply(*canned)
+            return
+        if re.search(r"/(?:v1\.0|beta)/+\$batch$", path):  # each item run through this same handling
+            self._reply(*answer_batch(self, version, body))
             return
         for method, pattern, action in ROUTES:
             if method == "POST" and pattern.search(path):
@@ -215,6 +268,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(202)
         elif action in ("create", "create_draft_from"):
             self._reply(201, _message(self.server.state, version, fields))
+        elif action == "upload_session":
+            self._reply(*self.server.state.uploads.create(self.path.split("?", 1)[0], fields))
         elif action == "attach":
             doc = dict(fields)
             doc.setdefault("id", "AAMkAGI2THVSAAABEgAQAH5Ry8SCXgZImSTaukO5HCA=")

@@ -27,6 +27,7 @@ from graphtape.proxy.options import OPENED_BY, LargeBodies
 from graphtape.proxy.state import FlowState
 from graphtape.proxy.upstream import Upstream
 from graphtape.replay.pipeline import Replayer
+from graphtape.scope import Scope
 from graphtape.session.exchanges import Session
 from graphtape.session.verdict import DEFAULT_FAIL_ON
 
@@ -55,9 +56,10 @@ class ModeHandler:
     replayer: Replayer | None = None
     pseudonymizer: Pseudonymizer | None = None  # the fake identities of this mode's cassette, if any
 
-    def __init__(self, session: Session, shared: Shared) -> None:
+    def __init__(self, session: Session, shared: Shared, scope: Scope | None = None) -> None:
         self.session = session
         self.shared = shared
+        self.scope = scope or Scope()  # what is in scope: Graph, and the upload URLs its answers named (scope.py)
 
     @classmethod
     def open(cls, session: Session, shared: Shared) -> ModeHandler:

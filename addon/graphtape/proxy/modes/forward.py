@@ -10,11 +10,13 @@ from mitmproxy import http
 from graphtape.bodies.limits import BodyTooLarge
 from graphtape.graph import is_token_endpoint
 from graphtape.model import Outcome
+from graphtape.proxy.batch_live import send_without_refused, splice_live
 from graphtape.proxy.flows import canonical_url
 from graphtape.proxy.marks import log_findings, mark_flow
 from graphtape.proxy.modes.base import ModeHandler
 from graphtape.proxy.pipeline import in_scope, problem, settle
 from graphtape.proxy.state import FlowState, attach
+from graphtape.proxy.uploads import learn_answer, route
 from graphtape.proxy.upstream import route_upstream
 from graphtape.session.describe import short_path
 from graphtape.session.exchanges import Session
@@ -23,7 +25,8 @@ logger = logging.getLogger("graphtape")
 
 
 class Forwarding(ModeHandler):
-    """A mode that sends calls on: every call to a Graph host is routed to the upstream, if one is set."""
+    """A mode that sends calls on: every call to a Graph host is routed to the upstream, if one is set (and to a
+    sign-in host or an upload URL, if asked: upstream.py, uploads.py)."""
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         """A body over the limit streams to the server right after this hook: send it where the others go.
@@ -33,8 +36,8 @@ class Forwarding(ModeHandler):
         if not flow.request.stream:
             return
         url = canonical_url(flow)
-        route_upstream(self.shared.upstream, flow, url)
-        state = attach(flow, FlowState(url, self if in_scope(url) is not None else None, streamed=True))
+        route(self.shared.upstream, self.scope, flow, url)
+        state = attach(flow, FlowState(url, self if in_scope(url, self.scope)[0] else None, streamed=True))
         if state.handler is not None:
             self.streaming(flow, state)
 
@@ -45,11 +48,23 @@ class Forwarding(ModeHandler):
         route_upstream(self.shared.upstream, flow, url)
 
     def request(self, flow: http.HTTPFlow, state: FlowState) -> None:
-        route_upstream(self.shared.upstream, flow, state.url)
+        assert state.request is not None
+        state.refusal = send_without_refused(flow, state.request, state.findings, enforcing=self.enforcing)
+        route(self.shared.upstream, self.scope, flow, state.url)
 
     def too_large(self, flow: http.HTTPFlow, state: FlowState, e: BodyTooLarge) -> None:
         """It goes on unchecked; its answer names it (not recorded, or observed without its body)."""
-        route_upstream(self.shared.upstream, flow, state.url)
+        route(self.shared.upstream, self.scope, flow, state.url)
+
+    def response(self, flow: http.HTTPFlow, state: FlowState) -> None:
+        """Before the mode reads the answer: an upload URL it names comes into scope, and a $batch sent without
+        its refused items gets their errors back (the client and the cassette see one answer per item sent)."""
+        learn_answer(self.scope, state.request, flow)
+        splice_live(flow, state.refusal)
+        self.answered(flow, state)
+
+    def answered(self, flow: http.HTTPFlow, state: FlowState) -> None:
+        """The answer to a call this mode sent on came back (it goes on to the client after this hook)."""
 
     def error(self, flow: http.HTTPFlow, state: FlowState) -> None:
         self.failed_upstream(flow, state, self.session, fails=False)

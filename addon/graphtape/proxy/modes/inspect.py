@@ -23,7 +23,7 @@ logger = logging.getLogger("graphtape")
 class InspectHandler(Forwarding):
     mode = Mode.INSPECT
 
-    def response(self, flow: http.HTTPFlow, state: FlowState) -> None:
+    def answered(self, flow: http.HTTPFlow, state: FlowState) -> None:
         """An in-scope call's answer: its findings noted, its description logged and put on the flow."""
         if not kept(state.url) or flow.response is None:
             return

@@ -47,7 +47,8 @@ class RecordHandler(Forwarding):
         opts = ctx.options
         return cls(session, shared, Recorder(Path(session.cassette), RecordMode(opts.graphtape_record_mode),
                                              shared.redactor, pseudonymize=opts.graphtape_pseudonymize,
-                                             fsync=opts.graphtape_fsync))
+                                             fsync=opts.graphtape_fsync,
+                                             upload_bodies=opts.graphtape_upload_bodies))
 
     def retune(self, updated: set[str], opts: Any) -> None:
         if self.recorder is not None and "graphtape_fsync" in updated:
@@ -83,7 +84,7 @@ class RecordHandler(Forwarding):
         assert self.recorder is not None
         self.inflight.start(flow.id, Call(flow.request.method, state.url, self.recorder, self.session))
 
-    def response(self, flow: http.HTTPFlow, state: FlowState) -> None:
+    def answered(self, flow: http.HTTPFlow, state: FlowState) -> None:
         if self.inflight.was_abandoned(flow.id):  # counted as not recorded already: it must not look answered
             answer_not_recorded(flow, 503, "graphtape.ShuttingDown",
                                 "graphtape stopped recording before this call's answer came")

@@ -1,4 +1,10 @@
-"""Replay: a cassette opened, each request answered from it, offline (nothing is ever sent upstream)."""
+"""Replay: a cassette opened, each request answered from it, offline (nothing is ever sent upstream).
+
+A call out of scope meets the "offline answers" stage first: the sign-in endpoints of every cloud are answered
+with graphtape's fake tokens (``graphtape.signin``, option ``graphtape_signin``), as the client sent them (never
+pseudonymized: the tokens must name the app and tenant it asked for); any other call is refused as unmatched. A
+matched ``$batch`` is served with the client's item ids and its refused items' errors (``replay.batch``).
+"""
 
 from __future__ import annotations
 
@@ -14,12 +20,17 @@ from graphtape.diffing.ignore import IgnoreRules
 from graphtape.graph import error_response
 from graphtape.model import HttpRequest, Mode, Outcome
 from graphtape.privacy.pseudonymize import Pseudonymizer
+from graphtape.proxy.flows import request_of
 from graphtape.proxy.modes.base import ModeHandler, Shared
 from graphtape.proxy.options import REPLAY_TUNING
 from graphtape.proxy.pipeline import answer, report, settle
 from graphtape.proxy.state import FlowState
+from graphtape.replay.batch import serve_batch
 from graphtape.replay.pipeline import OUTSIDE_NOTE, UNMATCHED_STATUS, Replayer, outside_graph
+from graphtape.scope import Scope
 from graphtape.session.exchanges import Session
+from graphtape.signin import answer as offline_signin
+from graphtape.signin.urls import parse_endpoint
 
 
 class ReplayHandler(ModeHandler):
@@ -29,8 +40,8 @@ class ReplayHandler(ModeHandler):
     large_bodies = "refuse"
 
     def __init__(self, session: Session, shared: Shared, replayer: Replayer, tape_ignore: object,
-                 pseudonymizer: Pseudonymizer | None) -> None:
-        super().__init__(session, shared)
+                 pseudonymizer: Pseudonymizer | None, scope: Scope | None = None) -> None:
+        super().__init__(session, shared, scope)
         self.replayer: Replayer | None = replayer
         self.tape_ignore = tape_ignore  # the cassette's meta.ignore
         self.pseudonymizer = pseudonymizer  # replay of a pseudonymized cassette
@@ -41,10 +52,12 @@ class ReplayHandler(ModeHandler):
         tape_ignore = loaded.meta.get("ignore")
         replayer = Replayer(session.cassette, loaded.interactions, session,
                             allow_repeats=ctx.options.graphtape_allow_repeats, rules=rules_for(tape_ignore))
-        return cls(session, shared, replayer, tape_ignore, Pseudonymizer.from_meta(loaded.meta))
+        return cls(session, shared, replayer, tape_ignore, Pseudonymizer.from_meta(loaded.meta),
+                   Scope.from_interactions(loaded.interactions))  # Graph, and the upload URLs it recorded
 
     def retune(self, updated: set[str], opts: Any) -> None:
-        """graphtape_ignore, _policy or _allow_repeats changed during a replay (e.g. in mitmweb's options)."""
+        """graphtape_ignore, _policy or _allow_repeats changed during a replay (e.g. in mitmweb's options);
+        graphtape_signin is read as each sign-in call comes."""
         if not updated & REPLAY_TUNING or self.replayer is None:
             return
         try:
@@ -62,9 +75,15 @@ class ReplayHandler(ModeHandler):
         data.server.error = "graphtape replay is offline: no upstream connections"
 
     def outside(self, flow: http.HTTPFlow, url: str) -> None:
-        # Stage "offline answers" (coming) goes here: a call outside Graph that replay can answer itself (the
-        # sign-in endpoints' tokens) is answered before it is refused.
+        # Stage "offline answers": a call outside Graph that replay answers itself (sign-in), before it is refused.
         method = flow.request.method
+        signin = (offline_signin(request_of(flow, url))
+                  if ctx.options.graphtape_signin and parse_endpoint(url) is not None else None)
+        if signin is not None:  # never from (nor into) a cassette
+            ex = settle(self.session, method, url, Outcome.SIGNED_IN, signin.response.status, note=signin.refusal)
+            answer(flow, None, signin.response)
+            report(flow, ex)
+            return
         ex = settle(self.session, method, url, Outcome.UNMATCHED, UNMATCHED_STATUS, note=OUTSIDE_NOTE)
         answer(flow, None, outside_graph(method, url))
         report(flow, ex)
@@ -79,7 +98,11 @@ class ReplayHandler(ModeHandler):
 
     def request(self, flow: http.HTTPFlow, state: FlowState) -> None:
         assert self.replayer is not None and state.request is not None
-        ex, resp = self.replayer.handle(state.request, state.findings)
+        req = state.request
+        ex, resp = self.replayer.handle(req, state.findings)
+        if ex.interaction is not None:  # a $batch: its items' ids, and its refused items' errors (replay/batch.py)
+            recorded = self.replayer.interactions[ex.interaction].request
+            resp = serve_batch(recorded, req, state.findings, resp, enforce=self.enforcing)
         answer(flow, state, resp)
         if ex.interaction is not None:
             flow.is_replay = "response"  # as mitmproxy's own server replay marks what it served
