@@ -163,3 +163,21 @@ def test_a_second_ctrl_c_stops_waiting_at_once(cassette: Path) -> None:
         assert time.monotonic() - started < 5 and len(addon.inflight) == 1
         addon.done()
         assert [e.outcome for e in addon.session.exchanges] == [Outcome.NOT_RECORDED]
+
+
+def test_stopping_waits_for_the_answer_in_flight_and_no_longer(cassette: Path) -> None:
+    with running_addon(graphtape_mode="record", graphtape_cassette=str(cassette)) as (addon, tctx):
+        flow = graph_flow("GET", "/me")
+        addon.request(flow)
+
+        def answered() -> None:  # the upstream's answer comes while the drain waits
+            flow.response = graph_response(200, {"id": "me"})
+            addon.response(flow)
+
+        loop = tctx.master.event_loop
+        loop.call_later(0.05, answered)
+        started = time.monotonic()
+        loop.run_until_complete(addon.drain(30))
+        assert time.monotonic() - started < 5 and len(addon.inflight) == 0  # woken by the answer, not the timeout
+        addon.done()
+    assert [e.outcome for e in addon.session.exchanges] == [Outcome.RECORDED]

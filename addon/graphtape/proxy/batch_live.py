@@ -25,10 +25,8 @@ def send_without_refused(flow: http.HTTPFlow, req: HttpRequest, findings: Sequen
                          enforcing: bool) -> Refusal | None:
     """A request the pipeline's enforce stage let go on: a ``$batch`` with refused items (enforcing) is rewritten
     without them, and their refusal returned, for ``splice_live``; None: it goes as the client sent it."""
-    if not enforcing or not any(f.severity == "error" for f in findings):
-        return None
-    refusal = refuse_items(req, findings)
-    if refusal is None or refusal.forward is None:  # refused whole, or every item: answered by the enforce stage
+    refusal = refuse_items(req, findings) if enforcing and any(f.severity == "error" for f in findings) else None
+    if refusal is None or refusal.forward is None:  # (refused whole, or every item: the enforce stage answered it)
         return None
     flow.request.content = refusal.forward  # Content-Length follows
     return refusal
