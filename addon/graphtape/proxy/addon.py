@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -261,7 +262,7 @@ class GraphTape(RecordHooks, ReplayHooks, InspectHooks):
             route_upstream(self.upstream, flow, url)
             return
         flow.metadata["graphtape_request"] = req
-        findings = scrub_findings(validate_request(req))
+        findings = scrub_findings(validate_request(req)) + self.session.retries.arrived(req.key, time.monotonic())
         flow.metadata["graphtape_findings"] = findings
         if self.enforcing and any(f.severity == "error" for f in findings):
             rejection = enforcement_response(req, findings)
@@ -281,6 +282,9 @@ class GraphTape(RecordHooks, ReplayHooks, InspectHooks):
             answer_not_recorded(flow, 503, "graphtape.ShuttingDown",
                                  "graphtape stopped recording before this call's answer came")
             return
+        if (req := flow.metadata.get("graphtape_request")) is not None and flow.response is not None:
+            self.session.retries.answered(req.key, flow.response.status_code,
+                                          flow.response.headers.get("retry-after"), time.monotonic())
         call = self.inflight.finish(flow.id)
         if call is not None:
             self._record(flow, call)
