@@ -2,7 +2,9 @@
 
 Used to record cassettes without a tenant (``--upstream https://127.0.0.1:PORT``), by the tests and by
 ``make cassettes``. It is deliberately small: create draft (JSON or MIME), send, sendMail, reply and
-forward actions, attachments; a malformed MIME body gets Graph's documented 400.
+forward actions, attachments; a malformed MIME body gets Graph's documented 400. It answers reads of what was
+created and sent through it (``fakegraph_reads``), scripted 429s, and refuses, with Graph's error, every call
+graphtape's contract refuses (``fakegraph_gate``).
 
     python -m graphtape.testing.fakegraph --port 8443 --cert-dir /tmp/fakegraph
 """
@@ -25,6 +27,10 @@ from typing import Any
 
 from graphtape.bodies.kinds import decode_base64_mime, is_json_type
 from graphtape.bodies.mime import parse_message
+from graphtape.model import HttpResponse
+from graphtape.testing.fakegraph_gate import Throttle, refusal
+from graphtape.testing.fakegraph_reads import answer_read, note_write
+from graphtape.testing.mailbox import Mailbox
 
 _USER = r"/(?:v1\.0|beta)/+(?:me|users/[^/]+)"
 _MSG = _USER + r"/+(?:mailFolders/[^/]+/+)?messages"
@@ -95,6 +101,8 @@ class FakeGraphState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     canned: list[tuple[int, Any]] = field(default_factory=list)  # answers to give first, in order
     latency_s: float = 0.0  # how long each answer takes (the benchmark's stand-in for a distant Graph)
+    mailbox: Mailbox = field(default_factory=Mailbox)  # what was created and sent: the reads answer from it
+    throttle: Throttle = field(default_factory=Throttle)  # throttle.next(n, retry_after_s): n scripted 429s
 
 
 def _now() -> str:
@@ -156,6 +164,33 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _send(self, resp: HttpResponse) -> None:
+        """An answer built elsewhere (reads, throttling, contract refusals): its status, headers and body."""
+        self.send_response(resp.status)
+        self.send_header("request-id", "00000000-0000-0000-0000-000000000000")
+        for name, value in resp.headers:
+            if name.lower() not in ("request-id", "content-length"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(resp.body)))
+        self.end_headers()
+        self.wfile.write(resp.body)
+
+    def _gated(self, body: bytes) -> bool:
+        """True when the call was answered already: throttled as scripted, or refused as Graph refuses it."""
+        answer = self.server.state.throttle.answer() or refusal(self.command, self.path, list(self.headers.items()),
+                                                                body)
+        if answer is not None:
+            self._send(answer)
+        return answer is not None
+
+    def do_GET(self) -> None:
+        self.server.state.received.append(Received("GET", self.path, {k.lower(): v for k, v in self.headers.items()},
+                                                   b""))
+        if self._gated(b""):
+            return
+        answer = answer_read(self.server.state.mailbox, self.path, self.headers.get("Prefer", ""))
+        self._send(answer) if answer is not None else self._refuse_method()
+
     def do_POST(self) -> None:
         try:
             length = int(self.headers.get("Content-Length") or 0)
@@ -178,7 +213,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(404, {"error": {"code": "ResourceNotFound",
                                     "message": f"The stand-in serves no {self.command} {path}"}})
 
-    do_GET = do_PUT = do_PATCH = do_DELETE = _refuse_method
+    do_PUT = do_PATCH = do_DELETE = _refuse_method
 
     def _post(self, body: bytes) -> None:
         state = self.server.state
@@ -190,6 +225,8 @@ class _Handler(BaseHTTPRequestHandler):
             canned = state.canned.pop(0) if state.canned else None
         if canned is not None:
             self._reply(*canned)
+            return
+        if self._gated(body):
             return
         for method, pattern, action in ROUTES:
             if method == "POST" and pattern.search(path):
@@ -211,14 +248,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, action: str, version: str, body: bytes) -> None:
         fields = self._parse(body)
-        if action in ("send", "act") or action == "send_mail":
-            self._reply(202)
-        elif action in ("create", "create_draft_from"):
-            self._reply(201, _message(self.server.state, version, fields))
+        doc: dict[str, Any] | None = None
+        if action in ("create", "create_draft_from"):
+            doc = _message(self.server.state, version, fields)
         elif action == "attach":
             doc = dict(fields)
             doc.setdefault("id", "AAMkAGI2THVSAAABEgAQAH5Ry8SCXgZImSTaukO5HCA=")
-            self._reply(201, doc)
+        note_write(self.server.state.mailbox, action, self.path, fields, doc)  # the reads answer from it
+        self._reply(202) if doc is None else self._reply(201, doc)
 
 
 class _Server(ThreadingHTTPServer):
