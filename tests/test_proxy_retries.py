@@ -60,16 +60,22 @@ def _post_twice(proxy: Any, wait_s: float = 0.0) -> list[int]:
     return [first.status_code, second.status_code]
 
 
-def test_a_retry_sooner_than_retry_after_is_flagged_in_record_and_in_replay(tmp_path: Path, proxy,
-                                                                          fake_graph) -> None:
+def test_a_retry_sooner_than_retry_after_is_flagged_in_record_inspect_and_replay(tmp_path: Path, proxy,
+                                                                                  fake_graph) -> None:
     cassette = tmp_path / "too-soon.yaml"
     fake_graph.state.throttle.next(1, retry_after_s=2)
     rec = proxy("record", str(cassette), "--upstream", fake_graph.url, "--upstream-ca", str(fake_graph.cert))
     assert _post_twice(rec) == [429, 202]
     assert rec.stop() == 0, rec.output
-    fake_graph.stop()
     assert "warning: retry.too-soon" in rec.stderr
     assert "whose Retry-After asked for 2 s" in rec.stderr and "warnings 1" in rec.stderr
+
+    fake_graph.state.throttle.next(1, retry_after_s=2)
+    watch = proxy("inspect", "--upstream", fake_graph.url, "--upstream-ca", str(fake_graph.cert))
+    assert _post_twice(watch) == [429, 202]
+    watch.stop()
+    assert "warning: retry.too-soon" in watch.stderr and "whose Retry-After asked for 2 s" in watch.stderr
+    fake_graph.stop()
 
     rep = proxy("replay", str(cassette))
     assert _post_twice(rep) == [429, 202]
