@@ -9,7 +9,7 @@ from graphtape.contract import RULES, validate_request
 
 INVALID = load("invalid.yaml")["cases"]
 VALID = load("valid.yaml")["cases"]
-NOT_REQUEST_RULES = {"graphtape.internal-error"}
+NOT_REQUEST_RULES = {"graphtape.internal-error", "retry.too-soon"}  # not of one body: a bug; a retry's timing
 
 
 @pytest.mark.parametrize("case", INVALID, ids=[c["id"] for c in INVALID])
