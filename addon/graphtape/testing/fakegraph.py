@@ -151,25 +151,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reply(self, status: int, doc: Any = None) -> None:
         body = json.dumps(doc, separators=(",", ":")).encode() if doc is not None else b""
+        ctype = [("Content-Type", "application/json;odata.metadata=minimal;charset=utf-8")] if doc is not None else []
+        self._send(HttpResponse(status, "", ctype, body))
+
+    def _send(self, resp: HttpResponse) -> None:
+        """An answer (built here, or by the reads, the throttling, the contract): status, headers and body."""
         if self.server.state.latency_s:
             time.sleep(self.server.state.latency_s)
-        self.send_response(status)
+        self.send_response(resp.status)
         self.send_header("request-id", "00000000-0000-0000-0000-000000000000")
         client_request_id = self.headers.get("client-request-id")
         if client_request_id:
             self.send_header("client-request-id", client_request_id)
-        if doc is not None:
-            self.send_header("Content-Type", "application/json;odata.metadata=minimal;charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _send(self, resp: HttpResponse) -> None:
-        """An answer built elsewhere (reads, throttling, contract refusals): its status, headers and body."""
-        self.send_response(resp.status)
-        self.send_header("request-id", "00000000-0000-0000-0000-000000000000")
         for name, value in resp.headers:
-            if name.lower() not in ("request-id", "content-length"):
+            if name.lower() not in ("request-id", "client-request-id", "content-length"):
                 self.send_header(name, value)
         self.send_header("Content-Length", str(len(resp.body)))
         self.end_headers()
