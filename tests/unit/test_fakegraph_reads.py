@@ -128,3 +128,10 @@ def test_scripted_throttling_answers_429_with_retry_after_then_serves(graph: Fak
     assert answers[0].headers["retry-after"] == "3"
     assert answers[0].json()["error"]["code"] == "ApplicationThrottled"
     assert graph.state.throttle.answered == 2
+
+
+def test_the_first_delta_round_lists_what_is_there_and_nothing_removed(client: httpx.Client) -> None:
+    sent, kept = _draft(client, "gone"), _draft(client, "kept")
+    assert client.post(f"/v1.0/me/messages/{sent}/send").status_code == 202
+    page = client.get("/v1.0/me/mailFolders/drafts/messages/delta").json()
+    assert [m["id"] for m in page["value"]] == [kept] and "@odata.deltaLink" in page

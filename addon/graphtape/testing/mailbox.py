@@ -86,7 +86,8 @@ class Mailbox:
 
     def delta(self, folder: str, since: int, until: int) -> list[dict[str, Any]]:
         """What changed in ``folder`` between two sequence numbers: each message once, as it is now, or
-        ``{"id", "@removed"}`` for one that left it (the order of their last change)."""
+        ``{"id", "@removed"}`` for one that left it (the order of their last change). The first round
+        (``since`` 0) lists what is there, nothing removed."""
         with self.lock:
             last: dict[str, Change] = {}
             for change in self.log:
@@ -96,7 +97,7 @@ class Mailbox:
             out = []
             for change in last.values():
                 stored = self.messages[change.message_id]
-                if change.removed and stored.folder != change.folder:
+                if change.removed and stored.folder != change.folder and since > 0:
                     out.append({"id": change.message_id, "@removed": {"reason": "deleted"}})
                 elif not change.removed:
                     out.append(copy.deepcopy(stored.doc))
