@@ -1,9 +1,12 @@
-"""Run ``graphtape`` as a child process and wait for its start line: for tests, builders and benchmarks."""
+"""Run ``graphtape`` as a child process and wait for its start line: for tests, builders and benchmarks.
+
+A real separate process, on the readiness contract of every graphtape proxy (graphtape/proxy/startline.py): it
+is ready when its start line, printed from mitmproxy's ``running`` hook, comes on stderr; nothing polls the port.
+"""
 
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -11,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-_START = re.compile(r"graphtape: (\w+) on (http://(?:\[[^\]]+\]|[^:/]+):(\d+)), CA certificate: (.+)$")
+from graphtape.proxy.startline import parse_start_line
 
 
 class ProxyProcess:
@@ -40,9 +43,9 @@ class ProxyProcess:
         found = threading.Event()
 
         def started(line: str) -> None:
-            m = _START.search(line.rstrip("\n"))
-            if m and not found.is_set():
-                self.url, self.port, self.ca = m.group(2), int(m.group(3)), Path(m.group(4))
+            start = parse_start_line(line)
+            if start is not None and not found.is_set():
+                self.url, self.port, self.ca = start.url, start.port, start.ca
                 found.set()
 
         def read_stdout() -> None:
@@ -75,7 +78,7 @@ class ProxyProcess:
         return "\n".join(self.lines) + "\n" + self.stderr
 
     def env(self) -> dict[str, str]:
-        from graphtape.cli import ca_bundle, client_env
+        from graphtape.proxy.clients import ca_bundle, client_env
 
         ca, bundle = ca_bundle(str(self.confdir))
         return client_env(self.url, ca, bundle)

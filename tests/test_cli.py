@@ -218,3 +218,19 @@ def test_bad_upstream_is_explained(tmp_path, confdir):
     out = graphtape("record", str(tmp_path / "x.yaml"), "--upstream", "ftp://nowhere", "--port", "0",
                     "--confdir", str(confdir))
     assert out.returncode == 2 and "--upstream must be an http(s) base URL" in out.stderr
+
+
+@pytest.mark.parametrize("command", ["replay", "run"])
+def test_a_port_in_use_is_explained_and_exits_2(tmp_path, confdir, seed, command):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        args = (["replay", str(seed("send-draft"))] if command == "replay"
+                else ["run", "--cassette", str(seed("send-draft"))])
+        out = graphtape(*args, "--port", port, "--confdir", str(confdir), *(["--", "true"] * (command == "run")))
+    assert out.returncode == 2
+    said = [line for line in out.stderr.splitlines() if line.startswith("graphtape: the proxy could not start: ")]
+    assert len(said) == 1 and f"failed to listen on 127.0.0.1:{port}" in said[0] and "address already in use" in said[0]

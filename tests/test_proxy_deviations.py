@@ -121,7 +121,9 @@ def test_run_fail_on_deviation_and_unused(tmp_path, confdir, seed):
     assert out.returncode == 3 and "2 deviation(s) from the recording" in out.stderr
     out = _run_with(tmp_path, confdir, cassette, "pass\n", "--fail-on", "unused")
     assert out.returncode == 3 and "1 recorded interaction(s) never used" in out.stderr
-    assert _run_with(tmp_path, confdir, cassette, "pass\n", "--fail-on", "unmatched").returncode == 0
+    out = _run_with(tmp_path, confdir, cassette, "pass\n", "--fail-on", "unmatched")  # unused is not judged ...
+    assert "recorded interaction(s) never used" not in out.stderr
+    assert out.returncode == 3 and "no request reached graphtape's proxy" in out.stderr  # ... but no request at all is
     out = _run_with(tmp_path, confdir, cassette, "pass\n", "--fail-on", "nonsense")
     assert out.returncode == 2 and "unknown nonsense" in out.stderr
 

@@ -5,22 +5,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import os
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from graphtape import __version__
 from graphtape.cassette.format import CassetteError, load_cassette
 from graphtape.config import ConfigError, ignore_rules, load_project_config
 from graphtape.diffing.core import diff_cassettes
 from graphtape.model import FailOn, Mode
-from graphtape.proxy.inflight import stop_wait_seconds
+from graphtape.proxy.clients import ca_bundle, client_env, proxy_url
+from graphtape.proxy.runtime import ProxyFailed, ProxyRuntime
 from graphtape.proxy.standalone import EXIT_SESSION_FAILED, is_loopback
+from graphtape.proxyenv import apply_no_proxy
 from graphtape.session.describe import short_path, subject_and_recipients
 from graphtape.session.verdict import DEFAULT_FAIL_ON_TEXT
 
@@ -51,6 +51,9 @@ def _proxy_args(p: argparse.ArgumentParser, *, upstream: bool) -> None:
                        help="trust this CA (PEM) for the upstream's certificate")
         g.add_argument("--upstream-insecure", action="store_true",
                        help="do not verify the upstream's certificate")
+        g.add_argument("--upstream-signin", action="store_true",
+                       help="send the sign-in hosts' calls (login.microsoftonline.com...) to the upstream too, "
+                            "for a stand-in that answers them; never recorded either way")
 
 
 def _record_args(p: argparse.ArgumentParser) -> None:
@@ -77,6 +80,8 @@ def _replay_args(p: argparse.ArgumentParser) -> None:
                    help="a deviation path to ignore, e.g. body.Message.subject or 'mime.header.X-*' (repeatable)")
     g.add_argument("--fail-on", default=DEFAULT_FAIL_ON_TEXT, metavar="LIST",
                    help=f"what fails the session: any of {','.join(FailOn)} (default {DEFAULT_FAIL_ON_TEXT})")
+    g.add_argument("--no-offline-signin", action="store_true",
+                   help="do not answer sign-in calls (token, discovery) offline: they get graphtape.UnmatchedRequest")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,6 +153,8 @@ def proxy_options(args: argparse.Namespace, mode: Mode, cassette: str) -> dict[s
         opts["ssl_verify_upstream_trusted_ca"] = args.upstream_ca
     if getattr(args, "upstream_insecure", False):
         opts["ssl_insecure"] = True
+    if getattr(args, "upstream_signin", False):
+        opts["graphtape_upstream_signin"] = True
     if mode == Mode.RECORD:
         opts["graphtape_record_mode"] = "append" if args.append else "overwrite" if args.overwrite else "new"
         opts["graphtape_redact_headers"] = args.redact_header
@@ -157,118 +164,10 @@ def proxy_options(args: argparse.Namespace, mode: Mode, cassette: str) -> dict[s
     if mode == Mode.REPLAY:
         opts["graphtape_allow_repeats"] = args.allow_repeats
         opts["graphtape_ignore"] = args.ignore
+        opts["graphtape_signin"] = not args.no_offline_signin
     if hasattr(args, "fail_on"):
         opts["graphtape_fail_on"] = args.fail_on
     return opts
-
-
-class ProxyFailed(Exception):
-    pass
-
-
-class Proxy:
-    """mitmproxy's DumpMaster with the graphtape addon, run inside this process's event loop."""
-
-    def __init__(self, opts: dict[str, Any]):
-        from mitmproxy import exceptions, options
-        from mitmproxy.addons import termlog
-        from mitmproxy.tools.dump import DumpMaster
-
-        from graphtape.proxy.addon import GraphTape
-
-        logging.getLogger("graphtape").setLevel(logging.INFO)
-        self.options = options.Options()
-        self.master = DumpMaster(self.options, with_termlog=False, with_dumper=False)
-        # mitmproxy's log (graphtape's per-request lines) on stderr: stdout belongs to the command under `run`
-        self.master._termlog_addon = termlog.TermLog(out=sys.stderr)  # uninstalled by the master when done
-        self.master.addons.add(self.master._termlog_addon)
-        self.addon = GraphTape()
-        self.master.addons.add(self.addon)
-        self._stopping: asyncio.Task[None] | None = None
-        self.stop_wait = stop_wait_seconds()  # a bad $GRAPHTAPE_STOP_WAIT_SECONDS: refused now (exit 2)
-        mitm = {k: v for k, v in opts.items() if not k.startswith("graphtape_")}
-        ours = {k: v for k, v in opts.items() if k.startswith("graphtape_")}
-        try:
-            self.options.update(**mitm)  # first, so the cassette is opened with the final confdir/mode
-            self.options.update(**ours)
-        except exceptions.OptionsError as e:
-            raise ProxyFailed(str(e)) from None
-
-    async def serve(self, ready: asyncio.Event | None = None) -> None:
-        _quiet_cancelled_connections()
-        task = asyncio.create_task(self.master.run())
-        while self.addon.listen is None and not task.done():
-            await asyncio.sleep(0.01)
-        if ready is not None:
-            ready.set()
-        await task
-        if self.addon.listen is None:
-            raise ProxyFailed("mitmproxy could not start (is the port in use?)")
-
-    def stop(self) -> None:
-        """Stop: the first call waits (bounded) for the calls in flight to be recorded, then shuts down; a
-        second call (Ctrl-C again) stops waiting."""
-        if self._stopping is not None:
-            self.addon.inflight.give_up()
-            return
-        self._stopping = asyncio.get_running_loop().create_task(self._drain_then_shutdown())
-
-    async def _drain_then_shutdown(self) -> None:
-        try:
-            await self.addon.drain(self.stop_wait)
-        finally:
-            self.master.shutdown()
-
-
-def _quiet_cancelled_connections() -> None:
-    """At shutdown, asyncio reports client connections cancelled mid keep-alive; they are expected."""
-    loop = asyncio.get_running_loop()
-
-    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-        if isinstance(context.get("exception"), asyncio.CancelledError):
-            return
-        loop.default_exception_handler(context)
-
-    loop.set_exception_handler(handler)
-
-
-def ca_bundle(confdir: str) -> tuple[Path, Path]:
-    """(mitmproxy's CA, a bundle of the usual public CAs plus it) for clients that replace their trust store."""
-    import certifi
-
-    folder = Path(confdir).expanduser()
-    ca = folder / "mitmproxy-ca-cert.pem"
-    bundle = folder / "graphtape-ca-bundle.pem"
-    text = Path(certifi.where()).read_text() + "\n" + ca.read_text()
-    if not bundle.exists() or bundle.read_text() != text:
-        bundle.write_text(text)
-    return ca, bundle
-
-
-def client_env(proxy_url: str, ca: Path, bundle: Path) -> dict[str, str]:
-    """The variables that put common clients (Python, curl, Node, Go) behind the proxy."""
-    return {
-        "HTTPS_PROXY": proxy_url,
-        "HTTP_PROXY": proxy_url,
-        "https_proxy": proxy_url,
-        "http_proxy": proxy_url,
-        "SSL_CERT_FILE": str(bundle),
-        "REQUESTS_CA_BUNDLE": str(bundle),
-        "CURL_CA_BUNDLE": str(bundle),
-        "NODE_EXTRA_CA_CERTS": str(ca),
-        "GRAPHTAPE_PROXY": proxy_url,
-        "GRAPHTAPE_CA": str(ca),
-    }
-
-
-def proxy_url(host: str, port: int, proxyauth: str = "") -> str:
-    """The proxy's URL for clients, with the credentials in it when the proxy requires them."""
-    from graphtape.proxy.standalone import url_host
-
-    if not proxyauth:
-        return f"http://{url_host(host)}:{port}"
-    user, _, password = proxyauth.partition(":")
-    return f"http://{quote(user, safe='')}:{quote(password, safe='')}@{url_host(host)}:{port}"
 
 
 def _warn_if_exposed(host: str) -> None:
@@ -277,20 +176,16 @@ def _warn_if_exposed(host: str) -> None:
               "mail and tokens in clear. Use --host 127.0.0.1 unless you mean it.", file=sys.stderr)
 
 
-async def _serve_until_signal(proxy: Proxy) -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, proxy.stop)
-    await proxy.serve()
-
-
 def cmd_proxy(args: argparse.Namespace, mode: Mode, cassette: str) -> int:
     _warn_if_exposed(args.host)
 
     async def main() -> int:
-        proxy = Proxy(proxy_options(args, mode, cassette))
-        await _serve_until_signal(proxy)
-        return 1 if proxy.addon.failures else 0
+        proxy = ProxyRuntime(proxy_options(args, mode, cassette), log=True)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, proxy.stop_soon)
+        await proxy.serve()
+        return 1 if proxy.failures else 0
 
     return asyncio.run(main())
 
@@ -307,31 +202,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     mode = Mode.RECORD if args.record else Mode.REPLAY
 
     async def main() -> int:
-        proxy = Proxy(proxy_options(args, mode, args.cassette))
-        ready = asyncio.Event()
-        server = asyncio.create_task(proxy.serve(ready))
-        await ready.wait()
-        if proxy.addon.listen is None:
-            await server
-            return 1
-        host, port = proxy.addon.listen
+        proxy = ProxyRuntime(proxy_options(args, mode, args.cassette), log=True)
+        host, port = await proxy.open()
         ca, bundle = ca_bundle(args.confdir)
-        env = {**os.environ, **client_env(proxy_url(host, port, args.proxyauth), ca, bundle)}
+        env, notice = apply_no_proxy({**os.environ, **client_env(proxy_url(host, port, args.proxyauth), ca, bundle)})
+        if notice:
+            print(notice, file=sys.stderr)
         try:
             child = await asyncio.create_subprocess_exec(*command, env=env)
         except OSError as e:
             print(f"graphtape run: cannot start {command[0]!r}: {e.strerror or e}", file=sys.stderr)
-            proxy.stop()
-            await server
+            proxy.stop_soon()
+            await proxy.closed()
             return 127
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, child.send_signal, sig)  # the command decides; the proxy stays up
         rc = await child.wait()
-        proxy.stop()
-        await server
-        if rc == 0 and proxy.addon.failures:
-            print(f"graphtape run: the command passed, but the session had {'; '.join(proxy.addon.failures)}; "
+        proxy.stop_soon()
+        await proxy.closed()
+        if rc == 0 and proxy.failures:
+            print(f"graphtape run: the command passed, but the session had {'; '.join(proxy.failures)}; "
                   f"exit status {EXIT_SESSION_FAILED}", file=sys.stderr)
             return EXIT_SESSION_FAILED
         return rc
@@ -435,11 +326,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CassetteError as e:
         print(f"graphtape: {e}", file=sys.stderr)
         return EXIT_USAGE
-    except (ConfigError, ValueError) as e:
-        message = str(e)
-        print(message if message.startswith("graphtape") else f"graphtape: {message}", file=sys.stderr)
-        return EXIT_USAGE
-    except ProxyFailed as e:
+    except (ConfigError, ValueError, ProxyFailed) as e:
         message = str(e)
         print(message if message.startswith("graphtape") else f"graphtape: {message}", file=sys.stderr)
         return EXIT_USAGE

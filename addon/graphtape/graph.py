@@ -25,14 +25,35 @@ GRAPH_HOSTS: tuple[str, ...] = (
 )
 VERSIONS: tuple[str, ...] = ("v1.0", "beta")
 
-# Hosts that issue tokens: never recorded, never shown.
-TOKEN_HOSTS: tuple[str, ...] = (
-    "login.microsoftonline.com",
-    "login.microsoftonline.us",
-    "login.chinacloudapi.cn",
-    "login.windows.net",
-    "login.live.com",
+
+@dataclass(frozen=True)
+class LoginCloud:
+    """One cloud's Microsoft Entra sign-in hosts (the aliases instance discovery groups) and its Graph host."""
+
+    name: str  # what openid-configuration calls ``cloud_instance_name``
+    aliases: tuple[str, ...]  # the first is the preferred host (``preferred_network``)
+    graph_host: str  # "" where graphtape does not know it
+
+
+# The sign-in hosts of every cloud that azure-identity and MSAL know (AzureAuthorityHosts and
+# msal.authority.WELL_KNOWN_AUTHORITY_HOSTS), grouped as instance discovery groups them.
+LOGIN_CLOUDS: tuple[LoginCloud, ...] = (
+    LoginCloud("microsoftonline.com", ("login.microsoftonline.com", "login.windows.net", "login.microsoft.com",
+                                       "sts.windows.net"), "graph.microsoft.com"),
+    LoginCloud("microsoftonline.us", ("login.microsoftonline.us", "login.usgovcloudapi.net"), "graph.microsoft.us"),
+    LoginCloud("microsoftonline.us", ("login-us.microsoftonline.com",), "graph.microsoft.us"),
+    LoginCloud("partner.microsoftonline.cn", ("login.partner.microsoftonline.cn", "login.chinacloudapi.cn"),
+               "microsoftgraph.chinacloudapi.cn"),
+    LoginCloud("microsoftonline.de", ("login.microsoftonline.de",), "graph.microsoft.de"),  # closed in 2021
+    LoginCloud("sovcloud-identity.fr", ("login.sovcloud-identity.fr",), ""),
+    LoginCloud("sovcloud-identity.de", ("login.sovcloud-identity.de",), ""),
+    LoginCloud("sovcloud-identity.sg", ("login.sovcloud-identity.sg",), ""),
 )
+# Hosts that issue tokens: never recorded, never shown (replay answers their sign-in endpoints offline).
+LOGIN_HOSTS: tuple[str, ...] = (*(h for c in LOGIN_CLOUDS for h in c.aliases), "login.live.com")
+# Tenants' own sign-in hosts (Azure AD B2C, Entra External ID): ``contoso.b2clogin.com``, ``x.ciamlogin.com``.
+LOGIN_HOST_SUFFIXES: tuple[str, ...] = (".b2clogin.com", ".b2clogin.cn", ".b2clogin.us", ".b2clogin.de",
+                                        ".ciamlogin.com")
 
 _SLASHES = re.compile(r"/{2,}")
 
@@ -41,11 +62,28 @@ def is_graph_host(host: str) -> bool:
     return host.lower().rstrip(".") in GRAPH_HOSTS
 
 
+def is_login_host(host: str) -> bool:
+    """A Microsoft Entra sign-in host of any cloud, a regional one (``westus2.login.microsoft.com``), or a
+    B2C / External ID tenant's."""
+    host = host.lower().rstrip(".")
+    if host in LOGIN_HOSTS or host.endswith(LOGIN_HOST_SUFFIXES):
+        return True
+    return host.partition(".")[2] in LOGIN_HOSTS
+
+
+def login_cloud(host: str) -> LoginCloud | None:
+    """The cloud a sign-in host belongs to (a regional host: its base host's); None for B2C and unknown hosts."""
+    host = host.lower().rstrip(".")
+    for cloud in LOGIN_CLOUDS:
+        if host in cloud.aliases or host.partition(".")[2] in cloud.aliases:
+            return cloud
+    return None
+
+
 def is_token_endpoint(host: str, path: str) -> bool:
     """True for OAuth endpoints (any host): their traffic carries secrets and is never recorded."""
-    host = host.lower().rstrip(".")
     lpath = path.lower()
-    return host in TOKEN_HOSTS or "/oauth2/" in lpath or lpath.rstrip("/").endswith("/token")
+    return is_login_host(host) or "/oauth2/" in lpath or lpath.rstrip("/").endswith("/token")
 
 
 @dataclass(frozen=True)

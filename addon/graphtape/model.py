@@ -20,8 +20,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from graphtape.bodies import kinds, mime
 
 if TYPE_CHECKING:
-    from email.message import EmailMessage
-
     from graphtape.graph import GraphUrl
 
 # The values are what option strings, reports and cassettes say: a member compares (and serialises) equal to it.
@@ -56,6 +54,7 @@ class Outcome(StrEnum):
     NOT_RECORDED = "not-recorded"  # record: refused (a secret in it, or the write failed)
     OBSERVED = "observed"  # inspect: shown
     FAILED = "failed"  # the upstream did not answer
+    SIGNED_IN = "signed-in"  # replay: a sign-in call (token, discovery) answered offline, never recorded
 
 
 class MatchKind(StrEnum):
@@ -132,13 +131,13 @@ class HttpRequest:
         return kinds.decode_base64_mime(self.body)
 
     @cached_property
-    def mime_message(self) -> EmailMessage | None:
-        """The decoded MIME body read whole by the ``email`` package (reporting reads it); None if the body is not
-        base64 of an RFC 5322 message. The contract and the differ read big messages their own faster ways."""
+    def mime_message(self) -> mime.MimePart | None:
+        """The decoded MIME body read once (``bodies.mime``: headers by ``email``, parts split), for the contract
+        check, the differ and the descriptions; None if the body is not base64 of an RFC 5322 message."""
         decoded = self.mime_bytes
         if decoded is None or not kinds.looks_like_rfc5322(decoded):
             return None
-        return mime.parse_message(decoded)
+        return mime.read_message(decoded)
 
 
 @dataclass(frozen=True)

@@ -241,7 +241,7 @@ def switch(work: Any, large: int, rounds: int) -> dict[str, Any]:
     small_path = workload.write_cassette(work.root / "switch-small.yaml", workload.interactions(3))
     large_path = workload.write_cassette(work.root / f"switch-{large}.yaml", workload.interactions(large))
     got = _in_child(_switch_child, str(work.confdir), str(small_path), str(large_path), rounds)
-    return {"how": "graphtape.proxy.inprocess.ProxyThread.switch (in-process proxy on a thread)",
+    return {"how": "graphtape.proxy.inprocess.ProxyThread.switch (the proxy runtime on a thread)",
             "rows": {"small": {"interactions": 3, "ms": got["small"], "rounds": rounds},
                      "large": {"interactions": large, "ms": got["large"], "rounds": rounds}}}
 

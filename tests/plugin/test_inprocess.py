@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from conftest import SEEDS, Listener
-from graphtape.cli import ProxyFailed
 from graphtape.model import Mode
 from graphtape.proxy.inprocess import ProxyThread
+from graphtape.proxy.runtime import ProxyFailed
 
 SEND = "https://graph.microsoft.com/beta/me/messages/AAMkAGRWAAAFSmKXAAA=/send"
 
@@ -136,7 +136,7 @@ def test_a_call_in_flight_is_recorded_before_the_proxy_switches_or_stops(how, tm
         assert len(load_cassette(cassette).interactions) == 1
         if how == "switch":  # and the proxy goes on taking calls
             proxy.switch("record", tmp_path / "next.yaml")
-            assert proxy.session().exchanges == [] and proxy.alive
+            assert proxy.snapshot().exchanges == [] and proxy.alive
     finally:
         proxy.stop()
         graph.close()

@@ -1,12 +1,14 @@
 """Each request is parsed once (issue 12): a replayed request's JSON body is parsed once and its base64 MIME body
-decoded once, though validation, matching and diffing all read them; a recorded request once per interaction,
-however many requests it answers. Counted at the standard library (json.loads, binascii.a2b_base64), so a
-parse that goes around the request's view counts too."""
+decoded once and read once (each header block parsed by email once), though validation, matching and diffing all
+read them; a recorded request once per interaction, however many requests it answers. Counted at the standard
+library (json.loads, binascii.a2b_base64, email's FeedParser.close), so a parse that goes around the request's
+view counts too."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import email.feedparser
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -37,6 +39,16 @@ def mime_body(subject: str) -> bytes:
     return base64.encodebytes(msg.as_bytes())
 
 
+def multipart_body(subject: str) -> bytes:
+    """A message of three entities (multipart/mixed: a text part and a base64 attachment)."""
+    msg = EmailMessage()
+    msg["To"] = "Megan Bowen <MeganB@contoso.com>"
+    msg["Subject"] = subject
+    msg.set_content("The figures are attached.\n")
+    msg.add_attachment(bytes(range(256)) * 40, maintype="application", subtype="pdf", filename="figures.pdf")
+    return base64.encodebytes(msg.as_bytes())
+
+
 def json_body(subject: str) -> bytes:
     return json.dumps({"subject": subject, "toRecipients": [{"emailAddress": {"address": "MeganB@contoso.com"}}]},
                       separators=(",", ":")).encode()
@@ -57,10 +69,10 @@ def recorded() -> list[Interaction]:
 
 @pytest.fixture
 def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
-    """How many times json.loads and binascii.a2b_base64 ran, by anyone, and graphtape split a URL (graph's
-    urlsplit), since the fixture started."""
+    """How many times json.loads and binascii.a2b_base64 ran, by anyone, the email package parsed something (a
+    message or a header block), and graphtape split a URL (graph's urlsplit), since the fixture started."""
     counts: Counter[str] = Counter()
-    loads, a2b, split = json.loads, binascii.a2b_base64, graph.urlsplit
+    loads, a2b, split, close = json.loads, binascii.a2b_base64, graph.urlsplit, email.feedparser.FeedParser.close
 
     def counted_loads(*args: Any, **kwargs: Any) -> Any:
         counts["json"] += 1
@@ -75,6 +87,11 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
         counts["url"] += 1
         return split(*args, **kwargs)
 
+    def counted_close(self: email.feedparser.FeedParser) -> Any:
+        counts["mime"] += 1
+        return close(self)
+
+    monkeypatch.setattr(email.feedparser.FeedParser, "close", counted_close)
     monkeypatch.setattr(json, "loads", counted_loads)
     monkeypatch.setattr(graph, "urlsplit", counted_split)
     monkeypatch.setattr(binascii, "a2b_base64", counted_a2b)
@@ -86,6 +103,7 @@ def test_the_replayer_parses_each_request_once_and_each_recording_once(parses: C
     replayer = Replayer("c.yaml", recorded(), session, allow_repeats=True,
                         steps=replay_steps(DEFAULT_IGNORE, enforce=True))
     assert (parses["json"], parses["base64"], parses["url"]) == (1, 1, 2)  # the recordings, once each, to index them
+    assert parses["mime"] == 0  # indexing decodes a MIME body; nothing reads its message yet
     for n in range(1, 3):  # the second pair is served the same recordings again: they are not parsed again
         ex, _ = replayer.handle(json_request(f"live {n}"))
         assert ex.outcome == Outcome.MATCHED and ex.deviations and not ex.errors  # validated, matched and diffed
@@ -93,6 +111,26 @@ def test_the_replayer_parses_each_request_once_and_each_recording_once(parses: C
         ex, _ = replayer.handle(mime_request(f"live {n}"))
         assert ex.outcome == Outcome.MATCHED and ex.deviations and not ex.errors
         assert (parses["json"], parses["base64"], parses["url"]) == (1 + n, 1 + n, 2 * n + 2)
+        assert parses["mime"] == 1 + n  # the live message once (one header block), the recorded one on first diff
+
+
+def test_a_multipart_message_is_read_once_through_validation_matching_and_diffing(parses: Counter[str]) -> None:
+    def request(subject: str) -> HttpRequest:
+        return HttpRequest("POST", f"{GRAPH}/me/sendMail", [("Content-Type", "text/plain")], multipart_body(subject))
+
+    session = Session(mode=Mode.REPLAY, cassette="c.yaml")
+    replayer = Replayer("c.yaml", [Interaction(request("recorded"), HttpResponse(202))], session,
+                        allow_repeats=True, steps=replay_steps(DEFAULT_IGNORE, enforce=True))
+    parses.clear()
+    for n in range(1, 3):
+        ex, _ = replayer.handle(request(f"live {n}"))
+        assert ex.outcome == Outcome.MATCHED and not ex.errors and not ex.warnings
+        assert [d.path for d in ex.deviations] == ["mime.header.Subject"]  # validated and diffed part by part
+        # Three header blocks a message (the message, its text part, its attachment), each parsed once: the live
+        # message's by the contract check (matching and diffing read the same), the recorded one's on the first diff.
+        assert parses["mime"] == 3 * (n + 1)
+        assert parses["base64"] == n  # each live body decoded once (the recording was, to index it); the attachments,
+        # equal, not at all
 
 
 def test_the_addon_in_replay_parses_each_request_once(tmp_path: Path, parses: Counter[str]) -> None:

@@ -138,3 +138,13 @@ def test_subject_and_recipients_partial_and_empty() -> None:
     only_subject = HttpRequest("POST", f"{GRAPH}/me/messages", JSON, b'{"subject":"Hi"}')
     assert subject_and_recipients(only_subject) == "'Hi'"
     assert subject_and_recipients(HttpRequest("POST", f"{GRAPH}/me/messages/AAMk%3D/send")) == ""
+
+
+def test_a_header_the_email_package_cannot_parse_is_shown_as_written() -> None:
+    # The standard library's address parser raises AttributeError on this folded group ("undisclosed:; continued"):
+    # inspect and listings must still describe the call, showing the header as it was written.
+    raw = b"To: a@contoso.com\r\nBcc: undisclosed:;\r\n continued\r\nSubject: hi\r\n\r\nhello\r\n"
+    req = HttpRequest("POST", f"{GRAPH}/me/sendMail", TEXT, base64.b64encode(raw))
+    assert mime_summary(req.body)["Bcc"] == "undisclosed:; continued"
+    assert subject_and_recipients(req) == "'hi' -> a@contoso.com"
+    assert "Bcc: undisclosed:; continued" in describe_exchange(req, None, None)

@@ -1,11 +1,17 @@
-"""What a plain ``pip install graphtape`` gets: the package imports without the test extras, and no dev code."""
+"""What a plain ``pip install graphtape`` gets: the package imports without the test extras, and no dev code; the
+wheel holds the package, its data files, py.typed and the entry points, and nothing of dev/ or tests/."""
 
 from __future__ import annotations
 
+import configparser
 import pkgutil
+import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
+
+import pytest
 
 import graphtape
 
@@ -43,3 +49,46 @@ def test_dev_code_is_not_in_the_package() -> None:
     assert names, "no modules found"
     dev_only = names & {"bench", "demo", "scenario", "harness"}
     assert not dev_only, sorted(dev_only)
+
+
+
+ROOT = Path(__file__).resolve().parents[2]
+DEV_ONLY = {"dev", "bench", "demo", "scenario", "harness", "tests"}
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+    """The wheel ``pip wheel .`` builds, from a copy of the tree (so that the build leaves nothing in it)."""
+    pytest.importorskip("setuptools", reason="the test extra's setuptools builds the wheel offline (make install)")
+    tmp = tmp_path_factory.mktemp("wheel")
+    source = tmp / "source"
+    shutil.copytree(ROOT / "addon", source / "addon", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+                           "--quiet", "-w", str(tmp / "out"), str(source)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    [built] = (tmp / "out").glob("graphtape-*.whl")
+    return zipfile.ZipFile(built)
+
+
+def test_the_wheel_holds_the_package_and_its_data_and_no_dev_code(wheel: zipfile.ZipFile) -> None:
+    files = set(wheel.namelist())
+    dev = sorted(f for f in files if DEV_ONLY & {Path(part).stem for part in Path(f).parts})
+    assert not dev, dev
+    assert {f.split("/")[0] for f in files if ".dist-info/" not in f} == {"graphtape"}
+    source = {p.relative_to(ROOT / "addon").as_posix() for p in (ROOT / "addon" / "graphtape").rglob("*")
+              if p.is_file() and "__pycache__" not in p.parts}
+    assert source <= files, sorted(source - files)  # every module and data file of the tree, py.typed too
+    data = {f for f in files if f.startswith("graphtape/contract/") and f.endswith((".json", ".yaml"))}
+    assert {"graphtape/contract/graph-v1.0.json", "graphtape/contract/graph-beta.json",
+            "graphtape/contract/mail-contract.yaml", "graphtape/contract/overlay.yaml"} <= data
+    assert "graphtape/py.typed" in files
+
+
+def test_the_wheel_declares_the_command_and_the_pytest_plugin(wheel: zipfile.ZipFile) -> None:
+    [name] = [f for f in wheel.namelist() if f.endswith(".dist-info/entry_points.txt")]
+    entry_points = configparser.ConfigParser()
+    entry_points.read_string(wheel.read(name).decode())
+    assert dict(entry_points["console_scripts"]) == {"graphtape": "graphtape.cli:main"}
+    assert dict(entry_points["pytest11"]) == {"graphtape": "graphtape.pytest.plugin"}

@@ -13,6 +13,7 @@ from graphtape.session.verdict import (
     DEFAULT_FAIL_ON,
     DEFAULT_FAIL_ON_TEXT,
     STRICT_ADDS,
+    bypassed,
     fail_on_for,
     fail_on_text,
     failures,
@@ -104,7 +105,7 @@ def test_the_vocabulary_keeps_its_wire_values() -> None:
     assert [m.value for m in MatchKind] == ["matched", "unmatched", "exhausted"]
     assert [m.value for m in FailOn] == ["unmatched", "violation", "deviation", "unused"]
     assert [o.value for o in Outcome] == ["", "matched", "unmatched", "exhausted", "rejected", "recorded",
-                                          "not-recorded", "observed", "failed"]
+                                          "not-recorded", "observed", "failed", "signed-in"]
     assert Outcome.NOT_RECORDED == "not-recorded" and f"{Outcome.NOT_RECORDED}" == "not-recorded"
     assert Session(mode="replay").mode is Mode.REPLAY  # type: ignore[arg-type]  # an option string: the member
     with pytest.raises(ValueError):
@@ -119,6 +120,30 @@ def test_report_json_spells_outcomes_and_mode_as_before() -> None:
     data = json.loads(text)
     assert data["mode"] == "replay" and '"mode": "replay"' in text
     assert [r["outcome"] for r in data["requests"]] == ["", "matched", "unmatched", "exhausted", "rejected",
-                                                        "recorded", "not-recorded", "observed", "failed"]
+                                                        "recorded", "not-recorded", "observed", "failed",
+                                                        "signed-in"]
     assert '"outcome": "not-recorded"' in text and "Outcome." not in text
     assert data["summary"]["matched"] == 1 and data["summary"]["unmatched"] == 1
+
+
+def test_a_replay_no_request_reached_fails_naming_the_likely_bypass() -> None:
+    session = _session(unused=(0, 1))  # a cassette of two interactions, not one request
+    reasons = failures(session, set())
+    assert len(reasons) == 1
+    assert reasons[0].startswith("no request reached graphtape's proxy, though the cassette holds 2 interaction(s)")
+    for bypass in ("NO_PROXY", "trust_env=False", "at import time", "Node's fetch"):
+        assert bypass in reasons[0]
+    assert bypassed(session) == reasons[0]
+    assert failures(session, set(), since=(0, 1)) == []  # judged once, on the whole session
+
+
+def test_no_bypass_when_a_request_came_or_nothing_was_recorded_or_not_replay() -> None:
+    assert bypassed(_session(_ex(1), unused=(1,))) == ""  # one request came: unused is its own verdict
+    assert bypassed(_session()) == ""  # an empty cassette: nothing to go around
+    assert bypassed(Session(mode=Mode.RECORD, unused=[0])) == ""
+
+
+def test_a_second_look_does_not_judge_the_whole_session_again() -> None:
+    session = _session(unused=(0,))
+    assert failures(session, set(FailOn), whole=False) == []
+    assert len(failures(session, set(FailOn))) == 2  # unused, and no request reached the proxy

@@ -5,11 +5,9 @@ must parse it without defects; calls that send need a To/Cc/Bcc address; each pa
 Content-Transfer-Encoding must decode. Locations: ``mime:body`` (the base64 text), ``mime:header:To``
 (a header of the message), ``mime:part:N`` (N counts ``msg.walk()``, 0 being the message itself).
 
-Speed: a 4 MB body is mostly one attachment's base64 lines, and the email parser costs about 1.5 µs
-per line. Before parsing, runs of pure base64 lines (no blank line, no ``-`` or ``:``, so never a
-boundary, a header or a header/body separator) are swapped for a one-line token, and put back only
-when that part's payload is decoded. The structure the parser sees is the same; the payload is
-decoded once.
+The message is the request's one reading of it (``HttpRequest.mime_message``, ``bodies.mime``): headers
+parsed by ``email``, parts and defects as ``email``'s parser finds them; a big base64 payload is checked as
+bytes, and decoded only when its charset must be tried.
 """
 
 from __future__ import annotations
@@ -22,6 +20,7 @@ from email.message import EmailMessage
 
 from graphtape.bodies import mime
 from graphtape.bodies.kinds import looks_like_rfc5322
+from graphtape.bodies.mime import MimePart
 from graphtape.model import Finding, HttpRequest
 
 from .data import limit
@@ -32,9 +31,6 @@ TRANSFER_ENCODINGS = ("7bit", "8bit", "binary", "quoted-printable", "base64")
 
 _WHITESPACE = b" \t\r\n"
 _BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-_MIN_RUN = 8192
-_BULK_RUN = re.compile(rb"(?<=\n)[A-Za-z0-9+/][A-Za-z0-9+/\r\n]{8190,}\n")
-_TOKEN = re.compile(rb"GraphtapeBulkRun(\d{8})x")
 _BAD_QP = re.compile(rb"=(?![0-9A-Fa-f]{2}|[ \t]*(?:\r?\n|$))")
 _ENCODED_WORD = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?[QqBb]\?")
 _HEADER_NAME = re.compile(rb"[!-9;-~]+")
@@ -61,65 +57,23 @@ def base64_problem(compact: bytes) -> str | None:
     return f"characters outside base64: {stray[:10]!r}" if stray else None
 
 
-def _thin(data: bytes) -> tuple[bytes, list[bytes]]:
-    """Replace long runs of base64 lines by tokens; returns the thinned bytes and the runs."""
-    pieces: list[bytes] = []
-    runs: list[bytes] = []
-    last = 0
-    for match in _BULK_RUN.finditer(data):
-        start, end = match.span()
-        blanks = [i for i in (data.find(b"\n\n", start, end), data.find(b"\n\r\n", start, end)) if i >= 0]
-        if blanks:  # a blank line ends the run (it may separate a body from what follows)
-            end = min(blanks) + 1
-        if end - start < _MIN_RUN:
-            continue
-        newline = 2 if data[end - 2 : end] == b"\r\n" else 1
-        pieces += [data[last:start], b"GraphtapeBulkRun%08dx" % len(runs), data[end - newline : end]]
-        runs.append(data[start : end - newline])
-        last = end
-    if not runs:
-        return data, runs
-    pieces.append(data[last:])
-    return b"".join(pieces), runs
-
-
-def _payload(part: EmailMessage, encoded: bool, runs: list[bytes]) -> bytes | None:
-    """A leaf part's payload as sent (transfer encoding not undone), bulk runs put back.
-
-    None when an ``encoded`` (base64 or quoted-printable) payload holds non-ASCII bytes.
-    """
-    if encoded:
-        text = part.get_payload()  # str; raw 8-bit bytes come back as U+FFFD
-        if not isinstance(text, str) or not text.isascii():
-            return None if isinstance(text, str) else b""
-        raw = text.encode("ascii")
-    else:
-        data = part.get_payload(decode=True)  # 7bit/8bit/binary: the bytes as sent
-        raw = data if isinstance(data, bytes) else b""
-    if runs and b"GraphtapeBulkRun" in raw:
-        raw = _TOKEN.sub(lambda m: runs[int(m.group(1))], raw)
-    return raw
-
-
-def _is_truncated_header(data: bytes, msg: EmailMessage) -> bool:
+def _is_truncated_header(data: bytes, msg: MimePart) -> bool:
     """The docs' example: a header block cut off inside a header name, with no separator and no body."""
-    body = msg.get_payload()
-    if msg.is_multipart() or not isinstance(body, str) or not msg.keys():
+    if msg.is_multipart() or not msg.headers.keys():
         return False
     return (
         b"\n\n" not in data
         and b"\r\n\r\n" not in data
-        and body.isascii()  # a header name is ASCII: any other text is no cut-off name
-        and bool(_HEADER_NAME.fullmatch(body.encode("ascii")))
+        and bool(_HEADER_NAME.fullmatch(msg.body))  # a header name is ASCII: any other text is no cut-off name
     )
 
 
-def _defects(data: bytes, parts: list[EmailMessage], doc: str) -> Iterator[Finding]:
+def _defects(data: bytes, parts: list[MimePart], doc: str) -> Iterator[Finding]:
     for index, part in enumerate(parts):
         for defect in part.defects:
             name = type(defect).__name__
             if index == 0 and name == "MissingHeaderBodySeparatorDefect" and _is_truncated_header(data, part):
-                cut = str(part.get_payload())[:40]
+                cut = part.body.decode("ascii")[:40]
                 msg = f"the message ends inside a header name ({cut!r}); complete the header line or remove it"
                 yield finding("mime.truncated", "mime:part:0", msg, doc)
                 continue
@@ -174,24 +128,24 @@ def _decode_transfer(cte: str, raw: bytes, need: bool) -> tuple[bytes | None, st
     return raw, None
 
 
-def _leaf(part: EmailMessage, runs: list[bytes], charset: str | None) -> tuple[bytes | None, str | None]:
+def _leaf(part: MimePart, charset: str | None) -> tuple[bytes | None, str | None]:
     """(decoded content, transfer-encoding problem) of a leaf part; decoded only if it has a ``charset``."""
-    cte = str(part.get("content-transfer-encoding", "7bit") or "7bit").strip().lower()
+    cte = str(part.headers.get("content-transfer-encoding", "7bit") or "7bit").strip().lower()
     if cte not in TRANSFER_ENCODINGS:
         return None, f"unknown Content-Transfer-Encoding {cte!r}; use base64 or quoted-printable"
-    encoded = cte in ("base64", "quoted-printable")
-    raw = _payload(part, encoded, runs)
-    if raw is None:
+    raw = part.body  # as sent; base64 and quoted-printable must be ASCII
+    if cte in ("base64", "quoted-printable") and not raw.isascii():
         return None, f"8-bit bytes in a {cte} payload, which must be ASCII; encode the content or use 8bit"
     return _decode_transfer(cte, raw, need=bool(charset))
 
 
-def _parts(parts: list[EmailMessage], runs: list[bytes], doc: str) -> Iterator[Finding]:
+def _parts(parts: list[MimePart], doc: str) -> Iterator[Finding]:
     for index, part in enumerate(parts):
         if part.is_multipart():
             continue
-        charset = part.get_content_charset() if part.get_content_maintype() == "text" else None
-        decoded, problem = _leaf(part, runs, charset)
+        headers = part.headers
+        charset = headers.get_content_charset() if headers.get_content_maintype() == "text" else None
+        decoded, problem = _leaf(part, charset)
         where = f"mime:part:{index}"
         if problem:
             yield finding("mime.transfer-encoding", where, problem, doc)
@@ -225,19 +179,15 @@ def check_mime_request(req: HttpRequest, *, sends: bool, doc: str) -> list[Findi
     if not looks_like_rfc5322(data):
         msg = "the base64 decodes to something that does not start with a header block (RFC 5322)"
         return [finding("mime.not-rfc5322", "mime:body", msg, doc)]
-    thinned, runs = _thin(data)
-    message = mime.parse_message(thinned)
-    if not message.keys():
+    message = req.mime_message
+    if message is None or not message.headers.keys():
         text = "the decoded message has no header block (it starts with a blank line)"
         return [finding("mime.not-rfc5322", "mime:body", text, doc)]
-    parts = [p for p in message.walk() if isinstance(p, EmailMessage)]
-    found = [*_defects(data, parts, doc), *_headers(message, doc), *_parts(parts, runs, doc)]
+    parts = list(message.walk())
+    found = [*_defects(data, parts, doc), *_headers(message.headers, doc), *_parts(parts, doc)]
     if sends:
-        try:
-            addresses = mime.recipients(message)
-        except Exception:  # a header the parser cannot read is reported by _headers
-            addresses = []
-        if not addresses:
+        readable = all(mime.header_values(message.headers, name) is not None for name in mime.RECIPIENT_HEADERS)
+        if not readable or not mime.recipients(message.headers):  # an unreadable one is reported by _headers
             text = "the message has no To, Cc or Bcc address; add a recipient header so Graph can send it"
             found.append(finding("mime.no-recipient", "mime:header:To", text, doc))
     return found

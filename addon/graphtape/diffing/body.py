@@ -12,7 +12,7 @@ Paths (the prefix is ``body`` for requests, ``response.body`` for responses):
 - Text: ``body.text`` when both sides are one line, else ``body.text.line[N]`` with N counted from 1
   like an editor does (the recorded line for changed and removed lines, the actual line for added ones).
 - Binary: ``body.size`` and ``body.sha256``.
-- MIME: see ``diffing_mime``.
+- MIME: see ``diffing.mime``.
 - Bodies of different kinds (JSON vs MIME, text vs nothing): one deviation at the prefix.
 """
 
@@ -27,7 +27,7 @@ from typing import Any, Literal
 from deepdiff import DeepDiff
 
 from graphtape.bodies import kinds as bodies
-from graphtape.diffing.mime import diff_mime, read_mime
+from graphtape.diffing.mime import MimeView, diff_mime, mime_view, read_mime
 from graphtape.diffing.text import diff_text, digest_bytes, digest_text, sha256_short
 from graphtape.model import Deviation, HttpRequest
 
@@ -69,16 +69,22 @@ def read_body(content_type: str, raw: bytes, *, base64_mime: bool) -> Body:
     A ``message/rfc822`` body is MIME as it stands (responses of ``$value``).
     """
     return _read(content_type, raw, lambda: bodies.parse_json_body(raw),
-                 (lambda: bodies.decode_base64_mime(raw)) if base64_mime else None)
+                 (lambda: _base64_mime(raw)) if base64_mime else None)
 
 
 def read_request_body(req: HttpRequest) -> Body:
-    """``read_body`` of a request, from its parsed view: the JSON and base64 it parsed once for everyone."""
-    return _read(req.content_type, req.body, lambda: req.json, lambda: req.mime_bytes)
+    """``read_body`` of a request, from its parsed view: the JSON and MIME it parsed once for everyone."""
+    return _read(req.content_type, req.body, lambda: req.json,
+                 lambda: None if (message := req.mime_message) is None else mime_view(message))
+
+
+def _base64_mime(raw: bytes) -> MimeView | None:
+    decoded = bodies.decode_base64_mime(raw)
+    return read_mime(decoded) if decoded is not None and bodies.looks_like_rfc5322(decoded) else None
 
 
 def _read(content_type: str, raw: bytes, json_of: Callable[[], bodies.JsonBody],
-          base64_of: Callable[[], bytes | None] | None) -> Body:
+          base64_mime_of: Callable[[], MimeView | None] | None) -> Body:
     if not raw:
         return Body("empty", raw)
     mt = bodies.media_type(content_type)
@@ -86,12 +92,10 @@ def _read(content_type: str, raw: bytes, json_of: Callable[[], bodies.JsonBody],
         parsed = json_of()
         if parsed.ok:
             return Body("json", raw, parsed.value)
-    if base64_of is not None and bodies.is_mime_upload_type(content_type):
-        decoded = base64_of()
-        if decoded is not None and bodies.looks_like_rfc5322(decoded):
-            view = read_mime(decoded)
-            if view is not None:
-                return Body("mime", raw, view)
+    if base64_mime_of is not None and bodies.is_mime_upload_type(content_type):
+        view = base64_mime_of()
+        if view is not None:
+            return Body("mime", raw, view)
     if mt == "message/rfc822" and bodies.looks_like_rfc5322(raw):
         view = read_mime(raw)
         if view is not None:

@@ -184,20 +184,13 @@ def decoded_texts(node: dict[str, Any]) -> Iterator[tuple[str, str]]:
 def _mime_parts(text: str) -> Iterator[tuple[str, str]]:
     if "base64" not in text.lower() and "quoted-printable" not in text.lower():
         return
-    import email
-    import email.policy
+    from graphtape.bodies.mime import read_message  # the email package, only for bodies that need it
 
     try:
-        msg = email.message_from_string(text, policy=email.policy.compat32)
-        for i, part in enumerate(msg.walk()):
+        for i, part in enumerate(read_message(text.encode("utf-8", "surrogateescape")).walk()):
             if i >= MAX_DECODED_PARTS:
                 return
-            if part.is_multipart():
-                continue
-            cte = str(part.get("content-transfer-encoding", "")).strip().lower()
-            if cte in ("base64", "quoted-printable"):
-                payload = part.get_payload(decode=True)
-                if isinstance(payload, bytes):
-                    yield f"mime part[{i}] (decoded)", payload.decode("latin-1")
+            if not part.is_multipart() and part.transfer_encoding in ("base64", "quoted-printable"):
+                yield f"mime part[{i}] (decoded)", part.decoded().decode("latin-1")
     except Exception:  # the email package on hostile input: the text itself is still scanned
         return

@@ -37,6 +37,7 @@ from graphtape.proxy.marks import log_findings, mark_flow
 from graphtape.proxy.options import REPLAY_TUNING, declare, defining, limit_bodies, opening
 from graphtape.proxy.record import RecordHooks, answer_not_recorded
 from graphtape.proxy.replay_mode import ReplayHooks, replay_steps
+from graphtape.proxy.startline import format_start_line
 from graphtape.proxy.upstream import Upstream, route_upstream
 from graphtape.replay.pipeline import Replayer
 from graphtape.session.describe import short_path
@@ -72,6 +73,7 @@ class GraphTape(RecordHooks, ReplayHooks, InspectHooks):
         self.redactor = Redactor()
         self.start_line = ""
         self.listen: tuple[str, int] | None = None
+        self.on_listen: Callable[[str, int], None] | None = None  # runtime.py's readiness signal, from running
         self.fail_on = DEFAULT_FAIL_ON
         self.failures: list[str] = []
         self.scrub: Callable[[str], str] = scrub_text  # applied to all graphtape prints and writes about traffic
@@ -113,8 +115,9 @@ class GraphTape(RecordHooks, ReplayHooks, InspectHooks):
         check_choices(opts, updated)
         try:
             max_body_bytes()  # a bad GRAPHTAPE_MAX_BODY_MB: refused at start, not in every request later
-            if "graphtape_upstream" in updated:
-                self.upstream = Upstream(opts.graphtape_upstream) if opts.graphtape_upstream else None
+            if "graphtape_upstream" in updated or "graphtape_upstream_signin" in updated:
+                self.upstream = (Upstream(opts.graphtape_upstream, signin=opts.graphtape_upstream_signin)
+                                 if opts.graphtape_upstream else None)
             if "graphtape_fail_on" in updated:
                 self.fail_on = parse_fail_on(opts.graphtape_fail_on)
         except ValueError as e:
@@ -181,12 +184,13 @@ class GraphTape(RecordHooks, ReplayHooks, InspectHooks):
         host, port = (addrs[0][0], addrs[0][1]) if addrs else (ctx.options.listen_host, ctx.options.listen_port)
         host = ctx.options.listen_host or host
         self.listen = (host, int(port))
-        self.start_line = (f"graphtape: {self.mode} on http://{standalone.url_host(host)}:{port}, "
-                           f"CA certificate: {ca_cert_path()}")
+        self.start_line = format_start_line(self.mode, host, int(port), ca_cert_path())
         warning = standalone.exposure_warning(host) if self.standalone else None
         if warning:
             print(warning, file=sys.stderr, flush=True)
         print(self.start_line, file=sys.stderr, flush=True)  # stdout belongs to what runs behind the proxy
+        if self.on_listen is not None:
+            self.on_listen(host, int(port))
 
     def current_session(self) -> Session:
         """The session so far, its unused interactions (replay) brought up to date; call it on the proxy's loop.

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -50,6 +49,7 @@ class InFlight:
         self._abandoned: set[str] = set()
         self.stopping = False
         self._give_up = False
+        self._changed: asyncio.Event | None = None  # while wait() runs: set when a call finishes, or on give_up
 
     def __len__(self) -> int:
         return len(self._calls)
@@ -59,7 +59,9 @@ class InFlight:
 
     def finish(self, flow_id: str) -> Call | None:
         """The call's record (and it is no longer in flight), or None if it was not tracked."""
-        return self._calls.pop(flow_id, None)
+        call = self._calls.pop(flow_id, None)
+        self._wake()
+        return call
 
     def was_abandoned(self, flow_id: str) -> bool:
         if flow_id in self._abandoned:
@@ -71,7 +73,9 @@ class InFlight:
         """The calls of ``recorder`` still in flight, no longer waited for (it is being closed)."""
         gone = [fid for fid, call in self._calls.items() if call.recorder is recorder]
         self._abandoned.update(gone)
-        return [self._calls.pop(fid) for fid in gone]
+        calls = [self._calls.pop(fid) for fid in gone]
+        self._wake()
+        return calls
 
     def resume(self) -> None:
         """Take new calls again (the pytest plugin's proxy waited before switching cassettes, and goes on)."""
@@ -80,10 +84,24 @@ class InFlight:
     def give_up(self) -> None:
         """Stop waiting now (a second Ctrl-C)."""
         self._give_up = True
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._changed is not None:
+            self._changed.set()
 
     async def wait(self, timeout: float) -> None:
-        """Refuse new calls from now on, and wait until none is in flight, ``timeout`` seconds at most."""
+        """Refuse new calls from now on, and wait until none is in flight, ``timeout`` seconds at most.
+
+        Woken by each call that finishes (and by ``give_up``), on the proxy's loop: nothing polls."""
         self.stopping = True
-        deadline = time.monotonic() + timeout
-        while self._calls and not self._give_up and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
+        self._changed = changed = asyncio.Event()
+        try:
+            async with asyncio.timeout(timeout):
+                while self._calls and not self._give_up:
+                    changed.clear()
+                    await changed.wait()
+        except TimeoutError:
+            pass
+        finally:
+            self._changed = None

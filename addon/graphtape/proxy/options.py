@@ -30,6 +30,9 @@ OPTIONS: tuple[Option, ...] = (
            [m.value for m in RecordMode]),
     Option("graphtape_upstream", str, "",
            "Record/inspect: send Graph calls to this base URL instead (cassettes keep the Graph URL)."),
+    Option("graphtape_upstream_signin", bool, False,
+           "Record/inspect: send the sign-in hosts' calls (login.microsoftonline.com...) to graphtape_upstream too, "
+           "for a stand-in that answers them (graphtape.testing.fakegraph); never recorded either way."),
     Option("graphtape_redact_headers", Sequence[str], [], "Extra header names to redact when recording."),
     Option("graphtape_redact_params", Sequence[str], [], "Extra query parameters to redact when recording."),
     Option("graphtape_fsync", bool, False,
@@ -38,6 +41,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("graphtape_pseudonymize", bool, False,
            "Record: replace email addresses, names and ids with consistent fake ones (see pseudonymize.py)."),
     Option("graphtape_allow_repeats", bool, False, "Replay: serve a recorded interaction more than once."),
+    Option("graphtape_signin", bool, True,
+           "Replay: answer the sign-in endpoints of every cloud (token, discovery) offline with clearly fake "
+           "tokens, never recorded; off: they get graphtape.UnmatchedRequest like any host that is not Graph."),
     Option("graphtape_quiet", bool, False, "Print only the start line and the session summary."),
     Option("graphtape_ignore", Sequence[str], [],
            "Replay: deviation paths to ignore (globs such as body.Message.subject), beyond the volatile ones."),
@@ -54,7 +60,7 @@ OPTIONS: tuple[Option, ...] = (
 OPENED_BY = {"graphtape_mode", "graphtape_cassette"}
 RECORDER_OPENED_BY = {"graphtape_record_mode", "graphtape_pseudonymize"}
 # Replay options a running replay takes on as they change (its session and used interactions kept).
-REPLAY_TUNING = {"graphtape_allow_repeats", "graphtape_ignore", "graphtape_policy"}
+REPLAY_TUNING = {"graphtape_allow_repeats", "graphtape_ignore", "graphtape_policy", "graphtape_signin"}
 
 
 def declare(loader: object) -> None:

@@ -23,6 +23,7 @@ from graphtape.proxy.marks import log_findings, mark_flow
 from graphtape.replay.pipeline import Replayer, Steps
 from graphtape.session.describe import short_path
 from graphtape.session.exchanges import Session
+from graphtape.signin import answer as offline_signin
 
 logger = logging.getLogger("graphtape")
 
@@ -50,7 +51,7 @@ class ReplayHooks:
 
     def _replay_steps(self) -> Steps:
         rules = ignore_rules(load_project_config().ignore, ctx.options.graphtape_ignore, self._tape_ignore)
-        return replay_steps(rules, enforce=self.enforcing)
+        return replay_steps(rules, enforce=self.enforcing, signin=ctx.options.graphtape_signin)
 
     def _retune_replay(self) -> None:
         """graphtape_ignore, _policy or _allow_repeats changed during a replay (e.g. in mitmweb's options)."""
@@ -68,7 +69,10 @@ class ReplayHooks:
         before = len(self.session.exchanges)
         try:
             req = request_of(flow, url)
-            ex, resp = self.replayer.handle(self.pseudonymizer.request(req) if self.pseudonymizer else req)
+            # a pseudonymized cassette holds fake identities: Graph calls are matched in its terms; any other
+            # (sign-in: the tokens must name the app and tenant the client asked for) stays as the client sent it
+            pz = self.pseudonymizer if req.graph_url is not None else None
+            ex, resp = self.replayer.handle(pz.request(req) if pz else req)
         except BodyTooLarge as e:
             ex = self.session.start(flow.request.method, url)
             ex.outcome, ex.status, ex.note = Outcome.REJECTED, 413, str(e)
@@ -101,12 +105,14 @@ class ReplayHooks:
         mark_flow(flow, ex)
 
 
-def replay_steps(rules: IgnoreRules, *, enforce: bool) -> Steps:
-    """The replay pipeline: validate against the contract (and answer errors as Graph documents when
-    enforcing), diff against the recording, explain misses with the nearest recordings."""
+def replay_steps(rules: IgnoreRules, *, enforce: bool, signin: bool = True) -> Steps:
+    """The replay pipeline: sign-in answered offline (``signin``), validate against the contract (and answer
+    errors as Graph documents when enforcing), diff against the recording, explain misses with the nearest
+    recordings."""
     return Steps(
         validate=lambda req: scrub_findings(validate_request(req)),
         enforce=enforcement_response if enforce else None,
         diff=lambda recorded, actual: diff_requests(recorded, actual, rules),
         nearest=lambda req, candidates: nearest(req, candidates, 3, rules),
+        signin=offline_signin if signin else None,
     )

@@ -6,13 +6,15 @@ from urllib.parse import urlsplit
 
 from mitmproxy import http
 
-from graphtape.graph import is_graph_host
+from graphtape.graph import is_graph_host, is_login_host
 
 
 class Upstream:
-    """A base URL that stands in for Graph: its scheme, host, port and path prefix."""
+    """A base URL that stands in for Graph: its scheme, host, port and path prefix. ``signin``: it stands in for
+    the sign-in hosts too (a stand-in such as graphtape.testing.fakegraph answers both)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, signin: bool = False):
+        self.signin = signin
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"--upstream must be an http(s) base URL like https://127.0.0.1:8443, not {url!r}")
@@ -30,6 +32,13 @@ class Upstream:
 
 
 def route_upstream(upstream: Upstream | None, flow: http.HTTPFlow, url: str) -> None:
-    """With an upstream, every call to a Graph host goes there (in scope or not); other hosts are untouched."""
-    if upstream is not None and is_graph_host(urlsplit(url).hostname or ""):
+    """With an upstream, every call to a Graph host goes there (in scope or not), and with ``signin`` every call
+    to a sign-in host, its Host header kept (the stand-in answers for the host asked); other hosts are untouched."""
+    if upstream is None:
+        return
+    host = urlsplit(url).hostname or ""
+    if is_graph_host(host):
         upstream.apply(flow.request)
+    elif upstream.signin and is_login_host(host):
+        upstream.apply(flow.request)
+        flow.request.host_header = host

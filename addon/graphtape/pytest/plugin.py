@@ -1,14 +1,15 @@
 """pytest plugin: ``@pytest.mark.graphtape`` serves each test its own cassette through a real proxy.
 
 Registered through the ``pytest11`` entry point, so installing graphtape enables it. One proxy per test
-process (per xdist worker), started at the first marked test and switched from cassette to cassette;
-while a marked test runs, HTTPS_PROXY and the CA variables point this process and its subprocesses at it.
+process (per xdist worker), switched from cassette to cassette; HTTPS_PROXY and the CA variables point this
+process and its subprocesses at it for the whole session, and Graph calls outside any cassette are refused
+(session_proxy.py says when it starts and how those calls fail).
 
     @pytest.mark.graphtape                        # cassettes/<test module>/<test name>.yaml
     @pytest.mark.graphtape("send-mail.yaml", strict=True)
     def test_send(graphtape): ...
 
-The heavy imports (mitmproxy, the diffing) wait for the first marked test: unmarked runs pay nothing.
+The heavy imports (mitmproxy, the diffing) wait for the proxy to start: unmarked runs pay nothing.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from graphtape.model import FailOn, Mode, PluginMode  # the vocabulary alone: loading the plugin stays cheap
+from graphtape.pytest.session_proxy import SessionProxy, temp_folder, uses_graphtape
+from graphtape.pytest.tape import Tape
 
 if TYPE_CHECKING:
-    from graphtape.model import Deviation, Finding
     from graphtape.proxy.inprocess import ProxyThread
-    from graphtape.session.exchanges import Exchange, Session
 
 MARKER_ARGS = ("cassette", "strict", "fail_on")
 
@@ -42,7 +43,8 @@ class Settings:
 
 
 SETTINGS = pytest.StashKey[Settings]()
-TAPE = pytest.StashKey["Tape"]()
+TAPE = pytest.StashKey[Tape]()
+SESSION = pytest.StashKey["SessionProxy"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -117,6 +119,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "graphtape(cassette=None, *, strict=False, fail_on=None): serve this test's Graph traffic from a cassette "
         "through graphtape's proxy (default cassettes/<test module>/<test name>.yaml)")
     config.stash[SETTINGS] = settings_of(config)
+    config.stash[SESSION] = SessionProxy(config, lambda: _new_proxy(config))
+    config.pluginmanager.register(config.stash[SESSION], "graphtape-session")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -125,103 +129,39 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"graphtape: {s.mode}, cassettes in {s.cassette_dir}{upstream}{', strict' if s.strict else ''}"
 
 
-# --------------------------------------------------------------------------- the per-test handle
-
-
-class Tape:
-    """The ``graphtape`` fixture: this test's cassette, the proxy's address, and what the proxy saw."""
-
-    def __init__(self, proxy: ProxyThread, *, cassette: Path, mode: Mode, fail_on: frozenset[FailOn],
-                 refusal: str = ""):
-        self.cassette = cassette  # the cassette file (record: where it lands if the test passes)
-        self.mode = mode  # "replay" or "record" (once is one of them, per cassette)
-        self.fail_on = fail_on
-        self.refusal = refusal  # why this test cannot run (no cassette, a bad name); it fails with this
-        self.recording: Path | None = None  # record: the file written until the test passes
-        self.created_dirs: list[Path] = []
-        self.checked = (0, 0)  # (exchanges, problems) judged at the end of the test function
-        self.outcomes: dict[str, bool] = {}
-        self.final: Session | None = None
-        self._proxy = proxy
-
-    @property
-    def url(self) -> str:
-        return self._proxy.url
-
-    @property
-    def ca(self) -> Path:
-        return self._proxy.ca
-
-    @property
-    def env(self) -> dict[str, str]:
-        """Variables to hand to a subprocess (already set in this process during the test)."""
-        return self._proxy.env()
-
-    @property
-    def session(self) -> Session:
-        return self.final if self.final is not None else self._proxy.session()
-
-    @property
-    def requests(self) -> list[Exchange]:
-        return list(self.session.exchanges)
-
-    @property
-    def findings(self) -> list[Finding]:
-        return [f for ex in self.requests for f in ex.findings]
-
-    @property
-    def deviations(self) -> list[Deviation]:
-        return [d for ex in self.requests for d in ex.deviations]
-
-    def calls(self, method: str, path: str) -> int:
-        """``calls("POST", "/me/sendMail")``: requests so far with that method and (normalised) path."""
-        from graphtape.pytest.support import count_calls
-
-        return count_calls(self.requests, method, path)
-
-    def assert_all_played(self) -> None:
-        """Fail unless every recorded interaction was served (record mode: nothing to play, passes)."""
-        session = self.session
-        if self.mode != Mode.REPLAY or not session.unused:
-            return
-        from graphtape.cassette.format import load_cassette
-        from graphtape.session.describe import short_path
-
-        recorded = load_cassette(self.cassette).interactions
-        lines = [f"  interaction {i + 1} {recorded[i].request.method} {short_path(recorded[i].request.url)}"
-                 for i in session.unused if i < len(recorded)]
-        raise AssertionError(f"graphtape: {len(session.unused)} of {len(recorded)} interaction(s) in "
-                             f"{self.cassette} never played:\n" + "\n".join(lines))
-
-
 # --------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="session")
-def graphtape_proxy(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProxyThread]:
-    """This process's proxy (one per xdist worker), started by the first test that uses graphtape."""
-    from graphtape.cli import ProxyFailed
+def _new_proxy(config: pytest.Config) -> ProxyThread:
+    """This process's proxy, started; raises ProxyFailed. The session (pytest/session_proxy.py) keeps it."""
     from graphtape.proxy.inprocess import ProxyThread
 
-    s = pytestconfig.stash[SETTINGS]
-    confdir = Path(s.confdir) if s.confdir else tmp_path_factory.mktemp("graphtape-mitmproxy")
-    proxy = ProxyThread(confdir, upstream=s.upstream, upstream_ca=s.upstream_ca)
+    s = config.stash[SETTINGS]
+    confdir = Path(s.confdir) if s.confdir else temp_folder(config, "graphtape-mitmproxy")
+    return ProxyThread(confdir, upstream=s.upstream, upstream_ca=s.upstream_ca).start()
+
+
+@pytest.fixture(scope="session")
+def graphtape_proxy(pytestconfig: pytest.Config) -> ProxyThread:
+    """This process's proxy (one per xdist worker), running for the whole session once a test uses graphtape."""
+    from graphtape.proxy.runtime import ProxyFailed
+
     try:
-        proxy.start()
+        return pytestconfig.stash[SESSION].ensure()
     except ProxyFailed as e:
         pytest.fail(str(e), pytrace=False)
-    yield proxy
-    proxy.stop()
 
 
 @pytest.fixture(autouse=True)
 def _graphtape_cassette(request: pytest.FixtureRequest) -> Iterator[Tape | None]:
     """Around a marked test (or one using ``graphtape``): its cassette on the proxy, the proxy in the env."""
     item = request.node
-    if item.get_closest_marker("graphtape") is None and "graphtape" not in getattr(item, "fixturenames", ()):
+    if not uses_graphtape(item):
         yield None
         return
     proxy: ProxyThread = request.getfixturevalue("graphtape_proxy")
+    session = item.config.stash[SESSION]
+    session.cassette_in_use(item, True)
     tape = _open(item, proxy)
     item.stash[TAPE] = tape
     env = pytest.MonkeyPatch()
@@ -231,6 +171,7 @@ def _graphtape_cassette(request: pytest.FixtureRequest) -> Iterator[Tape | None]
         yield tape
     finally:
         try:
+            session.cassette_in_use(item, False)
             _close(item, tape, proxy)
         finally:
             env.undo()
@@ -264,7 +205,7 @@ def _marker_args(item: pytest.Item, settings: Settings) -> tuple[str, bool, froz
 def _open(item: pytest.Item, proxy: ProxyThread) -> Tape:
     """Put the test's cassette on the proxy; a test that cannot run gets a Tape with a refusal (proxy idle)."""
     from graphtape.cassette.paths import UnsafeCassettePath
-    from graphtape.cli import ProxyFailed
+    from graphtape.proxy.runtime import ProxyFailed
     from graphtape.pytest.support import default_cassette_name, recording_path, resolve_cassette
     from graphtape.session.verdict import DEFAULT_FAIL_ON
 
@@ -307,7 +248,7 @@ def _close(item: pytest.Item, tape: Tape, proxy: ProxyThread) -> None:
 
     tape.final = session = proxy.idle()
     ran = "call" in tape.outcomes and not tape.refusal
-    late = failures(session, tape.fail_on - {FailOn.UNUSED}, since=tape.checked) if ran else []
+    late = failures(session, tape.fail_on - {FailOn.UNUSED}, since=tape.checked, whole=False) if ran else []
     passed = ran and tape.outcomes.get("setup", False) and tape.outcomes["call"] and not late
     if tape.recording is not None:
         _keep_or_discard(tape, keep=passed)

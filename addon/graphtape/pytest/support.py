@@ -85,7 +85,7 @@ def failure_message(session: Session, reasons: Sequence[str], fail_on: frozenset
                 req = recorded[index].request
                 what = f" {req.method} {short_path(req.url)}"
             lines.append(f"  interaction {index + 1}{what}: never used")
-    if session.mode == Mode.REPLAY:
+    if session.mode == Mode.REPLAY and session.exchanges:  # none came: re-recording would not help
         lines.append("If the new traffic is intended, re-record: --graphtape-mode=record (or delete the cassette "
                      "and use --graphtape-mode=once).")
     return "\n".join(lines)

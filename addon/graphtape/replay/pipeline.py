@@ -9,12 +9,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from graphtape.graph import error_response
 from graphtape.model import Deviation, Finding, HttpRequest, HttpResponse, Interaction, MatchKind, Outcome, header
 from graphtape.replay.matching import Matcher
 from graphtape.session.describe import short_path
 from graphtape.session.exchanges import Exchange, Session
+
+if TYPE_CHECKING:
+    from graphtape.signin import SignInAnswer
 
 # Statuses of graphtape's own answers (documented in the README).
 UNMATCHED_STATUS = 404
@@ -24,6 +28,7 @@ Validate = Callable[[HttpRequest], list[Finding]]
 Enforce = Callable[[HttpRequest, Sequence[Finding]], HttpResponse | None]
 Diff = Callable[[HttpRequest, HttpRequest], list[Deviation]]
 Nearest = Callable[[HttpRequest, Sequence[HttpRequest]], list[tuple[int, list[Deviation]]]]
+SignIn = Callable[[HttpRequest], "SignInAnswer | None"]
 
 
 @dataclass
@@ -34,6 +39,7 @@ class Steps:
     enforce: Enforce | None = None  # Graph's documented answer to a request with errors (None: serve)
     diff: Diff | None = None  # deviations of a request from the recorded one
     nearest: Nearest | None = None  # closest recorded requests, with their diffs, for an unmatched one
+    signin: SignIn | None = None  # the offline answer to a sign-in call (graphtape.signin.answer); None: unmatched
 
 
 @dataclass
@@ -59,6 +65,10 @@ class Replayer:
         return ex, resp
 
     def _handle(self, ex: Exchange, req: HttpRequest) -> HttpResponse:
+        signin = self.steps.signin(req) if self.steps.signin is not None and req.graph_url is None else None
+        if signin is not None:  # sign-in (never a Graph URL): answered offline, never from (nor into) a cassette
+            ex.outcome, ex.note = Outcome.SIGNED_IN, signin.refusal
+            return signin.response
         if req.graph_url is None:
             ex.outcome = Outcome.UNMATCHED
             ex.note = "not a Microsoft Graph /v1.0 or /beta URL; offline replay sends nothing on"

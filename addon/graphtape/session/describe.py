@@ -11,7 +11,7 @@ from graphtape.bodies.kinds import (
     is_mime_upload_type,
     parse_json_body,
 )
-from graphtape.bodies.mime import recipients, summarize_parts
+from graphtape.bodies.mime import header_text, recipients, summarize_parts
 from graphtape.graph import parse_graph_url
 from graphtape.model import HttpRequest, HttpResponse
 from graphtape.privacy.output import scrub_text
@@ -95,9 +95,9 @@ def _mime_summary(req: HttpRequest) -> dict[str, Any]:
         return {"mime": "base64, but not an RFC 5322 message"}
     out: dict[str, Any] = {"mime": f"{len(decoded)} bytes"}
     for name in ("From", "To", "Cc", "Bcc", "Subject"):
-        value = msg.get(name)
+        value = header_text(msg.headers, name)
         if value is not None:
-            out[name] = str(value)
+            out[name] = value
     out["parts"] = [
         f"{p.content_type}" + (f" {p.filename}" if p.filename else "") + f" ({p.size} bytes)"
         for p in summarize_parts(msg)
@@ -132,7 +132,7 @@ def subject_and_recipients(req: HttpRequest) -> str:
     if "mime" in info and req.body:
         msg = req.mime_message
         if msg is not None:
-            rcpts = recipients(msg)
+            rcpts = recipients(msg.headers)
     text = f"{subject!r}" if subject else ""
     if rcpts:
         text += (" -> " if text else "-> ") + ", ".join(rcpts)

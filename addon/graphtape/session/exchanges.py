@@ -75,6 +75,9 @@ class Session:
                 f"exhausted {self.count(Outcome.EXHAUSTED)}, rejected by contract {self.count(Outcome.REJECTED)}, "
                 f"unused interactions {len(self.unused)}"
             )
+            signed_in = self.count(Outcome.SIGNED_IN)
+            if signed_in:
+                lines.append(f"  sign-in calls answered offline {signed_in} (graphtape's fake tokens, not recorded)")
         elif self.mode == Mode.RECORD:
             lines.append(f"  recorded {self.count(Outcome.RECORDED)}, not recorded {self.count(Outcome.NOT_RECORDED)}, "
                          f"upstream failures {self.count(Outcome.FAILED)}")

@@ -61,6 +61,7 @@ def session_report(session: Session) -> dict[str, Any]:
             "unmatched": session.count(Outcome.UNMATCHED),
             "exhausted": session.count(Outcome.EXHAUSTED),
             "rejected": session.count(Outcome.REJECTED),
+            "signed_in_offline": session.count(Outcome.SIGNED_IN),
             "contract_errors": sum(len(e.errors) for e in exchanges),
             "contract_warnings": sum(len(e.warnings) for e in exchanges),
             "deviations": sum(len(e.deviations) for e in exchanges),

@@ -2,14 +2,14 @@
 
 Pure: a session (or the part of it not judged yet) and a set of ``FailOn`` items in, the reasons it fails
 out (empty: it passes). The session's own ``problems`` (a write that failed, a cassette that could not be
-saved) fail it whatever ``fail_on`` says.
+saved) fail it whatever ``fail_on`` says, and so does a replay that no request reached (``bypassed``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from graphtape.model import FailOn, Outcome
+from graphtape.model import FailOn, Mode, Outcome
 from graphtape.session.exchanges import Session
 
 DEFAULT_FAIL_ON: frozenset[FailOn] = frozenset({FailOn.UNMATCHED, FailOn.VIOLATION})
@@ -41,14 +41,36 @@ def fail_on_for(strict: bool, fail_on: Iterable[FailOn] | None = None) -> frozen
     return base | STRICT_ADDS if strict else base
 
 
-def failures(session: Session, fail_on: Iterable[FailOn], *, since: tuple[int, int] = (0, 0)) -> list[str]:
+BYPASSES = ("NO_PROXY or no_proxy naming a Graph host", "trust_env=False (httpx, requests)",
+            "a client built before the proxy variables were set (at import time, in a session fixture)",
+            "Node's fetch, which ignores HTTPS_PROXY without an undici proxy agent")
+
+
+def bypassed(session: Session) -> str:
+    """Why a replay in which no request reached the proxy fails ("" when some did, or nothing was recorded).
+
+    A cassette with interactions and not one request means the client went around graphtape, to the network:
+    an "offline" run that passes this way proves nothing.
+    """
+    if session.mode != Mode.REPLAY or session.exchanges or not session.unused:
+        return ""
+    return (f"no request reached graphtape's proxy, though the cassette holds {len(session.unused)} "
+            f"interaction(s): the client likely went around it ({'; '.join(BYPASSES)}) and may have reached "
+            "the real service")
+
+
+def failures(session: Session, fail_on: Iterable[FailOn], *, since: tuple[int, int] = (0, 0),
+             whole: bool | None = None) -> list[str]:
     """Why ``session`` fails under ``fail_on`` (empty: it passes).
 
     ``since`` = (exchanges, problems) already judged: only later ones count, and unused interactions (a
-    judgement on the whole session) are then not judged again.
+    judgement on the whole session) are then not judged again; nor is a replay no request reached (``bypassed``).
+    ``whole`` says it outright (a second look at a session whose first look had nothing to judge yet is
+    ``since=(0, 0), whole=False``).
     """
     wanted = set(fail_on)
     first, judged = since
+    whole = since == (0, 0) if whole is None else whole
     exchanges = session.exchanges[first:]
     out: list[str] = []
     if FailOn.UNMATCHED in wanted:
@@ -63,7 +85,9 @@ def failures(session: Session, fail_on: Iterable[FailOn], *, since: tuple[int, i
         deviations = sum(len(e.deviations) for e in exchanges)
         if deviations:
             out.append(f"{deviations} deviation(s) from the recording")
-    if FailOn.UNUSED in wanted and since == (0, 0) and session.unused:
+    if FailOn.UNUSED in wanted and whole and session.unused:
         out.append(f"{len(session.unused)} recorded interaction(s) never used")
     out.extend(session.problems[judged:])
+    if whole and (reason := bypassed(session)):
+        out.append(reason)
     return out

@@ -26,10 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from graphtape.bodies.kinds import decode_base64_mime, is_json_type
-from graphtape.bodies.mime import parse_message
+from graphtape.bodies.mime import read_message
 from graphtape.model import HttpResponse
 from graphtape.testing.fakegraph_gate import Throttle, refusal
 from graphtape.testing.fakegraph_reads import answer_read, note_write
+from graphtape.testing.fakelogin import serve_signin, signin_request
 from graphtape.testing.mailbox import Mailbox
 
 _USER = r"/(?:v1\.0|beta)/+(?:me|users/[^/]+)"
@@ -103,6 +104,7 @@ class FakeGraphState:
     latency_s: float = 0.0  # how long each answer takes (the benchmark's stand-in for a distant Graph)
     mailbox: Mailbox = field(default_factory=Mailbox)  # what was created and sent: the reads answer from it
     throttle: Throttle = field(default_factory=Throttle)  # throttle.next(n, retry_after_s): n scripted 429s
+    signins: list[Received] = field(default_factory=list)  # sign-in calls (fakelogin.py), not in ``received``
 
 
 def _now() -> str:
@@ -133,7 +135,7 @@ def _message(state: FakeGraphState, version: str, fields: dict[str, Any]) -> dic
 
 
 def _fields_from_mime(decoded: bytes) -> dict[str, Any]:
-    msg = parse_message(decoded)
+    msg = read_message(decoded).headers
     to = [{"emailAddress": {"address": a.addr_spec, "name": a.display_name or a.addr_spec}}
           for v in msg.get_all("To", []) or [] for a in getattr(v, "addresses", ())]
     return {"subject": str(msg.get("Subject", "")), "toRecipients": to}
@@ -179,6 +181,8 @@ class _Handler(BaseHTTPRequestHandler):
         return answer is not None
 
     def do_GET(self) -> None:
+        if self._signin(b""):
+            return
         self.server.state.received.append(Received("GET", self.path, {k.lower(): v for k, v in self.headers.items()},
                                                    b""))
         if self._gated(b""):
@@ -196,6 +200,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(400, {"error": {"code": "BadRequest", "message": "Invalid Content-Length."}})
             return
         body = self.rfile.read(length) if length else b""
+        if self._signin(body):
+            return
         try:
             self._post(body)
         except BadRequest as e:
@@ -209,6 +215,16 @@ class _Handler(BaseHTTPRequestHandler):
                                     "message": f"The stand-in serves no {self.command} {path}"}})
 
     do_PUT = do_PATCH = do_DELETE = _refuse_method
+
+    def _signin(self, body: bytes) -> bool:
+        """A login host's call (Host says which): answered by the sign-in module; True when it was one."""
+        req = signin_request(self, body)
+        if req is None:
+            return False
+        self.server.state.signins.append(Received(self.command, req.url, {k.lower(): v for k, v in req.headers},
+                                                  body))
+        serve_signin(self, req)
+        return True
 
     def _post(self, body: bytes) -> None:
         state = self.server.state

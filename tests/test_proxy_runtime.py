@@ -1,0 +1,164 @@
+"""The proxy runtime (graphtape/proxy/runtime.py): readiness from the running hook, a start that cannot bind,
+snapshots that later requests leave alone, cassettes and options switched through it. Real mitmproxy, real TLS."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from graphtape.cassette.format import load_cassette
+from graphtape.proxy.addon import GraphTape
+from graphtape.proxy.clients import ca_bundle
+from graphtape.proxy.inprocess import ProxyThread
+from graphtape.proxy.runtime import ProxyFailed, ProxyRuntime
+
+SEND = "https://graph.microsoft.com/beta/me/messages/AAMkAGRWAAAFSmKXAAA=/send"
+SEND_MAIL = "https://graph.microsoft.com/v1.0/me/sendMail"
+MAIL = {"message": {"subject": "Report", "toRecipients": [{"emailAddress": {"address": "megan@contoso.com"}}]}}
+
+
+def options(confdir: Path, cassette: Path, **more: Any) -> dict[str, Any]:
+    return {"listen_host": "127.0.0.1", "listen_port": 0, "confdir": str(confdir), "mode": ["regular"],
+            "connection_strategy": "lazy", "graphtape_mode": "replay", "graphtape_cassette": str(cassette), **more}
+
+
+def client(runtime: ProxyRuntime, confdir: Path) -> httpx.Client:
+    assert runtime.address is not None
+    host, port = runtime.address
+    return httpx.Client(proxy=f"http://{host}:{port}", verify=str(ca_bundle(str(confdir))[1]))
+
+
+def test_ready_is_set_by_the_running_hook_not_when_the_port_first_takes_connections(confdir, seed, monkeypatch):
+    gate, in_hook = threading.Event(), threading.Event()
+    running = GraphTape.running
+
+    def held(self: GraphTape) -> None:  # the running hook, held until the test lets it go on
+        in_hook.set()
+        assert gate.wait(30)
+        running(self)
+
+    monkeypatch.setattr(GraphTape, "running", held)
+    runtime = ProxyRuntime(options(confdir, seed("send-draft")))
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            started = pool.submit(runtime.start)
+            assert in_hook.wait(30)
+            assert runtime.master is not None
+            port = runtime.master.addons.get("proxyserver").listen_addrs()[0][1]
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()  # bound: a port poll says "up"
+            time.sleep(0.2)
+            assert not runtime.ready.is_set() and runtime.address is None and not started.done()
+            gate.set()
+            assert started.result(30) is runtime
+        assert runtime.ready.is_set() and runtime.address == ("127.0.0.1", port)
+        with client(runtime, confdir) as c:
+            assert c.post(SEND).status_code == 202
+    finally:
+        gate.set()
+        runtime.stop()
+    assert not runtime.alive
+
+
+def test_open_in_this_loop_returns_the_address_the_proxy_listens_on(confdir, seed):
+    async def main() -> tuple[tuple[str, int], int, list[str]]:
+        runtime = ProxyRuntime(options(confdir, seed("send-draft")))
+        address = await runtime.open()
+        assert runtime.ready.is_set()
+
+        def send() -> int:
+            with client(runtime, confdir) as c:
+                return c.post(SEND).status_code
+
+        status = await asyncio.to_thread(send)
+        runtime.stop_soon()
+        await runtime.closed()
+        return address, status, runtime.failures
+
+    (host, port), status, failures = asyncio.run(main())
+    assert host == "127.0.0.1" and port > 0 and status == 202 and failures == []
+
+
+@pytest.mark.parametrize("how", ["thread", "loop"])
+def test_a_start_that_cannot_bind_says_why_at_once_instead_of_hanging(confdir, seed, how):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        runtime = ProxyRuntime(options(confdir, seed("send-draft"), listen_port=port), timeout=120)
+        t0 = time.monotonic()
+        with pytest.raises(ProxyFailed, match=rf"could not start: .*127\.0\.0\.1:{port}.*address already in use"):
+            if how == "thread":
+                runtime.start()
+            else:
+                asyncio.run(runtime.open())
+        assert time.monotonic() - t0 < 60  # when mitmproxy gave up, not at the 120 s timeout
+    assert not runtime.ready.is_set() and runtime.address is None and not runtime.alive
+
+
+def test_a_bad_option_is_refused_before_anything_listens(confdir, seed):
+    runtime = ProxyRuntime(options(confdir, seed("send-draft"), graphtape_policy="sometimes"))
+    with pytest.raises(ProxyFailed, match="graphtape_policy"):
+        runtime.start()
+    assert not runtime.ready.is_set() and not runtime.alive
+
+
+def test_a_snapshot_does_not_change_when_the_proxy_serves_more_requests(confdir, seed):
+    proxy = ProxyThread(confdir).start()
+    try:
+        proxy.switch("replay", seed("send-draft"))
+        with httpx.Client(proxy=proxy.url, verify=proxy.env()["SSL_CERT_FILE"]) as c:
+            assert c.post(SEND).status_code == 202
+            first = proxy.snapshot()
+            assert [(e.number, e.outcome, e.status) for e in first.exchanges] == [(1, "matched", 202)]
+            assert c.post(SEND).status_code == 410
+            assert c.post(SEND_MAIL, json=MAIL).status_code == 404
+        assert [(e.number, e.outcome, e.status) for e in first.exchanges] == [(1, "matched", 202)]
+        later = proxy.snapshot()
+        assert [e.outcome for e in later.exchanges] == ["matched", "exhausted", "unmatched"]
+        later.exchanges.clear()  # the copy is the caller's: the proxy's session keeps its exchanges
+        ended = proxy.idle()
+        assert [e.outcome for e in ended.exchanges] == ["matched", "exhausted", "unmatched"]
+    finally:
+        proxy.stop()
+
+
+def test_cassettes_and_options_switch_through_the_runtime_record_then_replay(tmp_path, confdir, seed, fake_graph):
+    draft, recorded = seed("send-draft"), tmp_path / "recorded.yaml"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("graphtape_cassette: 1\ninteractions: [oops\n")
+    runtime = ProxyRuntime(options(confdir, draft, graphtape_upstream=fake_graph.url,
+                                   ssl_verify_upstream_trusted_ca=str(fake_graph.cert))).start()
+    try:
+        with client(runtime, confdir) as c:
+            assert [c.post(SEND).status_code for _ in range(2)] == [202, 410]  # no repeats by default
+            ended = runtime.switch("replay", draft, graphtape_allow_repeats=True)
+            assert ended.cassette == str(draft) and [e.outcome for e in ended.exchanges] == ["matched", "exhausted"]
+            assert [c.post(SEND).status_code for _ in range(3)] == [202, 202, 202]  # the option took
+
+            ended = runtime.switch("record", recorded)  # the options not named go back to their defaults
+            assert [e.outcome for e in ended.exchanges] == ["matched"] * 3
+            assert c.post(SEND_MAIL, json=MAIL).status_code == 202  # through to the stand-in, recorded
+
+            ended = runtime.switch("replay", recorded)
+            assert [e.outcome for e in ended.exchanges] == ["recorded"] and ended.problems == []
+            assert len(load_cassette(recorded).interactions) == 1
+            assert [c.post(SEND_MAIL, json=MAIL).status_code for _ in range(2)] == [202, 410]
+
+            with pytest.raises(ProxyFailed, match=r"broken\.yaml"):
+                runtime.switch("replay", broken)
+            with pytest.raises(ValueError, match="graphtape_\\* options only"):
+                runtime.switch("replay", draft, listen_port=1)
+            assert c.post(SEND_MAIL, json=MAIL).status_code == 202  # the recorded cassette again, a fresh session
+        last = runtime.stop()
+    finally:
+        runtime.stop()
+    assert last.cassette == str(recorded) and [e.outcome for e in last.exchanges] == ["matched"]
+    assert not runtime.alive
