@@ -2,17 +2,17 @@
 
 Pure: an environment in, the changes and a one-line notice out. ``graphtape run`` applies them to its
 command's environment, the pytest plugin to its own process for the session. Which hosts count is
-``graph.GRAPH_HOSTS`` and ``graph.TOKEN_HOSTS`` (every cloud's Graph and login hosts).
+``graph.GRAPH_HOSTS`` and ``graph.LOGIN_HOSTS`` (every cloud's Graph and login hosts).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from graphtape.graph import GRAPH_HOSTS, TOKEN_HOSTS
+from graphtape.graph import GRAPH_HOSTS, LOGIN_HOSTS
 
 NO_PROXY_NAMES = ("NO_PROXY", "no_proxy")
-GUARDED_HOSTS: tuple[str, ...] = GRAPH_HOSTS + TOKEN_HOSTS
+GUARDED_HOSTS: tuple[str, ...] = GRAPH_HOSTS + LOGIN_HOSTS
 
 
 def _host_part(entry: str) -> str:

@@ -50,8 +50,17 @@ def _mime(text: str, wrap: int, crlf: bool) -> bytes:
     return ("\r\n" if crlf else "\n").join(lines).encode() + (b"\n" if wrap else b"")
 
 
+_BATCH_ITEM = st.builds(
+    lambda n, body: {"id": str(n), "method": "POST", "url": "/me/sendMail",
+                     "headers": {"Content-Type": "text/plain"}, "body": body},
+    st.integers(0, 20),
+    st.one_of(st.tuples(TEXT, st.sampled_from([0, 64, 76]), st.booleans()).map(lambda t: _mime(*t).decode()),
+              TEXT, st.none()),
+)
 BODY = st.one_of(
     st.just((b"", "")),
+    st.tuples(st.sampled_from(["requests", "responses"]), st.lists(_BATCH_ITEM, max_size=3)).map(  # $batch MIME items
+        lambda b: (json.dumps({b[0]: b[1]}, separators=(",", ":"), ensure_ascii=False).encode(), "application/json")),
     st.tuples(JSON, st.sampled_from([(",", ":"), (", ", ": ")])).map(
         lambda js: (json.dumps(js[0], separators=js[1], ensure_ascii=False).encode(), "application/json")),
     st.tuples(TEXT, st.sampled_from([0, 64, 76]), st.booleans()).map(lambda t: (_mime(*t), "text/plain")),

@@ -256,7 +256,22 @@ def _mime_bodies() -> st.SearchStrategy[bytes]:
     )
 
 
+def _batch_bodies() -> st.SearchStrategy[bytes]:
+    """$batch requests and answers whose items carry base64 MIME (stored lifted), JSON or other strings."""
+    item_body = st.one_of(_mime_bodies().map(bytes.decode), st.text(max_size=40), st.none(),
+                          st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=2))
+    item = st.builds(lambda i, b, extra: {"id": str(i), "method": "POST", "url": "/me/sendMail",
+                                          "headers": {"Content-Type": "text/plain"}, "body": b, **extra},
+                     st.integers(0, 30), item_body, st.sampled_from([{}, {"dependsOn": ["1"]}]))
+    doc = st.builds(lambda key, items: {key: items}, st.sampled_from(["requests", "responses"]),
+                    st.lists(item, max_size=4))
+    separators = st.sampled_from([(",", ":"), (", ", ": ")])
+    return st.builds(lambda d, sep, asc: json.dumps(d, separators=sep, ensure_ascii=asc).encode("utf-8"),
+                     doc, separators, st.booleans())
+
+
 BODIES = st.one_of(
+    _batch_bodies(),
     st.binary(max_size=300),
     st.text(max_size=200).map(lambda s: s.encode("utf-8")),
     _json_texts(),

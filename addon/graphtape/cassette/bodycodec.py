@@ -3,6 +3,8 @@
 A body node is one of (``None`` for an empty body)::
 
     {json: <value>, style: compact|spaced}          JSON as a YAML mapping
+     [base64_mime: [{at, wrap, newline,             and a $batch's base64 MIME item bodies (requests/N/body,
+                     final_newline}]]               responses/N/body) as their RFC 5322 text, in place
     {mime: <RFC 5322 text>, encoding: base64,       a base64 MIME body, stored decoded;
      wrap: 76, newline: lf, final_newline: true}    re-encoded byte for byte on replay
     {text: <str>, newline: crlf}                    other UTF-8 text (a text whose every line ends
@@ -35,7 +37,7 @@ _JSON_STYLES: dict[str, dict[str, Any]] = {
 
 # Each form's keys, the form's own first (a test keeps this in step with decode_body).
 BODY_FORMS: dict[str, tuple[str, ...]] = {
-    "json": ("json", "style"),
+    "json": ("json", "style", "base64_mime"),
     "mime": ("mime", "encoding", "wrap", "newline", "final_newline"),
     "text": ("text", "newline"),
     "base64": ("base64",),
@@ -86,10 +88,67 @@ def _json_node(body: bytes) -> BodyNode:
     for style in _JSON_STYLES:
         try:
             if dump_json(value, style) == body:
-                return {"json": value, "style": style}
+                return _with_mime_items({"json": value, "style": style}, body)
         except (ValueError, RecursionError):
             return None
     return None
+
+
+_ITEM_LISTS = ("requests", "responses")  # a $batch request's and answer's items (bodies.batch)
+
+
+def _with_mime_items(node: dict[str, Any], body: bytes) -> dict[str, Any]:
+    """A JSON node whose $batch items' base64 MIME bodies are lifted to their text, if that gives back ``body``."""
+    value = node["json"]
+    if not isinstance(value, dict):
+        return node
+    lifted, entries = dict(value), []
+    for name in _ITEM_LISTS:
+        items = value.get(name)
+        if not isinstance(items, list):
+            continue
+        copies = list(items)
+        for index, item in enumerate(items):
+            text = item.get("body") if isinstance(item, dict) else None
+            mime = _mime_node(text.encode("utf-8")) if isinstance(text, str) and text else None
+            if mime is not None:
+                copies[index] = {**item, "body": mime["mime"]}
+                entries.append({"at": f"/{name}/{index}/body", "wrap": mime["wrap"], "newline": mime["newline"],
+                                "final_newline": mime["final_newline"]})
+        lifted[name] = copies
+    if not entries:
+        return node
+    out = {**node, "json": lifted, "base64_mime": entries}
+    try:
+        return out if decode_body(out) == body else node
+    except BodyFormatError:
+        return node
+
+
+def _lower_mime_items(value: Any, entries: Any) -> Any:
+    """The JSON value with each lifted MIME text (``base64_mime``) base64-encoded again, as it was sent."""
+    if not isinstance(entries, list) or not entries:
+        raise BodyFormatError("body.base64_mime must be a list of {at, wrap, newline, final_newline}")
+    if not isinstance(value, dict):
+        raise BodyFormatError("body.base64_mime needs body.json to be a mapping with requests or responses")
+    out = dict(value)
+    for entry in entries:
+        at = entry.get("at") if isinstance(entry, dict) else None
+        parts = at.split("/") if isinstance(at, str) else []
+        if len(parts) != 4 or parts[0] or parts[1] not in _ITEM_LISTS or not parts[2].isdigit() or parts[3] != "body":
+            raise BodyFormatError(f"body.base64_mime: 'at' must be /requests/N/body or /responses/N/body, not {at!r}")
+        unknown = sorted(set(entry) - {"at", "wrap", "newline", "final_newline"})
+        if unknown:
+            raise BodyFormatError(f"body.base64_mime: unknown key(s) {unknown}; an entry has at, wrap, newline, "
+                                  "final_newline")
+        items, index = out.get(parts[1]), int(parts[2])
+        if not isinstance(items, list) or index >= len(items) or not isinstance(items[index], dict) \
+                or not isinstance(items[index].get("body"), str):
+            raise BodyFormatError(f"body.base64_mime: {at} is not a string body in body.json")
+        items = out[parts[1]] = list(items)
+        mime = {"mime": items[index]["body"], **{k: v for k, v in entry.items() if k != "at"}}
+        items[index] = {**items[index], "body": _decode_mime_node(mime).decode("ascii")}
+    return out
 
 
 def _mime_layout(body: bytes) -> tuple[int, str, bool] | None:
@@ -169,7 +228,10 @@ def decode_body(node: Any) -> bytes:
     if not isinstance(node, dict):
         raise BodyFormatError("a body must be a mapping with one of json, mime, text, base64 (or null)")
     if "json" in node:
-        return dump_json(node["json"], str(node.get("style", "compact")))
+        value = node["json"]
+        if "base64_mime" in node:
+            value = _lower_mime_items(value, node["base64_mime"])
+        return dump_json(value, str(node.get("style", "compact")))
     if "mime" in node:
         return _decode_mime_node(node)
     if "text" in node:

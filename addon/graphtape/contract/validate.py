@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from graphtape.bodies.batch import is_batch
 from graphtape.bodies.kinds import is_json_type, is_mime_upload_type
 from graphtape.model import Finding, HttpRequest, Interaction
 
@@ -101,8 +102,8 @@ def validate_request(req: HttpRequest) -> list[Finding]:
     """
     try:
         parsed = req.graph_url
-        if parsed is not None and req.method.upper() == "POST" and parsed.resource.rstrip("/").lower() == "/$batch":
-            return check_batch(req, parsed, validate_request)
+        if is_batch(req):
+            return check_batch(req, validate_request)
         found = match_url(req.method, parsed)
         return _unknown(req) if found is None else _check_body(found, req)
     except Exception as exc:  # a validator bug must not take the proxy down: report it instead

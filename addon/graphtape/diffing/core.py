@@ -9,6 +9,7 @@ Every deviation has a path; the first segment says where it is:
   ``Accept``, ``Prefer`` and ``Preference-Applied`` compared as sets of comma-separated items,
   ``Content-Type`` with its parameters sorted); tokens, ids and telemetry are not compared;
 - ``body...``: JSON, text or bytes (see ``diffing_body``); ``mime...``: base64 MIME bodies (``diffing_mime``);
+- ``batch[N]...``: a ``$batch``'s items, each diffed as the request it stands for (``diffing_batch``);
 - ``response.status``, ``response.header.X``, ``response.body...``, ``response.mime...``: responses;
 - ``interaction``: an interaction only one cassette has.
 
@@ -25,6 +26,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from graphtape.bodies.batch import is_batch
+from graphtape.diffing.batch import diff_batch
 from graphtape.diffing.body import diff_bodies, read_body, read_request_body
 from graphtape.diffing.ignore import DEFAULT_IGNORE, IgnoreRules
 from graphtape.graph import normalise_path, parse_query
@@ -173,7 +176,18 @@ def _diff_body_of(
     return diff_bodies(prefix, mime_prefix, a, b)
 
 
-def _raw_diff_requests(recorded: HttpRequest, actual: HttpRequest) -> list[Deviation]:
+def _request_body(recorded: HttpRequest, actual: HttpRequest, ignore: IgnoreRules, batch: bool) -> list[Deviation]:
+    """The body's deviations; a ``$batch``'s item by item (its items' requests are not batches themselves)."""
+    if batch and recorded.body != actual.body and is_batch(recorded) and is_batch(actual):
+        found = diff_batch(recorded, actual,
+                           lambda a, b: ignore.apply(_raw_diff_requests(a, b, ignore, batch=False)))
+        if found is not None:
+            return found
+    return _diff_body_of("body", recorded, actual, request=True)
+
+
+def _raw_diff_requests(recorded: HttpRequest, actual: HttpRequest, ignore: IgnoreRules = DEFAULT_IGNORE, *,
+                       batch: bool = True) -> list[Deviation]:
     a_host, a_path, a_query = _target(recorded)
     b_host, b_path, b_query = _target(actual)
     return [
@@ -186,7 +200,7 @@ def _raw_diff_requests(recorded: HttpRequest, actual: HttpRequest) -> list[Devia
             _header_values(recorded.headers, COMPARED_REQUEST_HEADERS),
             _header_values(actual.headers, COMPARED_REQUEST_HEADERS),
         ),
-        *_diff_body_of("body", recorded, actual, request=True),
+        *_request_body(recorded, actual, ignore, batch),
     ]
 
 
@@ -196,7 +210,7 @@ def diff_requests(recorded: HttpRequest, actual: HttpRequest, ignore: IgnoreRule
     ``ignore`` is the whole rule set (merge user rules into ``DEFAULT_IGNORE`` to keep the defaults).
     Never raises: what cannot be parsed is compared as bytes.
     """
-    return _shown(ignore.apply(_raw_diff_requests(recorded, actual)))
+    return _shown(ignore.apply(_raw_diff_requests(recorded, actual, ignore)))
 
 
 def _shown(deviations: list[Deviation]) -> list[Deviation]:
@@ -220,7 +234,7 @@ def _raw_diff_responses(recorded: HttpResponse, actual: HttpResponse) -> list[De
 
 def diff_interactions(old: Interaction, new: Interaction, ignore: IgnoreRules = DEFAULT_IGNORE) -> list[Deviation]:
     """Drift from ``old`` to ``new``: the request deviations, then the response's (``response.``)."""
-    found = _raw_diff_requests(old.request, new.request) + _raw_diff_responses(old.response, new.response)
+    found = _raw_diff_requests(old.request, new.request, ignore) + _raw_diff_responses(old.response, new.response)
     return _shown(ignore.apply(found))
 
 

@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from graphtape.model import Deviation
 
 # The first segment of every deviation path; a pattern starting with anything else is a typo.
-ROOTS: tuple[str, ...] = ("method", "host", "path", "query", "header", "body", "mime", "response", "interaction")
+ROOTS: tuple[str, ...] = ("method", "host", "path", "query", "header", "body", "mime", "batch", "response",
+                          "interaction")
 
 # The default volatile fields: each pattern with why it changes from one run to the next.
 # HTTP request headers outside diffing.COMPARED_REQUEST_HEADERS are never compared at all, and

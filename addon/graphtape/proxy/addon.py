@@ -22,13 +22,14 @@ from graphtape.bodies.limits import BodyTooLarge, max_body_bytes
 from graphtape.cassette.format import CassetteError
 from graphtape.cassette.recorder import Recorder, RecordMode
 from graphtape.config import ConfigError
-from graphtape.contract import enforcement_response, validate_request
+from graphtape.contract import validate_request
 from graphtape.graph import parse_graph_url
 from graphtape.model import Mode, Outcome
 from graphtape.privacy.output import ScrubFilter, output_scrubber, scrub_findings, scrub_text
 from graphtape.privacy.pseudonymize import Pseudonymizer
 from graphtape.privacy.redaction import Redactor
 from graphtape.proxy import standalone
+from graphtape.proxy.batch_live import enforce_live, splice_live
 from graphtape.proxy.choices import check_choices
 from graphtape.proxy.flows import ca_cert_path, canonical_url, request_of, to_mitmproxy_response
 from graphtape.proxy.inflight import Call, InFlight
@@ -269,7 +270,7 @@ class GraphTape(RecordHooks, ReplayHooks, InspectHooks):
         findings = scrub_findings(validate_request(req)) + self.session.retries.arrived(req.key, time.monotonic())
         flow.metadata["graphtape_findings"] = findings
         if self.enforcing and any(f.severity == "error" for f in findings):
-            rejection = enforcement_response(req, findings)
+            rejection = enforce_live(flow, req, findings)  # None: sent (a $batch: without its refused items)
             if rejection is not None:  # not sent, not recorded: Graph would have refused it
                 self.inflight.finish(flow.id)
                 ex = self.session.start(req.method, url)
@@ -290,6 +291,7 @@ class GraphTape(RecordHooks, ReplayHooks, InspectHooks):
             self.session.retries.answered(req.key, flow.response.status_code,
                                           flow.response.headers.get("retry-after"), time.monotonic())
         call = self.inflight.finish(flow.id)
+        splice_live(flow)  # a $batch sent without its refused items: their errors join Graph's answer
         if call is not None:
             self._record(flow, call)
             return

@@ -11,7 +11,8 @@ from mitmproxy import ctx, exceptions, http
 from graphtape.bodies.limits import BodyTooLarge
 from graphtape.cassette.format import load_cassette
 from graphtape.config import ConfigError, ignore_rules, load_project_config
-from graphtape.contract import enforcement_response, validate_request
+from graphtape.contract import validate_request
+from graphtape.contract.batch_enforce import enforce_request
 from graphtape.diffing.core import diff_requests, nearest
 from graphtape.diffing.ignore import IgnoreRules
 from graphtape.graph import error_response
@@ -20,6 +21,7 @@ from graphtape.privacy.output import scrub_findings
 from graphtape.privacy.pseudonymize import Pseudonymizer
 from graphtape.proxy.flows import request_of, to_mitmproxy_response
 from graphtape.proxy.marks import log_findings, mark_flow
+from graphtape.replay.batch import serve_batch
 from graphtape.replay.pipeline import Replayer, Steps
 from graphtape.session.describe import short_path
 from graphtape.session.exchanges import Session
@@ -111,8 +113,9 @@ def replay_steps(rules: IgnoreRules, *, enforce: bool, signin: bool = True) -> S
     recordings."""
     return Steps(
         validate=lambda req: scrub_findings(validate_request(req)),
-        enforce=enforcement_response if enforce else None,
+        enforce=enforce_request if enforce else None,
         diff=lambda recorded, actual: diff_requests(recorded, actual, rules),
         nearest=lambda req, candidates: nearest(req, candidates, 3, rules),
         signin=offline_signin if signin else None,
+        answer=lambda recorded, req, found, resp: serve_batch(recorded, req, found, resp, enforce=enforce),
     )

@@ -3,7 +3,9 @@
 A request matches an interaction with the same method and normalised URL (``graph.request_key``:
 ``//`` collapsed, percent-encoding normalised, query parameters as a set). Among those, one whose
 body is equal (JSON parsed, base64 MIME decoded) is served first, else the next unused one in
-recorded order. Each interaction is served once unless repeats are allowed.
+recorded order. A ``$batch`` is equal to another with the same items whatever their ids (the SDKs make up new ones
+every run); failing that, one whose items make the same calls (methods and paths) is served first.
+Each interaction is served once unless repeats are allowed.
 
 A recorded query value ``<redacted>`` (a secret the recorder replaced) stands for any value: a
 request whose URL differs from a recording only in the values of those parameters matches it.
@@ -20,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from graphtape.bodies.batch import batch_fingerprint, batch_shape, is_batch
 from graphtape.bodies.kinds import is_json_type, is_mime_upload_type
 from graphtape.graph import request_key
 from graphtape.model import HttpRequest, Interaction, MatchKind
@@ -32,7 +35,10 @@ def body_fingerprint(req: HttpRequest) -> str:
     if not body:
         return ""
     data = body
-    if is_json_type(req.content_type):
+    batch = batch_fingerprint(req) if is_batch(req) else None
+    if batch is not None:  # the same batch sent again with fresh item ids is the same body
+        data = b"batch:" + batch
+    elif is_json_type(req.content_type):
         if req.json.ok:
             try:
                 data = json.dumps(req.json.value, sort_keys=True, separators=(",", ":")).encode()
@@ -60,11 +66,14 @@ class Matcher:
         self.used = [False] * len(interactions)
         by_key: dict[str, list[int]] = defaultdict(list)
         self._by_key_body: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self._batches: dict[str, list[int]] = defaultdict(list)  # a $batch's items' methods and paths
         self._next: dict[str, int] = defaultdict(int)  # position in _by_key[key] of the next unused
         for i, interaction in enumerate(interactions):
             key = interaction.request.key
             by_key[key].append(i)
             self._by_key_body[(key, body_fingerprint(interaction.request))].append(i)
+            if is_batch(interaction.request):
+                self._batches[batch_shape(interaction.request)].append(i)
         self._by_key: dict[str, tuple[int, ...]] = {key: tuple(indices) for key, indices in by_key.items()}
         # The sets of query parameters recorded as <redacted>: a live request's values of those are masked.
         masks = {_redacted_params(i.request) for i in interactions}
@@ -103,6 +112,8 @@ class Matcher:
             return Match(MatchKind.UNMATCHED)
         same_body = self._by_key_body.get((key, body_fingerprint(req)), [])
         pick = self._first_unused(same_body)
+        if pick is None and self._batches and is_batch(req):  # then a batch of the same calls, its bodies changed
+            pick = self._first_unused(self._batches.get(batch_shape(req), []))
         if pick is not None:
             return Match(MatchKind.MATCHED, pick)
         pick = self._next_unused(key)

@@ -29,6 +29,7 @@ Enforce = Callable[[HttpRequest, Sequence[Finding]], HttpResponse | None]
 Diff = Callable[[HttpRequest, HttpRequest], list[Deviation]]
 Nearest = Callable[[HttpRequest, Sequence[HttpRequest]], list[tuple[int, list[Deviation]]]]
 SignIn = Callable[[HttpRequest], "SignInAnswer | None"]
+Answer = Callable[[HttpRequest, HttpRequest, Sequence[Finding], HttpResponse], HttpResponse]
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Steps:
     diff: Diff | None = None  # deviations of a request from the recorded one
     nearest: Nearest | None = None  # closest recorded requests, with their diffs, for an unmatched one
     signin: SignIn | None = None  # the offline answer to a sign-in call (graphtape.signin.answer); None: unmatched
+    answer: Answer | None = None  # the recorded answer as served (recorded request, request, findings, answer)
 
 
 @dataclass
@@ -92,6 +94,8 @@ class Replayer:
         recorded = self.interactions[match.index]
         if self.steps.diff is not None:
             ex.deviations = self.steps.diff(recorded.request, req)
+        if self.steps.answer is not None:  # a $batch: its items' ids, and its refused items' errors (replay/batch.py)
+            return self.steps.answer(recorded.request, req, ex.findings, recorded.response)
         return recorded.response
 
     def _miss(self, ex: Exchange, req: HttpRequest, kind: MatchKind) -> HttpResponse:

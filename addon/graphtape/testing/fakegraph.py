@@ -2,9 +2,9 @@
 
 Used to record cassettes without a tenant (``--upstream https://127.0.0.1:PORT``), by the tests and by
 ``make cassettes``. It is deliberately small: create draft (JSON or MIME), send, sendMail, reply and
-forward actions, attachments; a malformed MIME body gets Graph's documented 400. It answers reads of what was
-created and sent through it (``fakegraph_reads``), scripted 429s, and refuses, with Graph's error, every call
-graphtape's contract refuses (``fakegraph_gate``).
+forward actions, attachments, ``$batch`` (``fakebatch``); a malformed MIME body gets Graph's documented 400. It
+answers reads of what was created and sent through it (``fakegraph_reads``), scripted 429s, and refuses, with
+Graph's error, every call graphtape's contract refuses (``fakegraph_gate``; a ``$batch``'s items one by one).
 
     python -m graphtape.testing.fakegraph --port 8443 --cert-dir /tmp/fakegraph
 """
@@ -28,6 +28,7 @@ from typing import Any
 from graphtape.bodies.kinds import decode_base64_mime, is_json_type
 from graphtape.bodies.mime import read_message
 from graphtape.model import HttpResponse
+from graphtape.testing.fakebatch import answer_batch
 from graphtape.testing.fakegraph_gate import Throttle, refusal
 from graphtape.testing.fakegraph_reads import answer_read, note_write
 from graphtape.testing.fakelogin import serve_signin, signin_request
@@ -236,6 +237,9 @@ class _Handler(BaseHTTPRequestHandler):
             canned = state.canned.pop(0) if state.canned else None
         if canned is not None:
             self._reply(*canned)
+            return
+        if re.search(r"/(?:v1\.0|beta)/+\$batch$", path):  # each item run through this same handling (and gate)
+            self._reply(*answer_batch(self, version, body))
             return
         if self._gated(body):
             return
