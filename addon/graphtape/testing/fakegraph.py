@@ -167,8 +167,8 @@ class _Handler(BaseHTTPRequestHandler):
         if client_request_id:
             self.send_header("client-request-id", client_request_id)
         for name, value in resp.headers:
-            if name.lower() not in ("request-id", "client-request-id", "content-length"):
-                self.send_header(name, value)
+            if name.lower() not in ("request-id", "client-request-id", "content-length"):  # spelled as Graph does:
+                self.send_header("Content-Type" if name.lower() == "content-type" else name, value)
         self.send_header("Content-Length", str(len(resp.body)))
         self.end_headers()
         self.wfile.write(resp.body)
