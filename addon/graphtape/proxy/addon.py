@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -269,7 +270,7 @@ class GraphTape(RecordHooks, ReplayHooks, InspectHooks):
             route_upstream(self.upstream, flow, url)
             return
         flow.metadata["graphtape_request"] = req
-        findings = scrub_findings(self.scope.check(req))
+        findings = scrub_findings(self.scope.check(req)) + self.session.retries.arrived(req.key, time.monotonic())
         flow.metadata["graphtape_findings"] = findings
         if self.enforcing and any(f.severity == "error" for f in findings):
             rejection = enforce_live(flow, req, findings)  # None: sent (a $batch: without its refused items)
@@ -290,6 +291,9 @@ class GraphTape(RecordHooks, ReplayHooks, InspectHooks):
             answer_not_recorded(flow, 503, "graphtape.ShuttingDown",
                                  "graphtape stopped recording before this call's answer came")
             return
+        if (req := flow.metadata.get("graphtape_request")) is not None and flow.response is not None:
+            self.session.retries.answered(req.key, flow.response.status_code,
+                                          flow.response.headers.get("retry-after"), time.monotonic())
         call = self.inflight.finish(flow.id)
         splice_live(flow)  # a $batch sent without its refused items: their errors join Graph's answer
         if call is not None:

@@ -6,12 +6,13 @@ for the response, and sends it. Every request gets an answer; none goes to the n
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from graphtape.graph import error_response, parse_graph_url
-from graphtape.model import Deviation, Finding, HttpRequest, HttpResponse, Interaction, MatchKind, Outcome
+from graphtape.model import Deviation, Finding, HttpRequest, HttpResponse, Interaction, MatchKind, Outcome, header
 from graphtape.replay.matching import Matcher
 from graphtape.session.describe import short_path
 from graphtape.session.exchanges import Exchange, Session
@@ -52,15 +53,19 @@ class Replayer:
     steps: Steps = field(default_factory=Steps)
     # What is in scope (``Scope.covers``): Graph URLs, and the upload URLs the cassette's answers named.
     in_scope: Callable[[str], bool] = lambda url: parse_graph_url(url) is not None
+    clock: Callable[[], float] = time.monotonic  # when a request came and was answered (Retry-After checks)
 
     def __post_init__(self) -> None:
         self.matcher = Matcher(self.interactions, allow_repeats=self.allow_repeats)
         self._requests = [i.request for i in self.interactions]
 
     def handle(self, req: HttpRequest) -> tuple[Exchange, HttpResponse]:
+        at = self.clock()
         ex = self.session.start(req.method, req.url)
         resp = self._handle(ex, req)
         ex.status = resp.status
+        ex.findings.extend(self.session.retries.arrived(req.key, at))  # a retry sooner than a 429 asked
+        self.session.retries.answered(req.key, resp.status, header(resp.headers, "retry-after"), at)
         return ex, resp
 
     def _handle(self, ex: Exchange, req: HttpRequest) -> HttpResponse:
