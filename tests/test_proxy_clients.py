@@ -79,7 +79,9 @@ def test_reverse_mode_with_a_base_url(tmp_path, proxy):
 def test_reverse_mode_record_keeps_the_graph_url(tmp_path, proxy, fake_graph):
     cassette = tmp_path / "rev.yaml"
     p = proxy("record", str(cassette), "--reverse", "--upstream", fake_graph.url, "--upstream-ca", str(fake_graph.cert))
-    r = httpx.post(f"{p.url}/v1.0/me/sendMail", json={"message": {"subject": "x"}})
+    # a sendMail needs a recipient (contract send.no-recipient): the stand-in refuses one without, as Graph does
+    to = [{"emailAddress": {"address": "megan@contoso.com"}}]
+    r = httpx.post(f"{p.url}/v1.0/me/sendMail", json={"message": {"subject": "x", "toRecipients": to}})
     assert r.status_code == 202
     p.stop()
     from graphtape.cassette.format import load_cassette

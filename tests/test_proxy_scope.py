@@ -28,19 +28,23 @@ def test_unmatched_request_gets_the_documented_error_and_nothing_is_contacted(pr
     assert listener.connections == 0
 
 
+# With a recipient: the stand-in refuses a sendMail without one (contract send.no-recipient), as Graph does.
+DIRECT = b'{"message": {"subject": "direct", "toRecipients": [{"emailAddress": {"address": "megan@contoso.com"}}]}}'
+
+
 def test_other_hosts_pass_through_untouched_and_are_not_recorded(tmp_path, proxy, fake_graph):
     """The stand-in reached as itself (not as graph.microsoft.com) is 'another host': forwarded, never written."""
     cassette = tmp_path / "c.yaml"
     p = proxy("record", str(cassette), "--upstream", fake_graph.url, "--upstream-ca", str(fake_graph.cert))
     direct_ctx = ssl.create_default_context(cafile=str(p.ca))
     with httpx.Client(proxy=p.url, verify=direct_ctx) as c:
-        other = c.post(f"{fake_graph.url}/v1.0/me/sendMail", content=b'{"message": {"subject": "direct"}}',
+        other = c.post(f"{fake_graph.url}/v1.0/me/sendMail", content=DIRECT,
                        headers={"Content-Type": "application/json", "Authorization": "Bearer direct-secret-123456789"})
         graph = c.post("https://graph.microsoft.com/v1.0/me/messages", json={"subject": "via graph"})
     assert other.status_code == 202 and graph.status_code == 201
     # Untouched: the stand-in got the body and the credentials exactly as sent.
     direct = next(r for r in fake_graph.state.received if b"direct" in r.body)
-    assert direct.body == b'{"message": {"subject": "direct"}}'
+    assert direct.body == DIRECT
     assert direct.headers["authorization"] == "Bearer direct-secret-123456789"
     p.stop()
     (only,) = load_cassette(cassette).interactions

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from conftest import REPO
+from graphtape.contract import RULES
 
 SEND_DRAFT = "https://graph.microsoft.com/beta/me/messages/AAMkAGRWAAAFSmKXAAA=/send"
 MAILFOLDERS = "https://graph.microsoft.com/v1.0/me/mailFolders"
@@ -197,7 +198,7 @@ def test_each_contract_error_is_logged_once_in_replay(proxy, seed, policy):
 
 def test_each_contract_error_is_logged_once_in_record(tmp_path, proxy, fake_graph):
     p = proxy("record", str(tmp_path / "c.yaml"), "--upstream", fake_graph.url, "--upstream-ca", str(fake_graph.cert))
-    assert _post_urgent(p) == 201
+    assert _post_urgent(p) == 400  # the stand-in refuses what the contract refuses, as Graph does
     p.stop()
     log = [line for line in p.stderr.splitlines() if line.startswith("[")]
     assert sum(FINDING in line for line in log) == 1, p.output
@@ -254,7 +255,8 @@ def test_recording_a_null_body_to_send_against_the_stand_in_records_graphs_400(t
     p = proxy("record", str(cassette), "--upstream", fake_graph.url, "--upstream-ca", str(fake_graph.cert))
     with httpx.Client(proxy=p.url, verify=str(p.ca), timeout=10) as c:
         r = c.post(SEND_DRAFT, content=b"null", headers={"Content-Type": "application/json"})
-    assert r.status_code == 400 and r.json()["error"]["code"] == "RequestBodyRead", r.text  # was mitmproxy's 502
+    # was mitmproxy's 502; send takes no body, so the stand-in answers the contract's send.no-body
+    assert r.status_code == 400 and r.json()["error"]["code"] == RULES["send.no-body"].code, r.text
     p.stop()
     assert "recorded 1, not recorded 0" in p.stderr and "contract errors 1," in p.stderr, p.output
 

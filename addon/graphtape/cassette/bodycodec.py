@@ -7,8 +7,9 @@ A body node is one of (``None`` for an empty body)::
                      final_newline}]]               responses/N/body) as their RFC 5322 text, in place
     {mime: <RFC 5322 text>, encoding: base64,       a base64 MIME body, stored decoded;
      wrap: 76, newline: lf, final_newline: true}    re-encoded byte for byte on replay
-    {text: <str>}                                   other UTF-8 text
-    {base64: <str>}                                 anything else
+    {text: <str>, newline: crlf}                    other UTF-8 text (a text whose every line ends
+                                                    CRLF, as a message's MIME $value, stored with LF)
+    {base64: <str>}                                 anything else (an attachment's $value), in lines of 76
 
 ``encode_body`` picks the most readable form that decodes back to the same bytes, so what a
 client sent or a server answered is served again exactly as it was.
@@ -38,7 +39,7 @@ _JSON_STYLES: dict[str, dict[str, Any]] = {
 BODY_FORMS: dict[str, tuple[str, ...]] = {
     "json": ("json", "style", "base64_mime"),
     "mime": ("mime", "encoding", "wrap", "newline", "final_newline"),
-    "text": ("text",),
+    "text": ("text", "newline"),
     "base64": ("base64",),
 }
 
@@ -196,6 +197,9 @@ def _text_node(body: bytes) -> BodyNode:
         return None
     if any(ord(c) < 32 and c not in "\t\r\n" for c in text) or "\ufeff" in text:
         return None
+    crlf = text.count("\r\n")
+    if crlf and crlf == text.count("\n") == text.count("\r"):  # CRLF throughout: YAML can show it as a block
+        return {"text": text.replace("\r\n", "\n"), "newline": "crlf"}
     return {"text": text}
 
 
@@ -214,7 +218,7 @@ def encode_body(body: bytes, content_type: str) -> BodyNode:
     node = _text_node(body)
     if node is not None:
         return node
-    return {"base64": base64.b64encode(body).decode("ascii")}
+    return {"base64": base64.encodebytes(body).decode("ascii")}  # lines of 76: a YAML block, not one long line
 
 
 def decode_body(node: Any) -> bytes:
@@ -231,15 +235,23 @@ def decode_body(node: Any) -> bytes:
     if "mime" in node:
         return _decode_mime_node(node)
     if "text" in node:
-        if not isinstance(node["text"], str):
-            raise BodyFormatError("body.text must be a string")
-        return node["text"].encode("utf-8")
+        return _decode_text_node(node)
     if "base64" in node:
-        try:
-            return base64.b64decode(str(node["base64"]), validate=True)
+        try:  # in lines (or one line, as older cassettes have it)
+            return base64.b64decode("".join(str(node["base64"]).split()), validate=True)
         except ValueError as e:
             raise BodyFormatError(f"body.base64 is not valid base64: {e}") from None
     raise BodyFormatError(f"unknown body form {sorted(node)}; expected one of json, mime, text, base64")
+
+
+def _decode_text_node(node: dict[str, Any]) -> bytes:
+    if not isinstance(node["text"], str):
+        raise BodyFormatError("body.text must be a string")
+    newline = node.get("newline", "lf")
+    if newline not in _NEWLINES:
+        raise BodyFormatError(f"body.newline must be lf or crlf, not {newline!r}")
+    text = node["text"].replace("\n", "\r\n") if newline == "crlf" else node["text"]
+    return text.encode("utf-8")
 
 
 def _decode_mime_node(node: dict[str, Any]) -> bytes:

@@ -7,13 +7,14 @@ their findings, and returns the response to send. Every request gets an answer; 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from graphtape.diffing.core import diff_requests, nearest
 from graphtape.diffing.ignore import DEFAULT_IGNORE, IgnoreRules
 from graphtape.graph import error_response
-from graphtape.model import Finding, HttpRequest, HttpResponse, Interaction, MatchKind, Outcome
+from graphtape.model import Finding, HttpRequest, HttpResponse, Interaction, MatchKind, Outcome, header
 from graphtape.replay.matching import Matcher
 from graphtape.session.describe import short_path
 from graphtape.session.exchanges import Exchange, Session
@@ -38,6 +39,7 @@ class Replayer:
     session: Session
     allow_repeats: bool = False
     rules: IgnoreRules = DEFAULT_IGNORE
+    clock: Callable[[], float] = time.monotonic  # when a request came and was answered (Retry-After checks)
 
     def __post_init__(self) -> None:
         self.matcher = Matcher(self.interactions, allow_repeats=self.allow_repeats)
@@ -50,10 +52,13 @@ class Replayer:
 
     def handle(self, req: HttpRequest, findings: Sequence[Finding] = ()) -> tuple[Exchange, HttpResponse]:
         """The session's entry for ``req`` (its contract ``findings`` on it) and the answer to send."""
+        at = self.clock()
         ex = self.session.start(req.method, req.url)
         ex.findings = list(findings)
         resp = self._handle(ex, req)
         ex.status = resp.status
+        ex.findings.extend(self.session.retries.arrived(req.key, at))  # a retry sooner than a 429 asked
+        self.session.retries.answered(req.key, resp.status, header(resp.headers, "retry-after"), at)
         return ex, resp
 
     def _handle(self, ex: Exchange, req: HttpRequest) -> HttpResponse:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from graphtape.model import Deviation, Finding, Mode, Outcome
 from graphtape.privacy.redaction import Redactor
+from graphtape.session.retries import RetryWatch
 
 # Outcomes the summary lists request by request
 _LISTED = (Outcome.UNMATCHED, Outcome.EXHAUSTED, Outcome.NOT_RECORDED, Outcome.REJECTED, Outcome.FAILED)
@@ -44,6 +45,7 @@ class Session:
     problems: list[str] = field(default_factory=list)  # errors that must fail a run
     # URLs reach the summary, the reports and the logs: token-bearing query parameters are redacted on the way in
     redact_url: Callable[[str], str] = field(default=Redactor().url, repr=False, compare=False)
+    retries: RetryWatch = field(default_factory=RetryWatch, repr=False, compare=False)  # 429s awaiting a retry
 
     def __post_init__(self) -> None:
         self.mode = Mode(self.mode)  # a plain string from an option or a test: refused here unless it is a mode

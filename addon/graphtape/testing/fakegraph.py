@@ -2,7 +2,9 @@
 
 Used to record cassettes without a tenant (``--upstream https://127.0.0.1:PORT``), by the tests and by
 ``make cassettes``. It is deliberately small: create draft (JSON or MIME), send, sendMail, reply and
-forward actions, attachments, ``$batch`` (``fakebatch``); a malformed MIME body gets Graph's documented 400.
+forward actions, attachments, ``$batch`` (``fakebatch``); a malformed MIME body gets Graph's documented 400. It
+answers reads of what was created and sent through it (``fakegraph_reads``), scripted 429s, and refuses, with
+Graph's error, every call graphtape's contract refuses (``fakegraph_gate``; a ``$batch``'s items one by one).
 
     python -m graphtape.testing.fakegraph --port 8443 --cert-dir /tmp/fakegraph
 """
@@ -26,9 +28,13 @@ from urllib.parse import unquote
 
 from graphtape.bodies.kinds import decode_base64_mime, is_json_type
 from graphtape.bodies.mime import read_message
+from graphtape.model import HttpResponse
 from graphtape.testing.fakebatch import answer_batch
+from graphtape.testing.fakegraph_gate import Throttle, refusal
+from graphtape.testing.fakegraph_reads import answer_read, note_write
 from graphtape.testing.fakelogin import serve_signin, signin_request
 from graphtape.testing.fakeuploads import CREATE_PATH, SESSION_PATH, UploadSessions
+from graphtape.testing.mailbox import Mailbox
 
 _USER = r"/(?:v1\.0|beta)/+(?:me|users/[^/]+)"
 _MSG = _USER + r"/+(?:mailFolders/[^/]+/+)?messages"
@@ -100,6 +106,8 @@ class FakeGraphState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     canned: list[tuple[int, Any]] = field(default_factory=list)  # answers to give first, in order
     latency_s: float = 0.0  # how long each answer takes (the benchmark's stand-in for a distant Graph)
+    mailbox: Mailbox = field(default_factory=Mailbox)  # what was created and sent: the reads answer from it
+    throttle: Throttle = field(default_factory=Throttle)  # throttle.next(n, retry_after_s): n scripted 429s
     signins: list[Received] = field(default_factory=list)  # sign-in calls (fakelogin.py), not in ``received``
     uploads: UploadSessions = field(default_factory=UploadSessions)
 
@@ -150,20 +158,42 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reply(self, status: int, doc: Any = None, headers: list[tuple[str, str]] | None = None) -> None:
         body = json.dumps(doc, separators=(",", ":")).encode() if doc is not None else b""
+        ctype = [("Content-Type", "application/json;odata.metadata=minimal;charset=utf-8")] if doc is not None else []
+        self._send(HttpResponse(status, "", [*ctype, *(headers or [])], body))
+
+    def _send(self, resp: HttpResponse) -> None:
+        """An answer (built here, or by the reads, the throttling, the contract): status, headers and body."""
         if self.server.state.latency_s:
             time.sleep(self.server.state.latency_s)
-        self.send_response(status)
+        self.send_response(resp.status)
         self.send_header("request-id", "00000000-0000-0000-0000-000000000000")
         client_request_id = self.headers.get("client-request-id")
         if client_request_id:
             self.send_header("client-request-id", client_request_id)
-        for name, value in headers or []:
-            self.send_header(name, value)
-        if doc is not None:
-            self.send_header("Content-Type", "application/json;odata.metadata=minimal;charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
+        for name, value in resp.headers:
+            if name.lower() not in ("request-id", "client-request-id", "content-length"):  # spelled as Graph does:
+                self.send_header("Content-Type" if name.lower() == "content-type" else name, value)
+        self.send_header("Content-Length", str(len(resp.body)))
         self.end_headers()
-        self.wfile.write(body)
+        self.wfile.write(resp.body)
+
+    def _gated(self, body: bytes) -> bool:
+        """True when the call was answered already: throttled as scripted, or refused as Graph refuses it."""
+        answer = self.server.state.throttle.answer() or refusal(self.command, self.path, list(self.headers.items()),
+                                                                body)
+        if answer is not None:
+            self._send(answer)
+        return answer is not None
+
+    def do_GET(self) -> None:
+        if self._signin(b""):
+            return
+        self.server.state.received.append(Received("GET", self.path, {k.lower(): v for k, v in self.headers.items()},
+                                                   b""))
+        if self._gated(b""):
+            return
+        answer = answer_read(self.server.state.mailbox, self.path, self.headers.get("Prefer", ""))
+        self._send(answer) if answer is not None else self._refuse_method()
 
     def _body(self) -> bytes | None:
         """The request body; None (answered 400 already) when its Content-Length is not one to read."""
@@ -216,10 +246,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_PATCH = _refuse_method
 
-    def do_GET(self) -> None:
-        if not self._signin(b""):
-            self._refuse_method()
-
     def _signin(self, body: bytes) -> bool:
         """A login host's call (Host says which): answered by the sign-in module; True when it was one."""
         req = signin_request(self, body)
@@ -241,8 +267,10 @@ class _Handler(BaseHTTPRequestHandler):
         if canned is not None:
             self._reply(*canned)
             return
-        if re.search(r"/(?:v1\.0|beta)/+\$batch$", path):  # each item run through this same handling
+        if re.search(r"/(?:v1\.0|beta)/+\$batch$", path):  # each item run through this same handling (and gate)
             self._reply(*answer_batch(self, version, body))
+            return
+        if self._gated(body):
             return
         for method, pattern, action in ROUTES:
             if method == "POST" and pattern.search(path):
@@ -264,16 +292,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, action: str, version: str, body: bytes) -> None:
         fields = self._parse(body)
-        if action in ("send", "act") or action == "send_mail":
-            self._reply(202)
-        elif action in ("create", "create_draft_from"):
-            self._reply(201, _message(self.server.state, version, fields))
-        elif action == "upload_session":
+        if action == "upload_session":
             self._reply(*self.server.state.uploads.create(self.path.split("?", 1)[0], fields))
+            return
+        doc: dict[str, Any] | None = None
+        if action in ("create", "create_draft_from"):
+            doc = _message(self.server.state, version, fields)
         elif action == "attach":
             doc = dict(fields)
             doc.setdefault("id", "AAMkAGI2THVSAAABEgAQAH5Ry8SCXgZImSTaukO5HCA=")
-            self._reply(201, doc)
+        note_write(self.server.state.mailbox, action, self.path, fields, doc)  # the reads answer from it
+        self._reply(202) if doc is None else self._reply(201, doc)
 
 
 class _Server(ThreadingHTTPServer):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from urllib.parse import urlsplit
 
 from mitmproxy import http
@@ -49,6 +50,7 @@ class Forwarding(ModeHandler):
 
     def request(self, flow: http.HTTPFlow, state: FlowState) -> None:
         assert state.request is not None
+        state.findings += self.session.retries.arrived(state.request.key, time.monotonic())  # sooner than a 429 asked
         state.refusal = send_without_refused(flow, state.request, state.findings, enforcing=self.enforcing)
         route(self.shared.upstream, self.scope, flow, state.url)
 
@@ -60,6 +62,9 @@ class Forwarding(ModeHandler):
         """Before the mode reads the answer: an upload URL it names comes into scope, and a $batch sent without
         its refused items gets their errors back (the client and the cassette see one answer per item sent)."""
         learn_answer(self.scope, state.request, flow)
+        if state.request is not None and flow.response is not None:  # a 429's Retry-After, for the retry
+            self.session.retries.answered(state.request.key, flow.response.status_code,
+                                          flow.response.headers.get("retry-after"), time.monotonic())
         splice_live(flow, state.refusal)
         self.answered(flow, state)
 
