@@ -74,3 +74,14 @@ def test_record_takes_an_upload_url_into_scope_from_graphs_answer(tmp_path: Path
     assert chunk.request.host == ("127.0.0.1" if uploads else "outlook.office.com")
     assert [(e.outcome, e.findings) for e in addon.session.exchanges] == [(Outcome.RECORDED, [])] * 2
     assert [i.request.method for i in load_cassette(cassette).interactions] == ["POST", "PUT"]
+
+
+def test_inspect_warns_of_a_retry_sooner_than_graphs_retry_after() -> None:
+    with running_addon(graphtape_mode="inspect") as (addon, _):
+        send(addon, graph_flow("GET", "/me/messages"),
+             upstream=graph_response(429, {"error": {"code": "TooManyRequests", "message": "slow down"}},
+                                     {"Retry-After": "30"}))
+        send(addon, graph_flow("GET", "/me/messages"), upstream=graph_response(200, {"value": []}))
+    first, retry = addon.session.exchanges
+    assert first.findings == []
+    assert [(f.rule, f.severity) for f in retry.findings] == [("retry.too-soon", "warning")]
