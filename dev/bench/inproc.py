@@ -44,9 +44,10 @@ def _scale_child(path: str, n: int, sample: int) -> dict[str, float]:
     from graphtape.cassette.format import load_cassette
     from graphtape.diffing.ignore import DEFAULT_IGNORE
     from graphtape.model import Mode, Outcome
-    from graphtape.proxy.addon import replay_steps
+    from graphtape.proxy.pipeline import enforce, validate
     from graphtape.replay.pipeline import Replayer
-    from graphtape.session.exchanges import Session
+    from graphtape.scope import Scope
+    from graphtape.session.exchanges import Exchange, Session
 
     before = _rss_mb()
     t0 = time.perf_counter()
@@ -55,17 +56,25 @@ def _scale_child(path: str, n: int, sample: int) -> dict[str, float]:
     peak = _rss_mb()
     picks = spread(n, sample)
     requests = [cassette.interactions[i].request for i in picks]
+
+    def replay(replayer: Replayer, scope: Scope, req: HttpRequest) -> Exchange:  # the proxy's stages, no mitmproxy
+        findings = validate(req, scope)
+        if enforce(req, findings, enforcing=True) is not None:
+            raise RuntimeError(f"graphtape bench: {req.method} {req.url} in {path} breaks the contract")
+        return replayer.handle(req, findings)[0]
+
     warm = Replayer(path, cassette.interactions[:3], Session(mode=Mode.REPLAY), allow_repeats=True,
-                    steps=replay_steps(DEFAULT_IGNORE, enforce=True))
+                    rules=DEFAULT_IGNORE)
+    scope = Scope.from_interactions(warm.interactions)  # each replayer's, as the replay mode's
     for req in [i.request for i in cassette.interactions[:3]] * 3:  # compile the schemas, fill the caches
-        warm.handle(req)
+        replay(warm, scope, req)
     index_s, handle_us = [], []
     for _ in range(REPS):  # a fresh replayer each time: every request is a first use, as in a test run
         t0 = time.perf_counter()
-        replayer = Replayer(path, cassette.interactions, Session(mode=Mode.REPLAY),
-                            steps=replay_steps(DEFAULT_IGNORE, enforce=True))
+        replayer = Replayer(path, cassette.interactions, Session(mode=Mode.REPLAY), rules=DEFAULT_IGNORE)
+        scope = Scope.from_interactions(cassette.interactions)
         t1 = time.perf_counter()
-        results = [replayer.handle(req)[0] for req in requests]
+        results = [replay(replayer, scope, req) for req in requests]
         handle_us.append((time.perf_counter() - t1) / len(requests) * 1e6)
         index_s.append(t1 - t0)
         wrong = [(ex.interaction, i) for ex, i in zip(results, picks, strict=True)

@@ -205,24 +205,28 @@ def test_each_contract_error_is_logged_once_in_record(tmp_path, proxy, fake_grap
 
 
 def test_a_rejected_flow_names_each_error_once_in_its_mitmweb_comment():
-    from mitmproxy.test import tflow
+    from mitmproxy.test import taddons, tflow
 
-    from graphtape.contract import validate_request
     from graphtape.model import Mode, Outcome
-    from graphtape.proxy.addon import mark_flow
+    from graphtape.proxy.addon import GraphTape, mark_flow
     from graphtape.proxy.flows import request_of
-    from graphtape.replay.pipeline import Replayer, Steps
+    from graphtape.proxy.pipeline import enforce, reject, validate
+    from graphtape.proxy.state import FlowState
+    from graphtape.scope import Scope
     from graphtape.session.exchanges import Session
 
     flow = tflow.tflow()
     flow.request.method, flow.request.url = "POST", "https://graph.microsoft.com/beta/me/messages"
     flow.request.headers["Content-Type"] = "application/json"
     flow.request.set_content(json.dumps(URGENT).encode())
-    from graphtape.contract import enforcement_response
-
-    replayer = Replayer("c.yaml", [], Session(mode=Mode.REPLAY), steps=Steps(validate=validate_request,
-                                                                         enforce=enforcement_response))
-    ex, _ = replayer.handle(request_of(flow, flow.request.url))
+    session = Session(mode=Mode.REPLAY)
+    req = request_of(flow, flow.request.url)
+    state = FlowState(flow.request.url, None, request=req, findings=validate(req, Scope()))
+    rejection = enforce(req, state.findings, enforcing=True)
+    assert rejection is not None
+    with taddons.context(GraphTape()):  # reject logs as the addon's options say
+        reject(flow, state, session, rejection)  # marks the flow as it answers it
+    [ex] = session.exchanges
     assert ex.outcome == Outcome.REJECTED
     mark_flow(flow, ex)
     assert flow.comment.count(FINDING) == 1, flow.comment

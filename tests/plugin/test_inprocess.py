@@ -60,15 +60,14 @@ def test_a_cassette_whose_setup_mitmproxy_only_logs_is_refused_and_the_proxy_sta
 
     cassette = tmp_path / "send-draft.yaml"
     shutil.copy(SEEDS / "send-draft.yaml", cassette)
-    setup = GraphTape._setup
+    setup = GraphTape._open
 
     def failing(self: GraphTape, mode: Mode, path: str) -> None:
         if path.endswith("odd.yaml"):
-            self.replayer = None
             raise RuntimeError("the loader tripped")
         setup(self, mode, path)
 
-    monkeypatch.setattr(GraphTape, "_setup", failing)
+    monkeypatch.setattr(GraphTape, "_open", failing)
     proxy = ProxyThread(confdir).start()
     try:
         with httpx.Client(proxy=proxy.url, verify=proxy.env()["SSL_CERT_FILE"]) as client:

@@ -36,14 +36,15 @@ JWT = ".".join([_b64url(b'{"typ":"JWT","alg":"RS256"}'), _b64url(b'{"aud":"https
 
 
 @contextmanager
-def running_addon(**options: Any) -> Iterator[tuple[GraphTape, taddons.context]]:
-    """A fresh GraphTape loaded into a taddons context and configured with ``options``.
+def running_addon(*, standalone: bool = False, **options: Any) -> Iterator[tuple[GraphTape, taddons.context]]:
+    """A fresh GraphTape (as ``mitmdump -s`` loads it, if ``standalone``) in a taddons context, configured with
+    ``options``.
 
     mitmproxy's Proxyserver is loaded too: it declares the options graphtape adjusts (connection_strategy,
     body_size_limit, stream_large_bodies) and answers ``listen_addrs`` as in a real proxy. As at mitmproxy's
     start, the addon is first configured with every option, then ``options`` are set.
     """
-    addon = GraphTape()
+    addon = GraphTape(standalone=standalone)
     with taddons.context(Proxyserver(), addon) as tctx:
         try:
             tctx.master.addons.invoke_addon_sync(addon, hooks.ConfigureHook(set(tctx.options.keys())))

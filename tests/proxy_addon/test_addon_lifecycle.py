@@ -150,7 +150,7 @@ def test_replay_options_changed_mid_replay_take_effect_and_keep_the_session(cass
         send(addon, graph_flow("GET", "/me"))  # its one recording is used up
         tctx.configure(addon, graphtape_allow_repeats=True, graphtape_policy="report",
                        graphtape_ignore=["body.subject"])
-        assert not addon.enforcing
+        assert not addon.handler.enforcing
         send(addon, graph_flow("GET", "/me"))
         assert [e.outcome for e in addon.session.exchanges] == [Outcome.MATCHED, Outcome.EXHAUSTED, Outcome.MATCHED]
 

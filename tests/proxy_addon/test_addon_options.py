@@ -74,7 +74,7 @@ def test_a_bad_fail_on_is_refused() -> None:
         with pytest.raises(exceptions.OptionsError):
             tctx.configure(addon, graphtape_fail_on="unmatched,everything")
         tctx.configure(addon, graphtape_fail_on="deviation,unused")
-        assert addon.fail_on == {"deviation", "unused"}
+        assert addon.shared.fail_on == {"deviation", "unused"}
 
 
 @pytest.mark.parametrize("mode", ["record", "replay"])
@@ -146,7 +146,7 @@ def test_policy_auto_enforces_only_in_replay(mode: str, policy: str, enforcing: 
                                              cassette: Path) -> None:
     path = cassette if mode == "replay" else tmp_path / "new.yaml"
     with running_addon(graphtape_mode=mode, graphtape_cassette=str(path), graphtape_policy=policy) as (addon, _):
-        assert addon.enforcing is enforcing
+        assert addon.handler.enforcing is enforcing
 
 
 def test_every_mode_but_off_connects_lazily(cassette: Path) -> None:

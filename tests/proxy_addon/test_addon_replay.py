@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -11,9 +12,10 @@ from mitmproxy.proxy.mode_specs import ProxyMode
 from mitmproxy.test import tflow
 
 from graphtape.bodies.limits import MAX_BODY_ENV
-from graphtape.model import Outcome
+from graphtape.model import HttpRequest, HttpResponse, Interaction, Outcome
 
 from .addon_support import (
+    GRAPH,
     JWT,
     SEND_MAIL,
     graph_error_code,
@@ -144,7 +146,7 @@ def test_a_bug_in_replay_answers_500_and_sends_nothing(cassette: Path, monkeypat
     with running_addon(graphtape_mode="replay", graphtape_cassette=str(cassette)) as (addon, _):
         assert addon.replayer is not None
 
-        def broken(_req: object) -> None:
+        def broken(*_args: object) -> None:
             raise RuntimeError("a bug in the replayer")
 
         monkeypatch.setattr(addon.replayer, "handle", broken)
@@ -158,7 +160,7 @@ def test_a_bug_in_replay_fails_the_session(cassette: Path, monkeypatch: pytest.M
     with running_addon(graphtape_mode="replay", graphtape_cassette=str(cassette)) as (addon, _):
         assert addon.replayer is not None
 
-        def broken(_req: object) -> None:
+        def broken(*_args: object) -> None:
             raise RuntimeError("a bug in the replayer")
 
         monkeypatch.setattr(addon.replayer, "handle", broken)
@@ -230,3 +232,18 @@ def test_reverse_mode_replays_the_host_the_proxy_stands_in_for(cassette: Path) -
         assert flow.response is not None and flow.response.status_code == 200
         [ex] = addon.session.exchanges
         assert ex.outcome == Outcome.MATCHED and ex.url == "https://graph.microsoft.com/v1.0/me/messages"
+
+
+def test_a_recorded_answer_is_served_as_recorded_encoding_reason_and_headers(tmp_path: Path) -> None:
+    body = json.dumps(MESSAGES).encode()
+    recorded = HttpResponse(200, "Gut ✓", [("Content-Type", "application/json"), ("Content-Encoding", "gzip"),
+                                          ("X-Note", "caf\u00e9")], body)  # kept decoded; served gzipped again
+    path = write_cassette(tmp_path / "z.yaml", Interaction(HttpRequest("GET", f"{GRAPH}/me/messages"), recorded))
+    with running_addon(graphtape_mode="replay", graphtape_cassette=str(path)) as (addon, _):
+        flow = graph_flow("GET", "/me/messages")
+        flow.request.headers[b"X-Client"] = b"\xe9t\xe9"  # not UTF-8: read as Latin-1
+        send(addon, flow)
+        assert flow.response is not None and flow.response.headers["content-encoding"] == "gzip"
+        assert gzip.decompress(flow.response.raw_content or b"") == body and flow.response.content == body
+        assert flow.response.reason == "Gut ✓".encode().decode("latin-1")  # UTF-8 bytes on the wire
+        assert [e.outcome for e in addon.session.exchanges] == [Outcome.MATCHED]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,7 +62,8 @@ def test_token_endpoints_are_never_recorded(url: str, tmp_path: Path) -> None:
 
 def test_upstream_receives_graph_calls_and_the_cassette_keeps_the_graph_url(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
-    options = {"graphtape_mode": "record", "graphtape_cassette": str(path), "graphtape_upstream": UPSTREAM}
+    options: dict[str, Any] = {"graphtape_mode": "record", "graphtape_cassette": str(path),
+                               "graphtape_upstream": UPSTREAM}
     with running_addon(**options) as (addon, _):
         flow = graph_flow("GET", "/me/messages?$top=2")
         addon.request(flow)

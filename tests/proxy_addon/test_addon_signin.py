@@ -1,5 +1,6 @@
-"""Sign-in in the addon, in-process: replay answers it (also for a pseudonymized cassette, in the client's own
-terms), the option turns it off and on while replay runs, and record sends it to the upstream only when asked."""
+"""Sign-in in the addon, in-process: replay answers it offline in the pipeline's "offline answers" stage (counted
+apart, no interaction used; a malformed one gets Entra's error; also for a pseudonymized cassette, in the client's
+own terms), the option turns it off and on while replay runs, and record sends it to the upstream only when asked."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from urllib.parse import urlencode
 
 from mitmproxy.test import tflow
 
-from graphtape.model import Outcome
+from graphtape.model import FailOn, HttpRequest, HttpResponse, Interaction, Outcome
+from graphtape.session.report import session_report
+from graphtape.session.verdict import failures
 from graphtape.signin.tokens import jwt_claims
 from graphtape.signin.urls import tenant_id
 
-from .addon_support import graph_flow, graph_response, running_addon, send
+from .addon_support import SEND_MAIL, graph_flow, graph_response, running_addon, send, write_cassette
 
 LOGIN = "https://login.microsoftonline.com"
 TENANT = "alice-corp.onmicrosoft.com"
@@ -26,6 +29,52 @@ def _token_flow(**extra: str):
                       "scope": "Mail.Send openid offline_access", "client_info": "1", **extra})
     return graph_flow("POST", f"{LOGIN}/{TENANT}/oauth2/v2.0/token", body,
                       {"Host": "login.microsoftonline.com", **FORM})
+
+
+US_TOKEN = "https://login.microsoftonline.us/contoso.onmicrosoft.com/oauth2/v2.0/token"
+GOOD = urlencode({"grant_type": "client_credentials", "client_id": "app", "client_secret": "-".join("xy"),
+                  "scope": "https://graph.microsoft.us/.default"})
+
+
+def _send_mail_cassette(tmp_path: Path) -> Path:
+    send_mail = HttpRequest("POST", "https://graph.microsoft.com/v1.0/me/sendMail",
+                            [("Content-Type", "application/json")], json.dumps(SEND_MAIL).encode())
+    return write_cassette(tmp_path / "c.yaml", Interaction(send_mail, HttpResponse(202, "Accepted")))
+
+
+def test_sign_in_is_answered_offline_and_counted_apart(tmp_path: Path) -> None:
+    with running_addon(graphtape_mode="replay", graphtape_cassette=str(_send_mail_cassette(tmp_path))) as (addon, _):
+        token = send(addon, graph_flow("POST", US_TOKEN, GOOD, FORM))
+        mail = send(addon, graph_flow("POST", "/me/sendMail", SEND_MAIL))
+        session = addon.current_session()
+    assert token.response is not None and token.response.status_code == 200
+    assert json.loads(token.response.content or b"")["token_type"] == "Bearer"
+    assert mail.response is not None and mail.response.status_code == 202  # the interaction is still there
+    ex = session.exchanges[0]
+    assert (ex.outcome, ex.status, ex.interaction, ex.note) == (Outcome.SIGNED_IN, 200, None, "")
+    assert session.exchanges[1].outcome == Outcome.MATCHED
+    assert session.unused == [] and failures(session, set(FailOn)) == []
+    assert "  sign-in calls answered offline 1 (graphtape's fake tokens, not recorded)" in session.summary_lines()
+    assert session_report(session)["summary"]["signed_in_offline"] == 1
+
+
+def test_a_malformed_sign_in_gets_entras_error_and_says_why(tmp_path: Path) -> None:
+    with running_addon(graphtape_mode="replay", graphtape_cassette=str(_send_mail_cassette(tmp_path))) as (addon, _):
+        flow = send(addon, graph_flow("POST", US_TOKEN, "grant_type=client_credentials", FORM))
+    assert flow.response is not None and flow.response.status_code == 400
+    assert json.loads(flow.response.content or b"")["error_codes"] == [900144]
+    ex = addon.session.exchanges[0]
+    assert ex.outcome == Outcome.SIGNED_IN and "AADSTS900144" in ex.note and "'client_id'" in ex.note
+
+
+def test_without_offline_sign_in_it_is_unmatched_as_any_host_outside_graph(tmp_path: Path) -> None:
+    with running_addon(graphtape_mode="replay", graphtape_cassette=str(_send_mail_cassette(tmp_path)),
+                       graphtape_signin=False) as (addon, _):
+        flow = send(addon, graph_flow("POST", US_TOKEN, GOOD, FORM))
+    assert flow.response is not None and flow.response.status_code == 404
+    assert json.loads(flow.response.content or b"")["error"]["code"] == "graphtape.UnmatchedRequest"
+    assert addon.session.exchanges[0].outcome == Outcome.UNMATCHED
+    assert not any("sign-in" in line for line in addon.session.summary_lines())
 
 
 def _pseudonymized_cassette(tmp_path: Path) -> Path:

@@ -11,7 +11,7 @@ import binascii
 import email.feedparser
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,10 @@ from graphtape.cassette.format import load_cassette
 from graphtape.contract import validate_request
 from graphtape.diffing.ignore import DEFAULT_IGNORE
 from graphtape.model import HttpRequest, HttpResponse, Interaction, Mode, Outcome
-from graphtape.proxy.addon import replay_steps
+from graphtape.proxy.pipeline import enforce, validate
 from graphtape.replay.pipeline import Replayer
-from graphtape.session.exchanges import Session
+from graphtape.scope import Scope
+from graphtape.session.exchanges import Exchange, Session
 
 from .addon_support import GRAPH, graph_flow, running_addon, send, write_cassette
 
@@ -82,7 +83,6 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
         counts["base64"] += 1
         return a2b(*args, **kwargs)
 
-    validate_request(json_request("warm-up"))  # the contract's own files load once, on first use: not counted
     def counted_split(*args: Any, **kwargs: Any) -> Any:
         counts["url"] += 1
         return split(*args, **kwargs)
@@ -91,6 +91,7 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
         counts["mime"] += 1
         return close(self)
 
+    validate_request(json_request("warm-up"))  # the contract's own files load once, on first use: not counted
     monkeypatch.setattr(email.feedparser.FeedParser, "close", counted_close)
     monkeypatch.setattr(json, "loads", counted_loads)
     monkeypatch.setattr(graph, "urlsplit", counted_split)
@@ -98,17 +99,29 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
     yield counts
 
 
+def staged(replayer: Replayer) -> Callable[[HttpRequest], Exchange]:
+    """The proxy pipeline's stages after the parse, as the addon runs them in replay."""
+    scope = Scope.from_interactions(replayer.interactions)
+
+    def replay(req: HttpRequest) -> Exchange:
+        findings = validate(req, scope)
+        assert enforce(req, findings, enforcing=True) is None
+        return replayer.handle(req, findings)[0]
+    return replay
+
+
 def test_the_replayer_parses_each_request_once_and_each_recording_once(parses: Counter[str]) -> None:
     session = Session(mode=Mode.REPLAY, cassette="c.yaml")
-    replayer = Replayer("c.yaml", recorded(), session, allow_repeats=True,
-                        steps=replay_steps(DEFAULT_IGNORE, enforce=True))
+    replayer = Replayer("c.yaml", recorded(), session, allow_repeats=True, rules=DEFAULT_IGNORE)
+    replay = staged(replayer)
+
     assert (parses["json"], parses["base64"], parses["url"]) == (1, 1, 2)  # the recordings, once each, to index them
     assert parses["mime"] == 0  # indexing decodes a MIME body; nothing reads its message yet
     for n in range(1, 3):  # the second pair is served the same recordings again: they are not parsed again
-        ex, _ = replayer.handle(json_request(f"live {n}"))
+        ex = replay(json_request(f"live {n}"))
         assert ex.outcome == Outcome.MATCHED and ex.deviations and not ex.errors  # validated, matched and diffed
         assert (parses["json"], parses["base64"], parses["url"]) == (1 + n, n, 2 * n + 1)
-        ex, _ = replayer.handle(mime_request(f"live {n}"))
+        ex = replay(mime_request(f"live {n}"))
         assert ex.outcome == Outcome.MATCHED and ex.deviations and not ex.errors
         assert (parses["json"], parses["base64"], parses["url"]) == (1 + n, 1 + n, 2 * n + 2)
         assert parses["mime"] == 1 + n  # the live message once (one header block), the recorded one on first diff
@@ -119,11 +132,11 @@ def test_a_multipart_message_is_read_once_through_validation_matching_and_diffin
         return HttpRequest("POST", f"{GRAPH}/me/sendMail", [("Content-Type", "text/plain")], multipart_body(subject))
 
     session = Session(mode=Mode.REPLAY, cassette="c.yaml")
-    replayer = Replayer("c.yaml", [Interaction(request("recorded"), HttpResponse(202))], session,
-                        allow_repeats=True, steps=replay_steps(DEFAULT_IGNORE, enforce=True))
+    replay = staged(Replayer("c.yaml", [Interaction(request("recorded"), HttpResponse(202))], session,
+                             allow_repeats=True, rules=DEFAULT_IGNORE))
     parses.clear()
     for n in range(1, 3):
-        ex, _ = replayer.handle(request(f"live {n}"))
+        ex = replay(request(f"live {n}"))
         assert ex.outcome == Outcome.MATCHED and not ex.errors and not ex.warnings
         assert [d.path for d in ex.deviations] == ["mime.header.Subject"]  # validated and diffed part by part
         # Three header blocks a message (the message, its text part, its attachment), each parsed once: the live
@@ -143,10 +156,11 @@ def test_the_addon_in_replay_parses_each_request_once(tmp_path: Path, parses: Co
             flow = send(addon, graph_flow("POST", "/me/messages", json_body(f"live {n}"),
                                           {"Content-Type": "application/json"}))
             assert flow.response is not None and flow.response.status_code == 201
-            assert (parses["json"], parses["base64"]) == (n, n - 1)
+            # the URL: the scope check's parse, which the request's view keeps, and the log line's short path
+            assert (parses["json"], parses["base64"], parses["url"]) == (n, n - 1, 4 * n - 2)
             flow = send(addon, graph_flow("POST", "/me/sendMail", mime_body(f"live {n}"),
                                           {"Content-Type": "text/plain"}))
             assert flow.response is not None and flow.response.status_code == 202
-            assert (parses["json"], parses["base64"]) == (n, n)
+            assert (parses["json"], parses["base64"], parses["url"]) == (n, n, 4 * n)
         assert [ex.outcome for ex in addon.session.exchanges] == [Outcome.MATCHED] * 4
         assert all(ex.deviations for ex in addon.session.exchanges)  # each was diffed against its recording

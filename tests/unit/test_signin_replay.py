@@ -1,64 +1,25 @@
-"""Replay's sign-in step: answered offline first, counted as its own outcome (not unmatched, no interaction used),
-named in the summary and the report; without the step, the old 404."""
+"""Sign-in in replay, what the session makes of it: its own outcome, counted apart in the summary and the report,
+never a failure. (Where replay answers it, the pipeline's "offline answers" stage: tests/proxy_addon/
+test_addon_signin.py.) And the command line's flags for it."""
 
 from __future__ import annotations
 
-import json
-from urllib.parse import urlencode
-
-from graphtape.diffing.ignore import IgnoreRules
-from graphtape.model import FailOn, HttpRequest, HttpResponse, Interaction, Mode, Outcome
-from graphtape.proxy.replay_mode import replay_steps
-from graphtape.replay.pipeline import Replayer, Steps
+from graphtape.model import FailOn, Mode, Outcome
 from graphtape.session.exchanges import Session
 from graphtape.session.report import session_report
 from graphtape.session.verdict import failures
-from graphtape.signin import answer
 
 TOKEN_URL = "https://login.microsoftonline.us/contoso.onmicrosoft.com/oauth2/v2.0/token"
-FORM = [("Content-Type", "application/x-www-form-urlencoded")]
-GOOD = urlencode({"grant_type": "client_credentials", "client_id": "app", "client_secret": "-".join("xy"),
-                  "scope": "https://graph.microsoft.us/.default"}).encode()
-SEND = HttpRequest("POST", "https://graph.microsoft.com/v1.0/me/sendMail", [("Content-Type", "application/json")],
-                   b'{"message":{"subject":"s","toRecipients":[{"emailAddress":{"address":"a@b.c"}}]}}')
 
 
-def replayer(steps: Steps) -> tuple[Replayer, Session]:
+def test_a_signed_in_call_is_counted_apart_and_fails_nothing() -> None:
     session = Session(mode=Mode.REPLAY, cassette="c.yaml")
-    return Replayer("c.yaml", [Interaction(SEND, HttpResponse(202, "Accepted"))], session, steps=steps), session
-
-
-def test_sign_in_is_answered_offline_and_counted_apart() -> None:
-    r, session = replayer(Steps(signin=answer))
-    ex, resp = r.handle(HttpRequest("POST", TOKEN_URL, FORM, GOOD))
-    assert resp.status == 200 and json.loads(resp.body)["token_type"] == "Bearer"
-    assert (ex.outcome, ex.status, ex.interaction, ex.note) == (Outcome.SIGNED_IN, 200, None, "")
-    ex, resp = r.handle(SEND)
-    assert (ex.outcome, resp.status) == (Outcome.MATCHED, 202)
-    r.finish()
-    assert session.unused == [] and failures(session, set(FailOn)) == []
+    ex = session.start("POST", TOKEN_URL)
+    ex.outcome, ex.status = Outcome.SIGNED_IN, 200
+    assert failures(session, set(FailOn)) == []
     assert "  sign-in calls answered offline 1 (graphtape's fake tokens, not recorded)" in session.summary_lines()
     assert session_report(session)["summary"]["signed_in_offline"] == 1
-
-
-def test_a_malformed_sign_in_gets_entras_error_and_says_why() -> None:
-    r, _ = replayer(Steps(signin=answer))
-    ex, resp = r.handle(HttpRequest("POST", TOKEN_URL, FORM, b"grant_type=client_credentials"))
-    assert resp.status == 400 and json.loads(resp.body)["error_codes"] == [900144]
-    assert ex.outcome == Outcome.SIGNED_IN and "AADSTS900144" in ex.note and "'client_id'" in ex.note
-
-
-def test_without_the_step_sign_in_is_unmatched_as_before() -> None:
-    r, session = replayer(Steps())
-    ex, resp = r.handle(HttpRequest("POST", TOKEN_URL, FORM, GOOD))
-    assert resp.status == 404 and json.loads(resp.body)["error"]["code"] == "graphtape.UnmatchedRequest"
-    assert ex.outcome == Outcome.UNMATCHED
-    assert not any("sign-in" in line for line in session.summary_lines())
-
-
-def test_replay_steps_take_the_option() -> None:
-    assert replay_steps(IgnoreRules(), enforce=True).signin is answer
-    assert replay_steps(IgnoreRules(), enforce=True, signin=False).signin is None
+    assert not any("sign-in" in line for line in Session(mode=Mode.REPLAY, cassette="c.yaml").summary_lines())
 
 
 def test_command_line_flags() -> None:

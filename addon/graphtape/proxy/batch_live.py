@@ -4,7 +4,8 @@ A request the contract refuses whole is answered with Graph's error and not sent
 errors are all its items' own is sent without the refused items (and their dependants); when Graph answers,
 their errors are spliced into its answer, so the client gets one answer per item it sent, and the cassette
 records the batch as the client sent it with the answer as the client got it. A batch whose every item is
-refused is not sent (answered 200 with the refused items).
+refused is not sent (answered 200 with the refused items): the pipeline's enforce stage (``enforce_request``) answers
+the requests refused whole and the batches refused item by item; this module sends on the rest.
 """
 
 from __future__ import annotations
@@ -14,29 +15,25 @@ from collections.abc import Sequence
 
 from mitmproxy import http
 
-from graphtape.contract import enforcement_response
-from graphtape.contract.batch_enforce import Refusal, all_refused_response, refuse_items, splice_answers
-from graphtape.model import Finding, HttpRequest, HttpResponse
+from graphtape.contract.batch_enforce import Refusal, refuse_items, splice_answers
+from graphtape.model import Finding, HttpRequest
 
-_KEY = "graphtape_batch_refusal"
 logger = logging.getLogger("graphtape")
 
 
-def enforce_live(flow: http.HTTPFlow, req: HttpRequest, findings: Sequence[Finding]) -> HttpResponse | None:
-    """The answer to a request refused whole; None when it goes on (a batch: rewritten without its refused items)."""
-    refusal = refuse_items(req, findings)
-    if refusal is None:
-        return enforcement_response(req, findings)
-    if refusal.forward is None:
-        return all_refused_response(refusal)
+def send_without_refused(flow: http.HTTPFlow, req: HttpRequest, findings: Sequence[Finding], *,
+                         enforcing: bool) -> Refusal | None:
+    """A request the pipeline's enforce stage let go on: a ``$batch`` with refused items (enforcing) is rewritten
+    without them, and their refusal returned, for ``splice_live``; None: it goes as the client sent it."""
+    refusal = refuse_items(req, findings) if enforcing and any(f.severity == "error" for f in findings) else None
+    if refusal is None or refusal.forward is None:  # (refused whole, or every item: the enforce stage answered it)
+        return None
     flow.request.content = refusal.forward  # Content-Length follows
-    flow.metadata[_KEY] = refusal
-    return None
+    return refusal
 
 
-def splice_live(flow: http.HTTPFlow) -> None:
-    """Put the refused items' errors into the answer of a batch ``enforce_live`` sent without them."""
-    refusal: Refusal | None = flow.metadata.pop(_KEY, None)
+def splice_live(flow: http.HTTPFlow, refusal: Refusal | None) -> None:
+    """Put the refused items' errors into the answer of a batch ``send_without_refused`` sent without them."""
     if refusal is None or flow.response is None:
         return
     spliced = splice_answers(flow.response.get_content(strict=False) or b"", refusal)

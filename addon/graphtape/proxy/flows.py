@@ -10,6 +10,7 @@ from mitmproxy.net.http import status_codes
 from mitmproxy.proxy import mode_specs
 
 from graphtape.bodies.limits import decode_bounded, max_body_bytes, too_large
+from graphtape.graph import GraphUrl
 from graphtape.model import Headers, HttpRequest, HttpResponse
 
 # Headers that describe one connection's framing, never replayed as recorded.
@@ -57,13 +58,18 @@ def _content(message: http.Message) -> tuple[bytes, bool]:
     return body, body is raw and bool(raw) and encoding.strip().lower() not in ("", "identity", "none")
 
 
-def request_of(flow: http.HTTPFlow, url: str) -> HttpRequest:
-    return HttpRequest(
+def request_of(flow: http.HTTPFlow, url: str, graph_url: GraphUrl | None = None) -> HttpRequest:
+    """The request's one parsed view; ``graph_url``: ``url`` parsed already (by the scope check), kept as the
+    view's ``graph_url`` instead of being parsed again (``HttpRequest.graph_url`` caches in the instance)."""
+    req = HttpRequest(
         method=flow.request.method,
         url=url,
         headers=headers_of(flow.request.headers),
         body=_content(flow.request)[0],
     )
+    if graph_url is not None:
+        req.__dict__["graph_url"] = graph_url
+    return req
 
 
 def response_of(resp: http.Response) -> HttpResponse:

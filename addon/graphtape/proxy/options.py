@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from mitmproxy import ctx
 
@@ -11,6 +11,10 @@ from graphtape.bodies.limits import max_body_bytes, mitmproxy_size
 from graphtape.cassette.recorder import RecordMode, UploadBodies
 from graphtape.model import FailOn, Mode
 from graphtape.session.verdict import DEFAULT_FAIL_ON_TEXT
+
+# What a mode wants mitmproxy to do with a body over graphtape's limit: "refuse" it (413, before any hook),
+# "stream" it through unkept; "untouched": mitmproxy's options are left as they are (mode off).
+LargeBodies = Literal["refuse", "stream", "untouched"]
 
 
 class Option(NamedTuple):
@@ -64,8 +68,9 @@ OPTIONS: tuple[Option, ...] = (
 )
 
 # What a recording or a replay is opened with: a change of one opens it anew (and starts a new session).
-OPENED_BY = {"graphtape_mode", "graphtape_cassette"}
-RECORDER_OPENED_BY = {"graphtape_record_mode", "graphtape_pseudonymize", "graphtape_upload_bodies"}
+# (Which ones, for each mode: ``ModeHandler.opened_by``.)
+OPENED_BY = frozenset({"graphtape_mode", "graphtape_cassette"})
+RECORDER_OPENED_BY = frozenset({"graphtape_record_mode", "graphtape_pseudonymize", "graphtape_upload_bodies"})
 # Replay options a running replay takes on as they change (its session and used interactions kept).
 REPLAY_TUNING = {"graphtape_allow_repeats", "graphtape_ignore", "graphtape_policy", "graphtape_signin"}
 
@@ -77,25 +82,27 @@ def declare(loader: object) -> None:
         loader.add_option(o.name, o.type, o.default, o.help, **extra)  # type: ignore[attr-defined]
 
 
-def defining(mode: str) -> set[str]:
-    """The options whose change opens a new recording or replay in ``mode``."""
-    return OPENED_BY | RECORDER_OPENED_BY if mode == Mode.RECORD else OPENED_BY
-
-
 def opening(opts: object) -> tuple[object, ...]:
     """The values of the options a recording or replay is opened with (to tell a rollback from a change)."""
     return tuple(getattr(opts, name) for name in sorted(OPENED_BY | RECORDER_OPENED_BY))
 
 
-def limit_bodies(mode: Mode) -> None:
-    """Bodies over the limit: refused at once in replay, streamed through unkept otherwise (see limits.py).
+def fit_mitmproxy(large_bodies: LargeBodies) -> None:
+    """mitmproxy's own options as a mode needs them. Each fills in only what the user left unset
+    (``--set stream_large_bodies=...`` wins).
 
-    Only fills in what the user left unset (``--set stream_large_bodies=...`` wins).
+    A mode that takes traffic connects upstream lazily (replay never connects; record and inspect connect per
+    request, not when a client CONNECTs); bodies over the limit are refused at once (413) or streamed through
+    unkept (see limits.py).
     """
+    if large_bodies == "untouched":
+        return
     opts, size = ctx.options, mitmproxy_size(max_body_bytes())
-    if mode == Mode.REPLAY and opts.body_size_limit is None:
+    if opts.connection_strategy != "lazy":
+        opts.update(connection_strategy="lazy")
+    if large_bodies == "refuse" and opts.body_size_limit is None:
         opts.update(body_size_limit=size)
-    elif mode in (Mode.RECORD, Mode.INSPECT):
+    elif large_bodies == "stream":
         if opts.body_size_limit == size:  # left from a replay session in this process: record streams instead
             opts.update(body_size_limit=None)
         if opts.stream_large_bodies is None:

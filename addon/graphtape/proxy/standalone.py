@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import sys
+from collections.abc import Callable
 from typing import Any
 
 LOOPBACK = "127.0.0.1"
@@ -53,6 +54,18 @@ async def rebind(proxyserver: Any, modes: list[str]) -> None:
     await proxyserver.servers.update([mode_specs.ProxyMode.parse(m) for m in modes])
 
 
+def rebind_then(proxyserver: Any, modes: list[str], then: Callable[[], None], tasks: set[asyncio.Task[None]]) -> None:
+    """``rebind`` on the running loop, then call ``then``; the task is kept in ``tasks`` until it is done."""
+
+    async def run() -> None:
+        await rebind(proxyserver, modes)
+        then()
+
+    task = asyncio.get_running_loop().create_task(run())
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+
+
 def exit_when_mitmproxy_is_done(status: int = EXIT_SESSION_FAILED) -> None:
     """Make mitmdump/mitmweb exit with ``status`` once its shutdown is over; call it from the ``done`` hook.
 
@@ -67,3 +80,10 @@ def exit_when_mitmproxy_is_done(status: int = EXIT_SESSION_FAILED) -> None:
         return
     if task is not None:
         task.add_done_callback(lambda _: sys.exit(status))
+
+
+def listening(proxyserver: Any, listen_host: str, listen_port: int) -> tuple[str, int]:
+    """Where the proxy listens: the port the server bound (``listen_port`` 0 picks one), on the host as set."""
+    addrs = proxyserver.listen_addrs() if proxyserver is not None else []
+    host, port = (addrs[0][0], addrs[0][1]) if addrs else (listen_host, listen_port)
+    return listen_host or host, int(port)

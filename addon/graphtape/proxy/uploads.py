@@ -8,15 +8,16 @@ from __future__ import annotations
 from mitmproxy import ctx, http
 
 from graphtape.bodies.limits import BodyTooLarge
+from graphtape.model import HttpRequest
 from graphtape.proxy.flows import response_of
 from graphtape.proxy.upstream import Upstream, route_upstream
 from graphtape.scope import Scope
 
 
-def learn_answer(scope: Scope, flow: http.HTTPFlow) -> None:
-    """Record/inspect, before the client gets the answer: an upload URL it names comes into scope (so the chunk
-    PUTs that follow are recorded), and a chunk's answer says where its session stands."""
-    req = flow.metadata.get("graphtape_request")
+def learn_answer(scope: Scope, req: HttpRequest | None, flow: http.HTTPFlow) -> None:
+    """Record/inspect, before the client gets the answer to ``req`` (None: not parsed, its body too large): an
+    upload URL it names comes into scope (so the chunk PUTs that follow are recorded), and a chunk's answer says
+    where its session stands."""
     if req is None or flow.response is None or not scope.learns_from(req):
         return
     try:

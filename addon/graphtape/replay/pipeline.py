@@ -1,67 +1,60 @@
-"""Offline replay as a pipeline of pure steps: validate -> match -> diff -> serve.
+"""Offline replay of one checked request: match -> diff -> serve, or explain the miss.
 
-Nothing here knows mitmproxy: the addon turns a flow into an ``HttpRequest``, asks ``Replayer.handle``
-for the response, and sends it. Every request gets an answer; none goes to the network.
+Nothing here knows mitmproxy. The proxy's request pipeline (``graphtape.proxy.pipeline``) has already parsed
+the request, validated it and answered the ones the contract refuses; ``Replayer.handle`` takes the rest, with
+their findings, and returns the response to send. Every request gets an answer; none goes to the network.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
-from graphtape.graph import error_response, parse_graph_url
-from graphtape.model import Deviation, Finding, HttpRequest, HttpResponse, Interaction, MatchKind, Outcome, header
+from graphtape.diffing.core import diff_requests, nearest
+from graphtape.diffing.ignore import DEFAULT_IGNORE, IgnoreRules
+from graphtape.graph import error_response
+from graphtape.model import Finding, HttpRequest, HttpResponse, Interaction, MatchKind, Outcome, header
 from graphtape.replay.matching import Matcher
 from graphtape.session.describe import short_path
 from graphtape.session.exchanges import Exchange, Session
 
-if TYPE_CHECKING:
-    from graphtape.signin import SignInAnswer
-
 # Statuses of graphtape's own answers (documented in the README).
 UNMATCHED_STATUS = 404
 EXHAUSTED_STATUS = 410
-
-Validate = Callable[[HttpRequest], list[Finding]]
-Enforce = Callable[[HttpRequest, Sequence[Finding]], HttpResponse | None]
-Diff = Callable[[HttpRequest, HttpRequest], list[Deviation]]
-Nearest = Callable[[HttpRequest, Sequence[HttpRequest]], list[tuple[int, list[Deviation]]]]
-SignIn = Callable[[HttpRequest], "SignInAnswer | None"]
-Answer = Callable[[HttpRequest, HttpRequest, Sequence[Finding], HttpResponse], HttpResponse]
-
-
-@dataclass
-class Steps:
-    """The checks a replayed request goes through; each is a pure function."""
-
-    validate: Validate | None = None  # contract findings for a request
-    enforce: Enforce | None = None  # Graph's documented answer to a request with errors (None: serve)
-    diff: Diff | None = None  # deviations of a request from the recorded one
-    nearest: Nearest | None = None  # closest recorded requests, with their diffs, for an unmatched one
-    signin: SignIn | None = None  # the offline answer to a sign-in call (graphtape.signin.answer); None: unmatched
-    answer: Answer | None = None  # the recorded answer as served (recorded request, request, findings, answer)
+NEAREST = 3  # recorded requests named for a miss
 
 
 @dataclass
 class Replayer:
+    """A cassette's interactions, served to the requests that match them.
+
+    ``rules``: the deviation paths ignored when a served request is diffed against its recording and when the
+    nearest recordings of a miss are ranked (the volatile defaults, plus the project's, the command line's and
+    the cassette's own).
+    """
+
     cassette: str
     interactions: Sequence[Interaction]
     session: Session
     allow_repeats: bool = False
-    steps: Steps = field(default_factory=Steps)
-    # What is in scope (``Scope.covers``): Graph URLs, and the upload URLs the cassette's answers named.
-    in_scope: Callable[[str], bool] = lambda url: parse_graph_url(url) is not None
+    rules: IgnoreRules = DEFAULT_IGNORE
     clock: Callable[[], float] = time.monotonic  # when a request came and was answered (Retry-After checks)
 
     def __post_init__(self) -> None:
         self.matcher = Matcher(self.interactions, allow_repeats=self.allow_repeats)
         self._requests = [i.request for i in self.interactions]
 
-    def handle(self, req: HttpRequest) -> tuple[Exchange, HttpResponse]:
+    def retune(self, *, allow_repeats: bool, rules: IgnoreRules) -> None:
+        """Options changed mid-replay: the session and the interactions used so far are kept."""
+        self.allow_repeats = self.matcher.allow_repeats = allow_repeats
+        self.rules = rules
+
+    def handle(self, req: HttpRequest, findings: Sequence[Finding] = ()) -> tuple[Exchange, HttpResponse]:
+        """The session's entry for ``req`` (its contract ``findings`` on it) and the answer to send."""
         at = self.clock()
         ex = self.session.start(req.method, req.url)
+        ex.findings = list(findings)
         resp = self._handle(ex, req)
         ex.status = resp.status
         ex.findings.extend(self.session.retries.arrived(req.key, at))  # a retry sooner than a 429 asked
@@ -69,24 +62,6 @@ class Replayer:
         return ex, resp
 
     def _handle(self, ex: Exchange, req: HttpRequest) -> HttpResponse:
-        signin = self.steps.signin(req) if self.steps.signin is not None and req.graph_url is None else None
-        if signin is not None:  # sign-in (never a Graph URL): answered offline, never from (nor into) a cassette
-            ex.outcome, ex.note = Outcome.SIGNED_IN, signin.refusal
-            return signin.response
-        if req.graph_url is None and not self.in_scope(req.url):
-            ex.outcome = Outcome.UNMATCHED
-            ex.note = "not a Microsoft Graph /v1.0 or /beta URL; offline replay sends nothing on"
-            return error_response(UNMATCHED_STATUS, "graphtape.UnmatchedRequest",
-                                  f"graphtape: {req.method} {req.url} is outside Microsoft Graph; offline "
-                                  "replay answers only recorded Graph calls and sends nothing to the network.")
-        if self.steps.validate is not None:
-            ex.findings = self.steps.validate(req)
-        if self.steps.enforce is not None and ex.errors:
-            rejection = self.steps.enforce(req, ex.findings)
-            if rejection is not None:
-                ex.outcome = Outcome.REJECTED
-                ex.note = "; ".join(f.line() for f in ex.errors[:3])
-                return rejection
         match = self.matcher.find(req)
         if match.index is None:
             return self._miss(ex, req, match.kind)
@@ -94,14 +69,10 @@ class Replayer:
         ex.outcome = Outcome.MATCHED
         ex.interaction = match.index
         recorded = self.interactions[match.index]
-        if self.steps.diff is not None:
-            ex.deviations = self.steps.diff(recorded.request, req)
-        if self.steps.answer is not None:  # a $batch: its items' ids, and its refused items' errors (replay/batch.py)
-            return self.steps.answer(recorded.request, req, ex.findings, recorded.response)
+        ex.deviations = diff_requests(recorded.request, req, self.rules)
         return recorded.response
 
     def _miss(self, ex: Exchange, req: HttpRequest, kind: MatchKind) -> HttpResponse:
-        nearest = self._nearest_text(req)
         if kind == MatchKind.EXHAUSTED:
             ex.outcome = Outcome.EXHAUSTED
             ex.note = "every recorded interaction for it was already served"
@@ -109,27 +80,31 @@ class Replayer:
                    f"recorded answer was already served (pass --allow-repeats to serve them again, or record "
                    f"the extra call).")
             return error_response(EXHAUSTED_STATUS, "graphtape.CassetteExhausted", msg)
+        near = self._nearest_text(req)
         ex.outcome = Outcome.UNMATCHED
-        ex.note = f"nearest: {nearest}" if nearest else "the cassette has no interactions"
+        ex.note = f"nearest: {near}" if near else "the cassette has no interactions"
         msg = (f"graphtape: no interaction in {self.cassette} matches {req.method} {short_path(req.url)}. "
-               + (f"Nearest recorded: {nearest}." if nearest else "The cassette is empty.")
+               + (f"Nearest recorded: {near}." if near else "The cassette is empty.")
                + " Re-record the cassette if the call is new.")
         return error_response(UNMATCHED_STATUS, "graphtape.UnmatchedRequest", msg)
 
     def _nearest_text(self, req: HttpRequest) -> str:
-        if self.steps.nearest is not None:
-            found = self.steps.nearest(req, self._requests)
-            parts = []
-            for index, devs in found:
-                r = self.interactions[index].request
-                diff = "; ".join(d.line() for d in devs[:4])
-                parts.append(f"#{index + 1} {r.method} {short_path(r.url)}" + (f" [{diff}]" if diff else ""))
-            return " | ".join(parts)
-        indices = self.matcher.nearest_keys(req)
-        return " | ".join(
-            f"#{i + 1} {self.interactions[i].request.method} {short_path(self.interactions[i].request.url)}"
-            for i in indices
-        )
+        parts = []
+        for index, devs in nearest(req, self._requests, NEAREST, self.rules):
+            r = self.interactions[index].request
+            diff = "; ".join(d.line() for d in devs[:4])
+            parts.append(f"#{index + 1} {r.method} {short_path(r.url)}" + (f" [{diff}]" if diff else ""))
+        return " | ".join(parts)
 
     def finish(self) -> None:
         self.session.unused = self.matcher.unused()
+
+
+def outside_graph(req_method: str, url: str) -> HttpResponse:
+    """Offline replay's answer to a call outside Microsoft Graph: nothing is sent on."""
+    return error_response(UNMATCHED_STATUS, "graphtape.UnmatchedRequest",
+                          f"graphtape: {req_method} {url} is outside Microsoft Graph; offline replay answers only "
+                          "recorded Graph calls and sends nothing to the network.")
+
+
+OUTSIDE_NOTE = "not a Microsoft Graph /v1.0 or /beta URL; offline replay sends nothing on"
