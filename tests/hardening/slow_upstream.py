@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from graphtape.testing.fakegraph import serve_tls
+from graphtape.testing.tls import serve_tls
 
 
 class _Handler(BaseHTTPRequestHandler):

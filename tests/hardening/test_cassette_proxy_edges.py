@@ -24,7 +24,7 @@ import pytest
 
 from graphtape.cassette.format import load_cassette, save_cassette
 from graphtape.model import HttpRequest, HttpResponse, Interaction
-from graphtape.testing.fakegraph import serve_tls
+from graphtape.testing.tls import serve_tls
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 MIME = (b"From: Alex Wilber <AlexW@contoso.com>\nTo: Megan Bowen <MeganB@contoso.com>\nSubject: Hello\n"

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from graphtape.pytest.support import safe_file_name
-from graphtape.testing.fakegraph import FakeGraph, make_certificate
+from graphtape.testing.fakegraph import FakeGraph
+from graphtape.testing.tls import make_certificate
 
 pytest_plugins = ["pytester"]
 

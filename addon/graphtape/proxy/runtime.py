@@ -288,8 +288,7 @@ class ProxyRuntime:
         finally:
             logging.getLogger("mitmproxy.addonmanager").removeHandler(errors)
             addon.inflight.resume()  # the old recording is closed: the next cassette takes calls
-        taken = addon.replayer is not None if wanted["graphtape_mode"] == Mode.REPLAY else addon.recorder is not None
-        if errors.messages or addon.mode != wanted["graphtape_mode"] or not taken:
+        if errors.messages or addon.mode != wanted["graphtape_mode"] or not addon.handler.opened:
             # mitmproxy logs (and swallows) errors in an addon's configure: never serve a half-set-up cassette
             if fallback is not None:
                 self._apply({**TAPE_DEFAULTS, **fallback}, None)

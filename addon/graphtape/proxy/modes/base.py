@@ -48,6 +48,7 @@ class ModeHandler:
 
     mode: Mode
     active: ClassVar[bool] = True  # False (off): no requests taken, no start line, no summary
+    opened: ClassVar[bool] = True  # False: the mode's cassette could not be opened (UnopenedHandler)
     needs_cassette: ClassVar[bool] = False
     enforces: ClassVar[bool] = False  # graphtape_policy=auto answers contract errors as Graph would
     large_bodies: ClassVar[LargeBodies] = "stream"

@@ -25,6 +25,8 @@ class UnopenedHandler(ModeHandler):
     """What runs while the cassette of ``mode`` is not open (opening it failed, and the options were not rolled
     back to a mode that opens): every request is refused, offline, and each fails the session."""
 
+    opened = False
+
     def __init__(self, mode: Mode, session: Session, shared: Shared) -> None:
         super().__init__(session, shared)
         self.mode = mode
