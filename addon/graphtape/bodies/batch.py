@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from graphtape.bodies.kinds import media_type
+from graphtape.bodies.kinds import media_type, parse_json
 from graphtape.model import Headers, HttpRequest, HttpResponse, header
 
 ROOT = "batch"
@@ -69,6 +69,16 @@ def response_items(value: Any) -> list[Any] | None:
     """The ``responses`` list of a batch answer's parsed JSON; None if it is not ``{"responses": [...]}``."""
     items = value.get("responses") if isinstance(value, dict) else None
     return items if isinstance(items, list) else None
+
+
+def answer_items(body: bytes) -> tuple[dict[str, Any], list[Any]] | None:
+    """A batch answer's document and its ``responses``; None unless ``body`` is ``{"responses": [...]}``."""
+    try:
+        value = parse_json(body)
+    except (ValueError, RecursionError):
+        return None
+    items = response_items(value)
+    return (value, items) if items is not None else None
 
 
 def item_id(item: Any) -> str | None:

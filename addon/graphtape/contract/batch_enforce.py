@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphtape.bodies.batch import (
+    answer_items,
     depends_on,
     item_id,
     item_index,
     item_request,
     request_items,
-    response_items,
 )
 from graphtape.bodies.kinds import parse_json
 from graphtape.model import Finding, HttpRequest, HttpResponse
@@ -100,13 +100,10 @@ def refuse_items(req: HttpRequest, findings: Sequence[Finding]) -> Refusal | Non
 def splice_answers(body: bytes, refusal: Refusal) -> bytes | None:
     """A batch answer with the refused items' answers in place of any answer with their ids, else added; None if
     ``body`` is not ``{"responses": [...]}`` (then nothing can be spliced into it)."""
-    try:
-        value = parse_json(body)
-    except (ValueError, RecursionError):
+    answer = answer_items(body)
+    if answer is None:
         return None
-    items = response_items(value)
-    if items is None:
-        return None
+    value, items = answer
     refused = {str(answer["id"]).lower(): answer for answer in refusal.answers.values()}
     kept = [item for item in items if (item_id(item) or "").lower() not in refused]
     out = {**value, "responses": [*kept, *(refusal.answers[i] for i in sorted(refusal.answers))]}

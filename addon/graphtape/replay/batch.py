@@ -16,8 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from graphtape.bodies.batch import is_batch, item_id, pair_items, request_items, response_items
-from graphtape.bodies.kinds import parse_json
+from graphtape.bodies.batch import answer_items, is_batch, item_id, pair_items, request_items
 from graphtape.contract.batch_enforce import refuse_items, splice_answers
 from graphtape.model import Finding, HttpRequest, HttpResponse
 
@@ -35,13 +34,10 @@ def _id_map(recorded: HttpRequest, actual: HttpRequest) -> dict[str, str]:
 
 
 def _renamed(body: bytes, ids: dict[str, str]) -> bytes | None:
-    try:
-        value = parse_json(body)
-    except (ValueError, RecursionError):
+    answer = answer_items(body)
+    if answer is None:
         return None
-    items = response_items(value)
-    if items is None:
-        return None
+    value, items = answer
     out: list[Any] = []
     for item in items:
         ident = item_id(item)
