@@ -112,7 +112,9 @@ def test_sign_in_a_10_mb_upload_session_and_batch_run_unchanged_against_a_record
         replayed = app()
     assert rep.stop() == 0, rep.output
     assert replayed == recorded
-    requests = json.loads(report.read_text())["requests"]
+    replay_report = json.loads(report.read_text())
+    assert replay_report["summary"]["upstream_connections_refused"] == 0  # the server_connect guard saw no attempt
+    requests = replay_report["requests"]
     assert [r["outcome"] for r in requests] == ["signed-in"] * 2 + ["matched"] * 6
     assert all(not r.get("deviations") for r in requests), requests
     assert "matched 6, unmatched 0" in rep.stderr

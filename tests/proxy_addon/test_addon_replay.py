@@ -199,8 +199,11 @@ def test_a_call_answered_before_graphtape_is_left_alone(cassette: Path) -> None:
 def test_replay_never_connects_upstream(cassette: Path) -> None:
     with running_addon(graphtape_mode="replay", graphtape_cassette=str(cassette)) as (addon, _):
         data = server_hooks.ServerConnectionHookData(server=tflow.tserver_conn(), client=tflow.tclient_conn())
+        assert addon.session.upstream_refused == 0
         addon.server_connect(data)
         assert data.server.error  # mitmproxy refuses the connection when the hook sets an error
+        assert addon.session.upstream_refused == 1  # counted: the report and the summary say it
+        assert "upstream connections refused 1" in "\n".join(addon.session.summary_lines())
 
 
 @pytest.mark.parametrize("mode", ["record", "inspect", "off"])

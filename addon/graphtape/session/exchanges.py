@@ -46,6 +46,7 @@ class Session:
     # URLs reach the summary, the reports and the logs: token-bearing query parameters are redacted on the way in
     redact_url: Callable[[str], str] = field(default=Redactor().url, repr=False, compare=False)
     retries: RetryWatch = field(default_factory=RetryWatch, repr=False, compare=False)  # 429s awaiting a retry
+    upstream_refused: int = 0  # replay: upstream connections the server_connect guard refused (offline: 0)
 
     def __post_init__(self) -> None:
         self.mode = Mode(self.mode)  # a plain string from an option or a test: refused here unless it is a mode
@@ -78,6 +79,8 @@ class Session:
             signed_in = self.count(Outcome.SIGNED_IN)
             if signed_in:
                 lines.append(f"  sign-in calls answered offline {signed_in} (graphtape's fake tokens, not recorded)")
+            if self.upstream_refused:
+                lines.append(f"  upstream connections refused {self.upstream_refused} (replay stays offline)")
         elif self.mode == Mode.RECORD:
             lines.append(f"  recorded {self.count(Outcome.RECORDED)}, not recorded {self.count(Outcome.NOT_RECORDED)}, "
                          f"upstream failures {self.count(Outcome.FAILED)}")

@@ -71,7 +71,8 @@ class ReplayHandler(ModeHandler):
             self.replayer.finish()
 
     def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
-        # The last line of defence: replay is offline, whatever a hook did or did not do.
+        # The last line of defence: replay is offline, whatever a hook did or did not do; counted in the report.
+        self.session.upstream_refused += 1
         data.server.error = "graphtape replay is offline: no upstream connections"
 
     def outside(self, flow: http.HTTPFlow, url: str) -> None:
