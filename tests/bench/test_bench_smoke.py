@@ -13,7 +13,7 @@ from typing import Any
 
 from graphtape.cassette.cache import MIN_BYTES
 
-SECTIONS = ("replay", "concurrency", "scale", "big_bodies", "record", "startup", "switch", "uploads")
+SECTIONS = ("replay", "concurrency", "scale", "big_bodies", "record", "record_scale", "startup", "switch", "uploads")
 REPLAY_NAMES = ("floor", "server_replay", "graphtape", "graphtape_logging")
 RATE_KEYS = ("rps", "p50_ms", "p99_ms", "requests")
 
@@ -70,6 +70,13 @@ def test_quick_bench_reports_every_section(tmp_path: Path) -> None:
         assert isinstance(record["ratios"]["added_ms"], float)
     assert results["record"]["upstream_latency_ms"] == 0
     assert results["record_latency"]["upstream_latency_ms"] > 0
+
+    scale_rows = results["record_scale"]["rows"]
+    assert len(scale_rows) >= 2
+    for n, row in scale_rows.items():
+        for case in ("rewrite_nofsync", "journal_nofsync", "rewrite_fsync", "journal_fsync"):
+            _positive(f"record_scale.{n}.{case}", row[case], ("first_ms", "per_call_ms", "close_ms", "file_mb"))
+    assert any("proxy_fsync" in row and row["proxy_fsync"]["p50_ms"] > 0 for row in scale_rows.values())
 
     for name in ("mitmdump", "graphtape_replay"):
         _positive(f"startup.{name}", results["startup"]["rows"][name], ("seconds",))

@@ -1,0 +1,126 @@
+"""Section "record scale": what one recorded call costs when the cassette already holds n, journal vs rewrite.
+
+In-process (``Recorder.add``: redaction, the secret scan, the YAML render, the write, the fsync with
+``--fsync``), at every size, for today's writer (the journal) and for the writer before it (the whole file
+rewritten after every call, ``RewritingRecorder`` below: the same code with the old ``_persist``), in the same
+run. Each case appends ``calls`` calls to a cassette of ``n - calls`` interactions (``--append``); the first call
+of a session rewrites the file with either writer, so it is reported apart from the median of the others.
+Through the real proxy (``graphtape record --append`` to a local FakeGraph; the journal only, the proxy has no
+other writer), at the smaller sizes: the p50 of a call, all of it (client, TLS tunnel, upstream) included.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from dev.bench import clients, workload
+from dev.bench.stats import ratio
+from graphtape.cassette.format import assemble, write_cassette_file
+from graphtape.cassette.journal import journal_path
+from graphtape.cassette.recorder import Recorder, RecordMode
+from graphtape.privacy.redaction import Redactor
+
+WRITERS = ("rewrite", "journal")
+
+
+class RewritingRecorder(Recorder):
+    """The recorder as it was before the journal: every call rewrites the whole file (aside, then rename)."""
+
+    def _write(self) -> None:
+        write_cassette_file(self.path, assemble(self._head, self.chunks), durable=self.fsync)
+        self._unsynced = not self.fsync
+
+    def _persist(self, chunk: bytes) -> None:
+        self.chunks.append(chunk)
+        try:
+            self._write()
+        except BaseException:
+            self.chunks.pop()
+            raise
+
+
+def _prefilled(work: Any, n: int, calls: int) -> tuple[Path, list[Any]]:
+    items = workload.interactions(n)
+    before = n - calls
+    path = work.root / f"record-scale-{n}.yaml"
+    if before:
+        workload.write_cassette(path, items[:before])
+    return path, items[before:]
+
+
+def _in_process(source: Path, writer: str, fsync: bool, items: list[Any]) -> dict[str, float]:
+    path = source.with_name(f"{source.stem}-{writer}-{int(fsync)}.yaml")
+    if source.exists():
+        shutil.copyfile(source, path)  # the same bytes each time: loaded from the parse cache after the first
+    cls = RewritingRecorder if writer == "rewrite" else Recorder
+    rec = cls(path, RecordMode.APPEND, Redactor(), fsync=fsync)
+    times = []
+    for item in items:
+        t0 = time.perf_counter()
+        rec.add(item)
+        times.append((time.perf_counter() - t0) * 1000)
+    t0 = time.perf_counter()
+    rec.close()
+    close_ms = (time.perf_counter() - t0) * 1000
+    if journal_path(path).exists() or path.read_bytes().count(b"\n- request:") < len(items):
+        raise RuntimeError(f"graphtape bench: {path} does not hold what was recorded into it")
+    return {"first_ms": times[0], "per_call_ms": statistics.median(times[1:]), "close_ms": close_ms,
+            "file_mb": path.stat().st_size / 1e6}
+
+
+def _proxied(work: Any, source: Path, fsync: bool, items: list[Any]) -> dict[str, float]:
+    from dev.bench.procs import ProxyUnderTest
+    from dev.bench.scenarios import WARMUP
+    from graphtape.testing.fakegraph import FakeGraph
+
+    path = source.with_name(f"{source.stem}-proxy-{int(fsync)}.yaml")
+    if source.exists():
+        shutil.copyfile(source, path)
+    requests = workload.wire_requests(items)
+    extra = ["--fsync"] if fsync else []
+    with FakeGraph(work.root / "fakegraph-cert") as graph, ProxyUnderTest.graphtape(
+            f"record-scale-{path.stem}", work.confdir, "record", str(path), "--append", "--quiet", *extra,
+            "--upstream", graph.url, "--upstream-ca", str(graph.cert)) as p:
+        conn = clients.connect(p.port, str(work.ca))
+        run = clients.sequential(conn, requests, min(WARMUP, len(requests) // 2))
+        conn.close()
+    return {"p50_ms": statistics.median(run.latencies_ms)}
+
+
+def record_scale(work: Any, sizes: tuple[int, ...], calls: int, proxied: tuple[int, ...]) -> dict[str, Any]:
+    rows: dict[str, Any] = {}
+    for n in sizes:
+        source, items = _prefilled(work, n, min(calls, n))
+        row: dict[str, Any] = {"interactions": n, "timed_calls": len(items)}
+        for fsync in (False, True):
+            for writer in WRITERS:
+                row[f"{writer}_{'fsync' if fsync else 'nofsync'}"] = _in_process(source, writer, fsync, items)
+            if n in proxied:
+                row[f"proxy_{'fsync' if fsync else 'nofsync'}"] = _proxied(work, source, fsync, items)
+        rows[str(n)] = row
+    return {"rows": rows}
+
+
+def table_rows(data: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    out: list[tuple[str, str, str, str]] = []
+    sizes = list(data["rows"])
+    for key in ("nofsync", "fsync"):
+        section = f"record scale, {'--fsync' if key == 'fsync' else 'no --fsync'}"
+        smallest = data["rows"][sizes[0]][f"journal_{key}"]["per_call_ms"]
+        for n in sizes:
+            r = data["rows"][n]
+            old, new = r[f"rewrite_{key}"], r[f"journal_{key}"]
+            figures = (f"rewrite {old['per_call_ms']:7.2f} ms/call  journal {new['per_call_ms']:6.2f} ms/call  "
+                       f"(first call {new['first_ms']:6.1f} ms, close {new['close_ms']:6.1f} ms)")
+            versus = (f"journal {ratio(old['per_call_ms'], new['per_call_ms']):.1f}x faster, "
+                     f"{ratio(new['per_call_ms'], smallest):.2f}x of {int(sizes[0]):,}")
+            out.append((section, f"{int(n):,} interactions, in-process Recorder.add", figures, versus))
+            if f"proxy_{key}" in r:
+                out.append((section, f"{int(n):,} interactions, graphtape record (journal)",
+                            f"p50 {r[f'proxy_{key}']['p50_ms']:6.2f} ms/call", ""))
+    return out
+
