@@ -238,3 +238,25 @@ def test_sigkill_at_random_moments_during_appends_loses_no_answered_call(tmp_pat
         partial += answered > 1
         assert not journal_path(path).exists()  # folded by the load
     assert partial >= 6  # the kills landed while calls were being appended
+
+
+def test_a_reader_racing_a_recorder_that_stops_sees_every_call(tmp_path: Path) -> None:
+    from graphtape.cassette.format import rendered_count
+    from graphtape.cassette.journal import with_journal
+    from graphtape.cassette.read import read_bytes
+
+    path = tmp_path / "c.yaml"
+    rec = Recorder(path, RecordMode.NEW, Redactor())
+    rec.add(call("a"))
+    rec.add(call("b"))
+    reads: list[Path] = []
+
+    def read(p: Path) -> bytes:  # the reader has the journal in hand when the recorder records one more and stops
+        if not reads:
+            rec.add(call("c"))
+            rec.close()
+        reads.append(p)
+        return read_bytes(p)
+
+    assert rendered_count(with_journal(path, read)) == 3
+    assert len(reads) == 2 and not journal_path(path).exists()
