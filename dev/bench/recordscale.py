@@ -3,8 +3,9 @@
 In-process (``Recorder.add``: redaction, the secret scan, the YAML render, the write, the fsync with
 ``--fsync``), at every size, for today's writer (the journal) and for the writer before it (the whole file
 rewritten after every call, ``RewritingRecorder`` below: the same code with the old ``_persist``), in the same
-run. Each case appends ``calls`` calls to a cassette of ``n - calls`` interactions (``--append``); the first call
-of a session rewrites the file with either writer, so it is reported apart from the median of the others.
+run. Each case records ``calls`` calls into a cassette holding ``n - calls`` interactions (as ``--append`` leaves
+it after its first call); the first is reported apart from the median of the others. Then the biggest cassette's
+first load (a fresh process, no parse cache), folded and with a killed recorder's journal.
 Through the real proxy (``graphtape record --append`` to a local FakeGraph; the journal only, the proxy has no
 other writer), at the smaller sizes: the p50 of a call, all of it (client, TLS tunnel, upstream) included.
 """
@@ -19,7 +20,13 @@ from typing import Any
 
 from dev.bench import clients, workload
 from dev.bench.stats import ratio
-from graphtape.cassette.format import assemble, write_cassette_file
+from graphtape.cassette.format import (
+    assemble,
+    interaction_chunk,
+    interaction_to_data,
+    rendered_count,
+    write_cassette_file,
+)
 from graphtape.cassette.journal import journal_path
 from graphtape.cassette.recorder import Recorder, RecordMode
 from graphtape.privacy.redaction import Redactor
@@ -43,21 +50,29 @@ class RewritingRecorder(Recorder):
             raise
 
 
-def _prefilled(work: Any, n: int, calls: int) -> tuple[Path, list[Any]]:
+def _prefilled(work: Any, n: int, calls: int) -> tuple[Path, list[Any], list[bytes]]:
+    """The cassette of ``n - calls`` interactions (for the proxy), the calls to time, and the chunks it holds."""
     items = workload.interactions(n)
     before = n - calls
     path = work.root / f"record-scale-{n}.yaml"
     if before:
         workload.write_cassette(path, items[:before])
-    return path, items[before:]
+    chunks = [interaction_chunk(interaction_to_data(i)).encode() for i in items[:before]]
+    return path, items[before:], chunks
 
 
-def _in_process(source: Path, writer: str, fsync: bool, items: list[Any]) -> dict[str, float]:
+def _holding(cls: type[Recorder], path: Path, chunks: list[bytes], fsync: bool) -> Recorder:
+    """A recorder whose cassette holds ``chunks`` already, as ``--append`` leaves it after its first call, without
+    the YAML parse ``--append`` starts with (at 10,000 interactions that would be most of the section's time)."""
+    rec = cls(path, RecordMode.NEW, Redactor(), fsync=fsync)
+    rec.chunks = list(chunks)
+    rec._write()
+    return rec
+
+
+def _in_process(source: Path, writer: str, fsync: bool, items: list[Any], chunks: list[bytes]) -> dict[str, float]:
     path = source.with_name(f"{source.stem}-{writer}-{int(fsync)}.yaml")
-    if source.exists():
-        shutil.copyfile(source, path)  # the same bytes each time: loaded from the parse cache after the first
-    cls = RewritingRecorder if writer == "rewrite" else Recorder
-    rec = cls(path, RecordMode.APPEND, Redactor(), fsync=fsync)
+    rec = _holding(RewritingRecorder if writer == "rewrite" else Recorder, path, chunks, fsync)
     times = []
     for item in items:
         t0 = time.perf_counter()
@@ -66,10 +81,39 @@ def _in_process(source: Path, writer: str, fsync: bool, items: list[Any]) -> dic
     t0 = time.perf_counter()
     rec.close()
     close_ms = (time.perf_counter() - t0) * 1000
-    if journal_path(path).exists() or path.read_bytes().count(b"\n- request:") < len(items):
+    if journal_path(path).exists() or rendered_count(path.read_bytes()) != len(chunks) + len(items):
         raise RuntimeError(f"graphtape bench: {path} does not hold what was recorded into it")
     return {"first_ms": times[0], "per_call_ms": statistics.median(times[1:]), "close_ms": close_ms,
             "file_mb": path.stat().st_size / 1e6}
+
+
+def _load_child(path: str) -> dict[str, float]:
+    """Load a cassette in a fresh process, the parse cache off: the first load a user meets."""
+    import os
+
+    from graphtape.cassette import cache
+    from graphtape.cassette.format import load_cassette
+
+    os.environ[cache.DIR_ENV] = cache.OFF
+    t0 = time.perf_counter()
+    n = len(load_cassette(path).interactions)
+    return {"load_s": time.perf_counter() - t0, "interactions": n}
+
+
+def _first_loads(source: Path, chunks: list[bytes], items: list[Any]) -> dict[str, float]:
+    """The recorded cassette's first load, folded and with its journal not yet folded (a killed recorder's)."""
+    from dev.bench.inproc import _in_child
+
+    path = source.with_name(f"{source.stem}-load.yaml")
+    rec = _holding(Recorder, path, chunks, False)
+    for item in items:
+        rec.add(item)
+    rec._lock.release()  # as a kill leaves it: the journal unfolded
+    journalled = _in_child(_load_child, str(path))  # and folds it
+    folded = _in_child(_load_child, str(path))
+    if not journalled["interactions"] == folded["interactions"] == len(chunks) + len(items):
+        raise RuntimeError(f"graphtape bench: {path} did not load what was recorded into it")
+    return {"folded_s": folded["load_s"], "journalled_s": journalled["load_s"]}
 
 
 def _proxied(work: Any, source: Path, fsync: bool, items: list[Any]) -> dict[str, float]:
@@ -94,13 +138,15 @@ def _proxied(work: Any, source: Path, fsync: bool, items: list[Any]) -> dict[str
 def record_scale(work: Any, sizes: tuple[int, ...], calls: int, proxied: tuple[int, ...]) -> dict[str, Any]:
     rows: dict[str, Any] = {}
     for n in sizes:
-        source, items = _prefilled(work, n, min(calls, n))
+        source, items, chunks = _prefilled(work, n, min(calls, n))
         row: dict[str, Any] = {"interactions": n, "timed_calls": len(items)}
         for fsync in (False, True):
             for writer in WRITERS:
-                row[f"{writer}_{'fsync' if fsync else 'nofsync'}"] = _in_process(source, writer, fsync, items)
+                row[f"{writer}_{'fsync' if fsync else 'nofsync'}"] = _in_process(source, writer, fsync, items, chunks)
             if n in proxied:
                 row[f"proxy_{'fsync' if fsync else 'nofsync'}"] = _proxied(work, source, fsync, items)
+        if n == max(sizes):
+            row["load"] = _first_loads(source, chunks, items)
         rows[str(n)] = row
     return {"rows": rows}
 
@@ -122,5 +168,11 @@ def table_rows(data: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             if f"proxy_{key}" in r:
                 out.append((section, f"{int(n):,} interactions, graphtape record (journal)",
                             f"p50 {r[f'proxy_{key}']['p50_ms']:6.2f} ms/call", ""))
+    for n in sizes:
+        if "load" in data["rows"][n]:
+            load = data["rows"][n]["load"]
+            out.append(("record scale", f"{int(n):,} interactions recorded: first load, no parse cache",
+                        f"folded {load['folded_s']:5.2f} s  with its journal unfolded {load['journalled_s']:5.2f} s",
+                        ""))
     return out
 
