@@ -51,7 +51,7 @@ FULL = Plan(requests=400, rounds=5, parallel=(4, 16), parallel_rounds=3, sizes=(
 QUICK = Plan(requests=30, rounds=1, parallel=(4,), parallel_rounds=1, sizes=(10, 40), sample=10, mime_bytes=200_000,
              json_bytes=150_000, body_rounds=1, record_requests=12,
              record_latency_ms=5.0, record_latency_requests=6, startup_rounds=1, switch_large=30, upload_mb=20,
-             upload_rounds=1, record_scale=(10, 40), record_scale_calls=5, record_scale_proxied=(10,))
+             upload_rounds=1, record_scale=(10, 40), record_scale_calls=6, record_scale_proxied=(10,))
 
 
 # replay includes concurrency

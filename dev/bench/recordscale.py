@@ -3,9 +3,9 @@
 In-process (``Recorder.add``: redaction, the secret scan, the YAML render, the write, the fsync with
 ``--fsync``), at every size, for today's writer (the journal) and for the writer before it (the whole file
 rewritten after every call, ``RewritingRecorder`` below: the same code with the old ``_persist``), in the same
-run. Each case records ``calls`` calls into a cassette holding ``n - calls`` interactions (as ``--append`` leaves
-it after its first call); the first is reported apart from the median of the others. Then the biggest cassette's
-first load (a fresh process, no parse cache), folded and with a killed recorder's journal.
+run. Each case records ``calls`` calls into a cassette holding ``n`` interactions (as ``--append`` leaves it after
+its first call), the sizes interleaved call by call; figures are medians. Then the biggest cassette's first load
+(a fresh process, no parse cache), folded and with a killed recorder's journal.
 Through the real proxy (``graphtape record --append`` to a local FakeGraph; the journal only, the proxy has no
 other writer), at the smaller sizes: the p50 of a call, all of it (client, TLS tunnel, upstream) included.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 import shutil
 import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,15 +51,21 @@ class RewritingRecorder(Recorder):
             raise
 
 
-def _prefilled(work: Any, n: int, calls: int) -> tuple[Path, list[Any], list[bytes]]:
-    """The cassette of ``n - calls`` interactions (for the proxy), the calls to time, and the chunks it holds."""
-    items = workload.interactions(n)
-    before = n - calls
-    path = work.root / f"record-scale-{n}.yaml"
-    if before:
-        workload.write_cassette(path, items[:before])
-    chunks = [interaction_chunk(interaction_to_data(i)).encode() for i in items[:before]]
-    return path, items[before:], chunks
+@dataclass
+class Case:
+    """A cassette of ``n`` interactions (``source``, for the proxy; ``chunks``, for the recorders) and the calls
+    recorded into it."""
+
+    n: int
+    source: Path
+    chunks: list[bytes]
+    items: list[Any]
+
+
+def _case(work: Any, n: int, calls: int) -> Case:
+    items = workload.interactions(n + calls)
+    path = workload.write_cassette(work.root / f"record-scale-{n}.yaml", items[:n])
+    return Case(n, path, [interaction_chunk(interaction_to_data(i)).encode() for i in items[:n]], items[n:])
 
 
 def _holding(cls: type[Recorder], path: Path, chunks: list[bytes], fsync: bool) -> Recorder:
@@ -70,21 +77,29 @@ def _holding(cls: type[Recorder], path: Path, chunks: list[bytes], fsync: bool) 
     return rec
 
 
-def _in_process(source: Path, writer: str, fsync: bool, items: list[Any], chunks: list[bytes]) -> dict[str, float]:
-    path = source.with_name(f"{source.stem}-{writer}-{int(fsync)}.yaml")
-    rec = _holding(RewritingRecorder if writer == "rewrite" else Recorder, path, chunks, fsync)
-    times = []
-    for item in items:
+def _in_process(cases: list[Case], writer: str, fsync: bool) -> dict[int, dict[str, float]]:
+    """Every size's calls interleaved (one call to each cassette in turn, the order reversed every other turn), so
+    that drift on a shared machine hits all sizes alike."""
+    cls = RewritingRecorder if writer == "rewrite" else Recorder
+    recs = [_holding(cls, c.source.with_name(f"{c.source.stem}-{writer}-{int(fsync)}.yaml"), c.chunks, fsync)
+            for c in cases]
+    times: list[list[float]] = [[] for _ in cases]
+    for k in range(len(cases[0].items)):
+        order = list(range(len(cases))) if k % 2 == 0 else list(reversed(range(len(cases))))
+        for i in order:
+            t0 = time.perf_counter()
+            recs[i].add(cases[i].items[k])
+            times[i].append((time.perf_counter() - t0) * 1000)
+    out: dict[int, dict[str, float]] = {}
+    for case, rec, ms in zip(cases, recs, times, strict=True):
         t0 = time.perf_counter()
-        rec.add(item)
-        times.append((time.perf_counter() - t0) * 1000)
-    t0 = time.perf_counter()
-    rec.close()
-    close_ms = (time.perf_counter() - t0) * 1000
-    if journal_path(path).exists() or rendered_count(path.read_bytes()) != len(chunks) + len(items):
-        raise RuntimeError(f"graphtape bench: {path} does not hold what was recorded into it")
-    return {"first_ms": times[0], "per_call_ms": statistics.median(times[1:]), "close_ms": close_ms,
-            "file_mb": path.stat().st_size / 1e6}
+        rec.close()
+        close_ms = (time.perf_counter() - t0) * 1000
+        if journal_path(rec.path).exists() or rendered_count(rec.path.read_bytes()) != case.n + len(case.items):
+            raise RuntimeError(f"graphtape bench: {rec.path} does not hold what was recorded into it")
+        out[case.n] = {"per_call_ms": statistics.median(ms), "close_ms": close_ms,
+                       "file_mb": rec.path.stat().st_size / 1e6}
+    return out
 
 
 def _load_child(path: str) -> dict[str, float]:
@@ -100,31 +115,30 @@ def _load_child(path: str) -> dict[str, float]:
     return {"load_s": time.perf_counter() - t0, "interactions": n}
 
 
-def _first_loads(source: Path, chunks: list[bytes], items: list[Any]) -> dict[str, float]:
+def _first_loads(case: Case) -> dict[str, float]:
     """The recorded cassette's first load, folded and with its journal not yet folded (a killed recorder's)."""
     from dev.bench.inproc import _in_child
 
-    path = source.with_name(f"{source.stem}-load.yaml")
-    rec = _holding(Recorder, path, chunks, False)
-    for item in items:
+    path = case.source.with_name(f"{case.source.stem}-load.yaml")
+    rec = _holding(Recorder, path, case.chunks, False)
+    for item in case.items:
         rec.add(item)
     rec._lock.release()  # as a kill leaves it: the journal unfolded
     journalled = _in_child(_load_child, str(path))  # and folds it
     folded = _in_child(_load_child, str(path))
-    if not journalled["interactions"] == folded["interactions"] == len(chunks) + len(items):
+    if not journalled["interactions"] == folded["interactions"] == case.n + len(case.items):
         raise RuntimeError(f"graphtape bench: {path} did not load what was recorded into it")
     return {"folded_s": folded["load_s"], "journalled_s": journalled["load_s"]}
 
 
-def _proxied(work: Any, source: Path, fsync: bool, items: list[Any]) -> dict[str, float]:
+def _proxied(work: Any, case: Case, fsync: bool) -> dict[str, float]:
     from dev.bench.procs import ProxyUnderTest
     from dev.bench.scenarios import WARMUP
     from graphtape.testing.fakegraph import FakeGraph
 
-    path = source.with_name(f"{source.stem}-proxy-{int(fsync)}.yaml")
-    if source.exists():
-        shutil.copyfile(source, path)
-    requests = workload.wire_requests(items)
+    path = case.source.with_name(f"{case.source.stem}-proxy-{int(fsync)}.yaml")
+    shutil.copyfile(case.source, path)
+    requests = workload.wire_requests(case.items)
     extra = ["--fsync"] if fsync else []
     with FakeGraph(work.root / "fakegraph-cert") as graph, ProxyUnderTest.graphtape(
             f"record-scale-{path.stem}", work.confdir, "record", str(path), "--append", "--quiet", *extra,
@@ -136,18 +150,17 @@ def _proxied(work: Any, source: Path, fsync: bool, items: list[Any]) -> dict[str
 
 
 def record_scale(work: Any, sizes: tuple[int, ...], calls: int, proxied: tuple[int, ...]) -> dict[str, Any]:
-    rows: dict[str, Any] = {}
-    for n in sizes:
-        source, items, chunks = _prefilled(work, n, min(calls, n))
-        row: dict[str, Any] = {"interactions": n, "timed_calls": len(items)}
-        for fsync in (False, True):
-            for writer in WRITERS:
-                row[f"{writer}_{'fsync' if fsync else 'nofsync'}"] = _in_process(source, writer, fsync, items, chunks)
-            if n in proxied:
-                row[f"proxy_{'fsync' if fsync else 'nofsync'}"] = _proxied(work, source, fsync, items)
-        if n == max(sizes):
-            row["load"] = _first_loads(source, chunks, items)
-        rows[str(n)] = row
+    cases = [_case(work, n, calls) for n in sizes]
+    rows: dict[str, Any] = {str(c.n): {"interactions": c.n, "timed_calls": calls} for c in cases}
+    for fsync in (False, True):
+        key = "fsync" if fsync else "nofsync"
+        for writer in WRITERS:
+            for n, figures in _in_process(cases, writer, fsync).items():
+                rows[str(n)][f"{writer}_{key}"] = figures
+        for case in cases:
+            if case.n in proxied:
+                rows[str(case.n)][f"proxy_{key}"] = _proxied(work, case, fsync)
+    rows[str(cases[-1].n)]["load"] = _first_loads(cases[-1])
     return {"rows": rows}
 
 
@@ -161,18 +174,21 @@ def table_rows(data: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             r = data["rows"][n]
             old, new = r[f"rewrite_{key}"], r[f"journal_{key}"]
             figures = (f"rewrite {old['per_call_ms']:7.2f} ms/call  journal {new['per_call_ms']:6.2f} ms/call  "
-                       f"(first call {new['first_ms']:6.1f} ms, close {new['close_ms']:6.1f} ms)")
+                       f"(close: fold {new['close_ms']:6.1f} ms)")
             versus = (f"journal {ratio(old['per_call_ms'], new['per_call_ms']):.1f}x faster, "
                      f"{ratio(new['per_call_ms'], smallest):.2f}x of {int(sizes[0]):,}")
-            out.append((section, f"{int(n):,} interactions, in-process Recorder.add", figures, versus))
+            out.append((section, f"+{r['timed_calls']} calls to {int(n):,}, in-process Recorder.add", figures, versus))
             if f"proxy_{key}" in r:
-                out.append((section, f"{int(n):,} interactions, graphtape record (journal)",
+                out.append((section, f"+{r['timed_calls']} calls to {int(n):,}, graphtape record --append",
                             f"p50 {r[f'proxy_{key}']['p50_ms']:6.2f} ms/call", ""))
     for n in sizes:
         if "load" in data["rows"][n]:
             load = data["rows"][n]["load"]
-            out.append(("record scale", f"{int(n):,} interactions recorded: first load, no parse cache",
+            out.append(("record scale", f"{int(n) + r_calls(data, n):,} recorded: first load, no parse cache",
                         f"folded {load['folded_s']:5.2f} s  with its journal unfolded {load['journalled_s']:5.2f} s",
                         ""))
     return out
 
+
+def r_calls(data: dict[str, Any], n: str) -> int:
+    return int(data["rows"][n]["timed_calls"])
