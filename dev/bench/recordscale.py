@@ -38,7 +38,7 @@ WRITERS = ("rewrite", "journal")
 class RewritingRecorder(Recorder):
     """The recorder as it was before the journal: every call rewrites the whole file (aside, then rename)."""
 
-    def _write(self) -> None:
+    def _write(self, *, journal: bool = True) -> None:
         write_cassette_file(self.path, assemble(self._head, self.chunks), durable=self.fsync)
         self._unsynced = not self.fsync
 

@@ -260,3 +260,13 @@ def test_a_reader_racing_a_recorder_that_stops_sees_every_call(tmp_path: Path) -
 
     assert rendered_count(with_journal(path, read)) == 3
     assert len(reads) == 2 and not journal_path(path).exists()
+
+
+def test_a_session_of_one_call_is_not_rewritten_at_close(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    rec = Recorder(path, RecordMode.NEW, Redactor())
+    rec.add(call("only"))
+    inode = path.stat().st_ino
+    rec.close()
+    assert path.stat().st_ino == inode and not journal_path(path).exists()  # nothing journalled: nothing to fold
+    assert subjects(path) == ["only"]

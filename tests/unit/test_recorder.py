@@ -227,7 +227,8 @@ def test_the_lock_file_names_the_command_without_its_secrets(monkeypatch: pytest
 def test_authorization_is_redacted_on_disk(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     rec = Recorder(path, RecordMode.NEW, Redactor())
-    rec.add(call("x"))
+    rec.add(call("x"))  # the session's first call rewrites the file; the next goes to the journal
+    rec.add(call("y"))
     journalled = journal_path(path).read_text()  # redacted before it is appended to the journal, too
     assert JWT not in journalled and "Authorization: <redacted>" in journalled
     rec.close()

@@ -192,6 +192,7 @@ class JournalWriter:
         if fsync:
             sync_to_disk(self.path)  # the file and the folder: the journal's name must survive a power cut
         self.size = len(header)
+        self.entries = 0
         self.usable = True  # False once an entry could not be undone: none may follow it
 
     def append(self, chunk: bytes, *, fsync: bool) -> None:
@@ -214,6 +215,7 @@ class JournalWriter:
         finally:
             os.close(fd)
         self.size += len(data)
+        self.entries += 1
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)

@@ -121,18 +121,20 @@ class Recorder:
         if untouched:
             check_writable(path)  # an unwritable folder is found now, not at the first call
         else:
-            self._write()
+            self._write(journal=False)
 
     def __len__(self) -> int:
         return len(self.chunks)
 
-    def _write(self) -> None:
-        """The whole file, as it is now, in place (aside, then rename)."""
+    def _write(self, *, journal: bool = True) -> None:
+        """The whole file, as it is now, in place (aside, then rename); then a new journal for the next calls."""
         parts = assemble(self._head, self.chunks)
         write_cassette_file(self.path, parts, durable=self.fsync)
         self._unsynced = not self.fsync
         self._size = sum(map(len, parts))
         self._journal = None  # an old one (a failed append could not be undone) is replaced next
+        if not journal:  # the empty new cassette: its first call rewrites it anyway
+            return
         try:
             self._journal = JournalWriter(self.path, parts, fsync=self.fsync)
         except OSError as e:  # the call is in the file all the same; the next one rewrites it again
@@ -177,6 +179,12 @@ class Recorder:
     def _fold(self) -> None:
         assert self._journal is not None
         journal, self._journal = self._journal, None
+        if not journal.entries:  # nothing appended since the file was written: it is whole already
+            journal.remove()
+            if self._unsynced:
+                sync_to_disk(self.path)
+                self._unsynced = False
+            return
         try:
             write_cassette_file(self.path, assemble(self._head, self.chunks), durable=False)
             sync_to_disk(self.path)
