@@ -270,3 +270,25 @@ def test_a_session_of_one_call_is_not_rewritten_at_close(tmp_path: Path) -> None
     rec.close()
     assert path.stat().st_ino == inode and not journal_path(path).exists()  # nothing journalled: nothing to fold
     assert subjects(path) == ["only"]
+
+
+def _graphtape(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "graphtape.cli", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_show_and_diff_see_the_journal_while_recording_and_fold_it_after_a_kill(tmp_path: Path) -> None:
+    path, other = tmp_path / "c.yaml", tmp_path / "d.yaml"
+    rec = Recorder(path, RecordMode.NEW, Redactor())
+    for s in "abc":
+        rec.add(call(s))
+    shown = _graphtape("show", str(path))
+    assert shown.returncode == 0 and f"{path}: 3 interaction(s)" in shown.stdout, shown.stderr
+    assert journal_path(path).exists()  # the recorder holds it: not folded under it
+    rec._lock.release()  # killed
+    save = Recorder(other, RecordMode.NEW, Redactor())
+    for s in "abc":
+        save.add(call(s))
+    save.close()
+    drift = _graphtape("diff", str(other), str(path))  # folds c.yaml's journal on the way
+    assert drift.returncode == 0 and "3 vs 3 interactions, 0 difference(s)" in drift.stderr, drift.stdout + drift.stderr
+    assert not journal_path(path).exists()
