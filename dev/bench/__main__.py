@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dev.bench import inproc, procs, scenarios, table, uploads
+from dev.bench import inproc, procs, recordscale, scenarios, table, uploads
 from graphtape.cassette import cache
 
 
@@ -39,6 +39,9 @@ class Plan:
     switch_large: int
     upload_mb: int  # the upload-session row: one attachment this big, in 4 MB chunks
     upload_rounds: int
+    record_scale: tuple[int, ...] = (10, 1000, 10000)  # cassette sizes; the calls timed at each, in-process
+    record_scale_calls: int = 20
+    record_scale_proxied: tuple[int, ...] = (10, 1000)  # and through graphtape record
 
 
 FULL = Plan(requests=400, rounds=5, parallel=(4, 16), parallel_rounds=3, sizes=(100, 1000, 10000), sample=300,
@@ -48,10 +51,11 @@ FULL = Plan(requests=400, rounds=5, parallel=(4, 16), parallel_rounds=3, sizes=(
 QUICK = Plan(requests=30, rounds=1, parallel=(4,), parallel_rounds=1, sizes=(10, 40), sample=10, mime_bytes=200_000,
              json_bytes=150_000, body_rounds=1, record_requests=12,
              record_latency_ms=5.0, record_latency_requests=6, startup_rounds=1, switch_large=30, upload_mb=20,
-             upload_rounds=1)
+             upload_rounds=1, record_scale=(10, 40), record_scale_calls=6, record_scale_proxied=(10,))
 
 
-SECTIONS = ("replay", "scale", "big_bodies", "record", "startup", "switch", "uploads")  # replay includes concurrency
+# replay includes concurrency
+SECTIONS = ("replay", "scale", "big_bodies", "record", "record_scale", "startup", "switch", "uploads")
 
 
 def run(plan: Plan, root: Path, sections: Sequence[str] = SECTIONS, partial: Path | None = None,
@@ -71,6 +75,8 @@ def run(plan: Plan, root: Path, sections: Sequence[str] = SECTIONS, partial: Pat
             "record": scenarios.record_overhead(work, plan.record_requests, plan.parallel_rounds),
             "record_latency": scenarios.record_overhead(work, plan.record_latency_requests, plan.parallel_rounds,
                                                         plan.record_latency_ms)},
+        "record_scale": lambda: {"record_scale": recordscale.record_scale(
+            work, plan.record_scale, plan.record_scale_calls, plan.record_scale_proxied)},
         "startup": lambda: {"startup": scenarios.startup(work, plan.startup_rounds)},
         "switch": lambda: {"switch": inproc.switch(work, plan.switch_large, plan.startup_rounds)},
         "uploads": lambda: {"uploads": uploads.upload_row(work, plan.upload_mb, plan.upload_rounds)},

@@ -76,6 +76,10 @@ def rows(results: dict[str, Any]) -> list[Row]:
     for key in ("record", "record_latency"):
         if key in results:
             out += _record_rows(results[key])
+    if "record_scale" in results:
+        from dev.bench.recordscale import table_rows
+
+        out += table_rows(results["record_scale"])
     if "startup" in results:
         start = results["startup"]
         out.append(("startup", "mitmdump (to listening)", f"{start['rows']['mitmdump']['seconds']:.2f} s", ""))

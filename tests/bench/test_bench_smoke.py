@@ -13,7 +13,7 @@ from typing import Any
 
 from graphtape.cassette.cache import MIN_BYTES
 
-SECTIONS = ("replay", "concurrency", "scale", "big_bodies", "record", "startup", "switch", "uploads")
+SECTIONS = ("replay", "concurrency", "scale", "big_bodies", "record", "record_scale", "startup", "switch", "uploads")
 REPLAY_NAMES = ("floor", "server_replay", "graphtape", "graphtape_logging")
 RATE_KEYS = ("rps", "p50_ms", "p99_ms", "requests")
 
@@ -71,6 +71,13 @@ def test_quick_bench_reports_every_section(tmp_path: Path) -> None:
     assert results["record"]["upstream_latency_ms"] == 0
     assert results["record_latency"]["upstream_latency_ms"] > 0
 
+    scale_rows = results["record_scale"]["rows"]
+    assert len(scale_rows) >= 2
+    for n, row in scale_rows.items():
+        for case in ("rewrite_nofsync", "journal_nofsync", "rewrite_fsync", "journal_fsync"):
+            _positive(f"record_scale.{n}.{case}", row[case], ("per_call_ms", "close_ms", "file_mb"))
+    assert any("proxy_fsync" in row and row["proxy_fsync"]["p50_ms"] > 0 for row in scale_rows.values())
+
     for name in ("mitmdump", "graphtape_replay"):
         _positive(f"startup.{name}", results["startup"]["rows"][name], ("seconds",))
     for name in ("small", "large"):
@@ -82,7 +89,9 @@ def test_quick_bench_reports_every_section(tmp_path: Path) -> None:
     assert 0 < uploads["cassette_kb"] < 64  # the chunks are kept as digests
 
     # The printed table: a header, a rule, then one line per row, every section's rows present.
-    expected_rows = (4 * (1 + len(results["concurrency"])) + 2 * len(scale) + len(bodies) + 2 + 2 + 2 + 2 + 4)
+    record_scale_rows = 2 * len(scale_rows) + 2 * sum("proxy_fsync" in r for r in scale_rows.values()) + 1
+    expected_rows = (4 * (1 + len(results["concurrency"])) + 2 * len(scale) + len(bodies) + 2 + 2 + 2 + 2 + 4
+                     + record_scale_rows)
     assert len(results["table"]) == expected_rows
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("section") and set(lines[1].replace(" ", "")) == {"-"}

@@ -120,4 +120,9 @@ def test_a_full_disk_is_reported_at_once_and_the_previous_cassette_stays_whole(t
     assert held_before_failure >= 3
     assert f"m{len(statuses) - 1}" not in held  # the one that did not fit is not there, not half there
     assert "the file holds what it held" in p.output
-    assert sorted(f.name for f in tiny_disk.iterdir()) == ["c.yaml"]  # no temp file (nor lock) left on the disk
+    left = sorted(f.name for f in tiny_disk.iterdir())
+    # no temp file (nor lock) left on the disk; the journal stays if folding it (a whole copy) did not fit, and
+    # every reader applies it (``held`` above)
+    assert left in (["c.yaml"], ["c.yaml", "c.yaml.journal"]), left
+    if "c.yaml.journal" in left:
+        assert "the calls are safe in" in p.output and "the next load or recording of it folds in" in p.output

@@ -13,6 +13,7 @@ import pytest
 
 from conftest import TOKEN
 from graphtape.cassette.format import CassetteError, load_cassette, save_cassette
+from graphtape.cassette.journal import journal_path
 from graphtape.cassette.lock import CassetteLocked, _command
 from graphtape.cassette.recorder import Recorder, RecorderClosed, RecordMode, RecordRefused
 from graphtape.model import HttpRequest, HttpResponse, Interaction
@@ -43,7 +44,9 @@ def subjects(path: Path) -> list[str]:
 @pytest.fixture
 def existing(tmp_path: Path) -> Path:
     path = tmp_path / "c.yaml"
-    Recorder(path, RecordMode.NEW, Redactor()).add(call("old"))
+    rec = Recorder(path, RecordMode.NEW, Redactor())
+    rec.add(call("old"))
+    rec.close()
     return path
 
 
@@ -223,7 +226,12 @@ def test_the_lock_file_names_the_command_without_its_secrets(monkeypatch: pytest
 
 def test_authorization_is_redacted_on_disk(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
-    Recorder(path, RecordMode.NEW, Redactor()).add(call("x"))
+    rec = Recorder(path, RecordMode.NEW, Redactor())
+    rec.add(call("x"))  # the session's first call rewrites the file; the next goes to the journal
+    rec.add(call("y"))
+    journalled = journal_path(path).read_text()  # redacted before it is appended to the journal, too
+    assert JWT not in journalled and "Authorization: <redacted>" in journalled
+    rec.close()
     text = path.read_text()
     assert JWT not in text
     assert "Authorization: <redacted>" in text
@@ -293,12 +301,12 @@ def _block_writes(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_failed_write_keeps_previous_file_and_state(unwritable: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = unwritable / "c.yaml"
-    rec = Recorder(path, RecordMode.NEW, Redactor())
-    rec.add(call("one"))
+    save_cassette(path, [call("one")])
+    rec = Recorder(path, RecordMode.APPEND, Redactor())
     before = snapshot(path)
     _block_writes(unwritable, monkeypatch)
     with pytest.raises(OSError):
-        rec.add(call("two"))
+        rec.add(call("two"))  # the session's first call rewrites the file (aside, then rename): refused
     assert len(rec) == 1
     monkeypatch.undo()
     unwritable.chmod(stat.S_IRWXU)
@@ -306,6 +314,56 @@ def test_failed_write_keeps_previous_file_and_state(unwritable: Path, monkeypatc
     assert sorted(p.name for p in unwritable.iterdir()) == [".c.yaml.lock", "c.yaml"]  # no temp file left
     assert rec.add(call("three")) == 1
     assert subjects(path) == ["one", "three"]
+
+
+def _fail_writes(monkeypatch: pytest.MonkeyPatch, *, truncate_fails: bool = False) -> None:
+    """The disk fills up under the journal: its next append writes part of the entry, then fails."""
+    real_write, real_truncate = os.write, os.ftruncate
+
+    def short(fd: int, data: bytes) -> int:
+        real_write(fd, bytes(data)[:10])
+        raise OSError(28, "No space left on device")
+
+    def truncate(fd: int, size: int) -> None:
+        if truncate_fails:
+            raise OSError(5, "Input/output error")
+        real_truncate(fd, size)
+
+    monkeypatch.setattr(os, "write", short)
+    monkeypatch.setattr(os, "ftruncate", truncate)
+
+
+def test_a_failed_journal_append_leaves_the_journal_and_the_file_as_they_were(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "c.yaml"
+    rec = Recorder(path, RecordMode.NEW, Redactor())
+    rec.add(call("one"))
+    before, journal_before = snapshot(path), journal_path(path).read_bytes()
+    _fail_writes(monkeypatch)
+    with pytest.raises(OSError, match="No space left"):
+        rec.add(call("two"))
+    monkeypatch.undo()
+    assert len(rec) == 1 and snapshot(path) == before
+    assert journal_path(path).read_bytes() == journal_before  # not half an entry
+    assert rec.add(call("three")) == 1
+    assert subjects(path) == ["one", "three"]
+
+
+def test_an_append_that_cannot_be_undone_makes_the_next_call_rewrite_the_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "c.yaml"
+    rec = Recorder(path, RecordMode.NEW, Redactor())
+    rec.add(call("one"))
+    _fail_writes(monkeypatch, truncate_fails=True)
+    with pytest.raises(OSError, match="No space left"):
+        rec.add(call("two"))
+    monkeypatch.undo()
+    assert subjects(path) == ["one"]  # the torn entry is the last one: dropped
+    assert rec.add(call("three")) == 1  # no entry after a torn one: the file is rewritten, the journal anew
+    assert subjects(path) == ["one", "three"]
+    rec.add(call("four"))
+    rec.close()
+    assert subjects(path) == ["one", "three", "four"] and not journal_path(path).exists()
 
 
 def test_failed_first_write_raises_oserror(unwritable: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -347,9 +405,10 @@ def test_with_fsync_every_write_is_forced(tmp_path: Path, monkeypatch: pytest.Mo
     rec = Recorder(tmp_path / "c.yaml", RecordMode.NEW, Redactor(), fsync=True)
     rec.add(call("one"))
     rec.add(call("two"))
-    assert len(fsyncs) == 3  # the empty cassette, then each call
+    assert len(fsyncs) == 5  # the empty cassette, the journal (its file and folder), then each call
     rec.close()
-    assert len(fsyncs) == 3
+    assert len(fsyncs) == 7  # the journal folded into the cassette: the file and its folder
+    assert not journal_path(rec.path).exists()
 
 
 def test_a_cassette_over_the_size_limit_is_not_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -361,7 +420,8 @@ def test_a_cassette_over_the_size_limit_is_not_written(tmp_path: Path, monkeypat
     with pytest.raises(OSError, match=r"over the .* MB limit for a cassette"):
         rec.add(call("big", resp_body=json.dumps({"id": "x" * 4000}).encode()))
     assert snapshot(path) == before and len(rec) == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".c.yaml.lock", "c.yaml"]  # no temp file left
+    assert subjects(path) == ["small"]  # not in the journal either
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".c.yaml.lock", "c.yaml", "c.yaml.journal"]  # no temp file
 
 
 def test_append_refuses_to_start_when_the_rewrite_would_change_what_the_cassette_holds(

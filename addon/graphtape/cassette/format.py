@@ -38,9 +38,9 @@ from graphtape.cassette.yamldump import dump_quoted, dump_yaml
 from graphtape.model import Headers, Interaction
 
 __all__ = ["DEFAULT_MAX_CASSETTE_MB", "FORMAT_VERSION", "MAX_CASSETTE_ENV", "VERSION_KEY", "Cassette",
-           "CassetteError", "UnwritableInteraction", "assemble", "dump_yaml", "interaction_chunk",
+           "CassetteError", "UnwritableInteraction", "assemble", "dump_yaml", "extend", "interaction_chunk",
            "interaction_to_data", "load_cassette", "max_cassette_bytes", "new_meta", "parse_cassette", "render",
-           "render_head", "save_cassette", "write_cassette_file"]
+           "render_head", "rendered_count", "save_cassette", "write_cassette_file"]
 
 
 def mitmproxy_version() -> str:
@@ -115,6 +115,33 @@ def assemble(head: bytes, chunks: Sequence[bytes]) -> list[bytes]:
     interactions' chunks (UTF-8)."""
     middle = [b"\n", *chunks] if chunks else [b" []\n"]
     return [head, *middle, end_marker(len(chunks)).encode()]
+
+
+_END = re.compile(rb"# end of graphtape cassette: (\d+) interactions?\n\Z")
+
+
+def rendered_count(data: bytes) -> int | None:
+    """The number in the end line of a cassette as ``assemble`` renders it, or None (not such a file)."""
+    found = _END.search(data)
+    if found is None or not data.endswith(end_marker(int(found.group(1))).encode()):
+        return None
+    return int(found.group(1))
+
+
+def extend(data: bytes, chunks: Sequence[bytes]) -> bytes:
+    """A file ``assemble`` rendered, with ``chunks`` after its last interaction (as ``assemble`` would have
+    rendered it with them); raises ValueError for a file ``assemble`` did not render."""
+    count = rendered_count(data)
+    if count is None:
+        raise ValueError("graphtape: not a cassette as graphtape renders it (its end line is missing)")
+    if not chunks:
+        return data
+    body = data[:len(data) - len(end_marker(count))]
+    if count == 0:
+        if not body.endswith(b" []\n"):
+            raise ValueError("graphtape: not a cassette as graphtape renders it (no empty list)")
+        body = body[:-4] + b"\n"
+    return b"".join([body, *chunks, end_marker(count + len(chunks)).encode()])
 
 
 def render(meta: dict[str, Any], chunks: Sequence[str]) -> str:

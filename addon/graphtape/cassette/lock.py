@@ -7,7 +7,8 @@ holds the lock; whoever opened the old file then sees it is no longer the one at
 
 Leftovers are only files of graphtape's own naming, beside the cassette, made by a process that is gone:
 ``.NAME.PID.tmp`` / ``.NAME.PID.RANDOM.tmp`` (atomicfile's aside copies) and ``.NAME.PID.recording`` (the
-pytest plugin's recording, with its own aside copies and lock), and only regular files, never a symlink.
+pytest plugin's recording, with its own aside copies, journal and lock), and only regular files, never a
+symlink. A cassette's own journal (``NAME.journal``) is never a leftover: the recorder folds it in.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import sys
 from pathlib import Path
 
 from graphtape.cassette.format import CassetteError
+from graphtape.cassette.journal import journal_path
 
 # Held read-only: an open writable file would keep its disk from being remounted read-only.
 _OPEN = os.O_RDONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
@@ -185,7 +187,10 @@ def _remove_recording(recording: Path) -> bool:
 
 
 def remove_leftovers_of(path: Path) -> None:
+    """A dead run's ``.recording``'s aside copies and journal (the recording itself goes: it was not kept)."""
     pattern = _leftover_pattern(path.name)
+    with contextlib.suppress(OSError):
+        os.unlink(journal_path(path))
     with contextlib.suppress(OSError):
         for entry in os.scandir(path.parent):
             found = pattern.fullmatch(entry.name)

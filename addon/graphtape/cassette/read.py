@@ -198,7 +198,7 @@ def too_big(size: int, limit: int) -> str:
             "or split the recording")
 
 
-def _read(p: Path) -> bytes:
+def read_bytes(p: Path) -> bytes:
     """The file's bytes; only a regular file under the size limit is read (a FIFO or /dev/zero never ends)."""
     try:
         fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -233,9 +233,12 @@ def _read(p: Path) -> bytes:
 
 
 def load_cassette(path: str | os.PathLike[str]) -> Cassette:
-    """Read a cassette from disk (never modifies it)."""
+    """Read a cassette from disk, with the calls its journal holds (journal.py): folded into it unless a
+    recorder holds it; the cassette is otherwise never modified."""
+    from graphtape.cassette.journal import with_journal
+
     p = Path(path)
-    data = _read(p)
+    data = with_journal(p, read_bytes)
     with _gc_paused():
         hit = cache.lookup(data)  # a big cassette parsed before (same bytes, same parser code): no YAML
         if hit is not None:

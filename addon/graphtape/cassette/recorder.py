@@ -1,9 +1,11 @@
-"""Writing a cassette while recording: each completed interaction lands on disk at once, atomically.
+"""Writing a cassette while recording: each completed interaction lands on disk at once, before its answer.
 
-Each write replaces the whole file (aside, then renamed over), so a proxy killed at any moment leaves a
-cassette that loads and holds every interaction its client got an answer for. With ``fsync`` each write
-is also forced to the disk (it then survives a power cut too); without it, the file is forced to the
-disk once, when the recording is closed: an fsync costs more than all the rest of recording a call.
+The first call of a session rewrites the whole file (aside, then renamed over); every later one is appended
+to the cassette's journal (journal.py) in one write, so a call costs the same at call 10,000 as at call 1,
+and a proxy killed at any moment leaves a cassette (with its journal, which every reader applies) holding
+every interaction its client got an answer for. Closing folds the journal into the file. With ``fsync``
+each write is also forced to the disk (it then survives a power cut too); without it, the file is forced
+to the disk once, when the recording is closed: an fsync costs more than all the rest of recording a call.
 
 A recorder holds its cassette's lock (cassettelock.py) from start to close: a second recorder of the same
 cassette is refused. An existing cassette (``append``, ``overwrite``) is not touched until the first call
@@ -14,6 +16,7 @@ folder is found at once).
 
 from __future__ import annotations
 
+import errno
 import logging
 from dataclasses import replace
 from enum import StrEnum
@@ -32,7 +35,9 @@ from graphtape.cassette.format import (
     render_head,
     write_cassette_file,
 )
+from graphtape.cassette.journal import JournalWriter, fold, journal_path
 from graphtape.cassette.lock import CassetteLock, remove_leftovers
+from graphtape.cassette.read import end_marker, max_cassette_bytes, read_bytes, too_big
 from graphtape.model import Interaction
 from graphtape.privacy.pseudonymize import META_KEY, Pseudonymizer
 from graphtape.privacy.redaction import Redactor, find_secrets
@@ -51,7 +56,7 @@ class UploadBodies(StrEnum):
     """How upload-session chunks are kept (``graphtape_upload_bodies``)."""
 
     DIGEST = "digest"  # their SHA-256 and size: replay tells a chunk with other bytes (body.sha256)
-    FULL = "full"  # their bytes, in base64 (a 150 MB upload is a 200 MB cassette, rewritten per call)
+    FULL = "full"  # their bytes, in base64 (a 150 MB upload is a 200 MB cassette)
 
 
 class RecordRefused(Exception):
@@ -63,10 +68,11 @@ class RecorderClosed(Exception):
 
 
 class Recorder:
-    """Holds the cassette being recorded; rewrites it whole (aside, then rename) after each interaction.
+    """Holds the cassette being recorded: rewrites it whole (aside, then rename) at its first interaction,
+    appends the later ones to its journal, and folds the journal into it on close.
 
     Every interaction's YAML is rendered once and kept (as UTF-8), and so is the file's head, so a rewrite
-    is a concatenation, not a re-dump.
+    (the first call's, the fold) is a concatenation, not a re-dump.
     """
 
     def __init__(self, path: Path, mode: RecordMode, redactor: Redactor, *, pseudonymize: bool = False,
@@ -79,6 +85,8 @@ class Recorder:
         self.chunks: list[bytes] = []
         self.closed = False
         self._unsynced = False
+        self._journal: JournalWriter | None = None  # open from the call after the last rewrite
+        self._size = 0  # of the whole file, as it would be folded now
         self._lock = CassetteLock(path)  # raises CassetteLocked: another recorder has it
         try:
             self._open(mode, pseudonymize)
@@ -90,6 +98,8 @@ class Recorder:
         path = self.path
         for leftover in remove_leftovers(path):
             logger.info(f"graphtape: removed {leftover}, left by a recorder that was killed")
+        if journal_path(path).exists():  # a killed recorder's calls: into the file before anything else
+            fold(path, read_bytes)
         untouched = path.exists() or path.is_symlink()
         if untouched:
             if mode is RecordMode.NEW:
@@ -111,27 +121,78 @@ class Recorder:
         if untouched:
             check_writable(path)  # an unwritable folder is found now, not at the first call
         else:
-            self._write()
+            self._write(journal=False)
 
     def __len__(self) -> int:
         return len(self.chunks)
 
-    def _write(self) -> None:
-        write_cassette_file(self.path, assemble(self._head, self.chunks), durable=self.fsync)
+    def _write(self, *, journal: bool = True) -> None:
+        """The whole file, as it is now, in place (aside, then rename); then a new journal for the next calls."""
+        parts = assemble(self._head, self.chunks)
+        write_cassette_file(self.path, parts, durable=self.fsync)
         self._unsynced = not self.fsync
+        self._size = sum(map(len, parts))
+        self._journal = None  # an old one (a failed append could not be undone) is replaced next
+        if not journal:  # the empty new cassette: its first call rewrites it anyway
+            return
+        try:
+            self._journal = JournalWriter(self.path, parts, fsync=self.fsync)
+        except OSError as e:  # the call is in the file all the same; the next one rewrites it again
+            logger.warning(f"graphtape: cannot start the journal of {self.path}: {e}")
+
+    def _persist(self, chunk: bytes) -> None:
+        """Write one more interaction down: appended to the journal, or (the first, or with no journal) by
+        rewriting the file; on any error neither the file, the journal nor ``self.chunks`` changed."""
+        journal = self._journal
+        if journal is None or not journal.usable:
+            self.chunks.append(chunk)
+            try:
+                self._write()
+            except BaseException:
+                self.chunks.pop()
+                raise
+            return
+        n = len(self.chunks)
+        size = self._size + len(chunk) + len(end_marker(n + 1)) - len(end_marker(n))
+        if size > (limit := max_cassette_bytes()):
+            raise OSError(errno.EFBIG, too_big(size, limit), str(self.path))
+        journal.append(chunk, fsync=self.fsync)
+        self.chunks.append(chunk)
+        self._size = size
+        self._unsynced = True
 
     def close(self) -> None:
-        """Force what was written to the disk (a no-op with ``fsync``, where every write already was), then
-        give the cassette's lock back. Later ``add`` calls raise RecorderClosed."""
+        """Fold the journal into the file and force it to the disk (with ``fsync`` and no journal, every write
+        already was), then give the cassette's lock back. Later ``add`` calls raise RecorderClosed."""
         if self.closed:
             return
         self.closed = True
         try:
-            if self._unsynced:
+            if self._journal is not None:
+                self._fold()
+            elif self._unsynced:
                 sync_to_disk(self.path)
                 self._unsynced = False
         finally:
             self._lock.release()
+
+    def _fold(self) -> None:
+        assert self._journal is not None
+        journal, self._journal = self._journal, None
+        if not journal.entries:  # nothing appended since the file was written: it is whole already
+            journal.remove()
+            if self._unsynced:
+                sync_to_disk(self.path)
+                self._unsynced = False
+            return
+        try:
+            write_cassette_file(self.path, assemble(self._head, self.chunks), durable=False)
+            sync_to_disk(self.path)
+        except OSError as e:
+            raise OSError(e.errno, f"{e.strerror or e}; the calls are safe in {self.path} and {journal.path.name}, "
+                                   "which the next load or recording of it folds in", str(self.path)) from e
+        journal.remove()  # a power cut may bring it back: it then reads as folded already (journal.apply)
+        self._unsynced = False
 
     @property
     def untouched(self) -> bool:
@@ -163,12 +224,7 @@ class Recorder:
                 "Name the header with --redact-header or the parameter with --redact-param, "
                 "or keep this call out of the recording"
             )
-        self.chunks.append(interaction_chunk(data).encode())
-        try:
-            self._write()
-        except BaseException:
-            self.chunks.pop()
-            raise
+        self._persist(interaction_chunk(data).encode())
         self._untouched = False
         return len(self.chunks) - 1
 

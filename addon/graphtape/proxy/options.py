@@ -47,8 +47,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("graphtape_redact_headers", Sequence[str], [], "Extra header names to redact when recording."),
     Option("graphtape_redact_params", Sequence[str], [], "Extra query parameters to redact when recording."),
     Option("graphtape_fsync", bool, False,
-           "Record: fsync the cassette after every call, so it survives a power cut as well as a killed proxy "
-           "(costs more than the rest of recording a call); without it the file is fsynced when recording stops."),
+           "Record: fsync every call (its journal entry) as it is written, so it survives a power cut as well as a "
+           "killed proxy (costs more than the rest of recording a call); without it the cassette is fsynced when "
+           "recording stops."),
     Option("graphtape_pseudonymize", bool, False,
            "Record: replace email addresses, names and ids with consistent fake ones (see pseudonymize.py)."),
     Option("graphtape_allow_repeats", bool, False, "Replay: serve a recorded interaction more than once."),

@@ -259,10 +259,15 @@ def _close(item: pytest.Item, tape: Tape, proxy: ProxyThread) -> None:
 
 def _keep_or_discard(tape: Tape, *, keep: bool) -> None:
     assert tape.recording is not None
+    from graphtape.cassette.journal import journal_path
+
     if keep and tape.recording.exists():
         os.replace(tape.recording, tape.cassette)
+        if journal_path(tape.recording).exists():  # not folded on close (a full disk): it goes with its cassette
+            os.replace(journal_path(tape.recording), journal_path(tape.cassette))
         return
     tape.recording.unlink(missing_ok=True)
+    journal_path(tape.recording).unlink(missing_ok=True)
     for folder in tape.created_dirs:  # deepest first; only the ones this test made, only if empty
         try:
             folder.rmdir()
