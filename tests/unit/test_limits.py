@@ -260,3 +260,21 @@ def test_release_always_frees_and_slots_never_exceed_the_limit(ops: list[tuple[b
     for which in list(live):
         lim.release(reqs[which])
     assert lim.in_use() == 0
+
+
+def test_the_scale_flags_set_their_options_and_refuse_what_is_not_a_number_above_0() -> None:
+    import argparse
+
+    from graphtape.faults.limitsconfig import parse_scale
+    from graphtape.faults.scaleflags import add_scale_flags, scale_options
+
+    parser = argparse.ArgumentParser()
+    add_scale_flags(parser.add_argument_group("faults"))
+    args = parser.parse_args(["--faults-scale", "0.01", "--faults-time-scale", "0.1"])
+    assert scale_options(args) == {"graphtape_faults_scale": "0.01", "graphtape_faults_time_scale": "0.1"}
+    assert scale_options(parser.parse_args([])) == {}
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--faults-scale", "0"])
+    assert parse_scale("0.5", "graphtape_faults_scale") == 0.5
+    with pytest.raises(ValueError, match="graphtape_faults_time_scale must be a number above 0"):
+        parse_scale("fast", "graphtape_faults_time_scale")

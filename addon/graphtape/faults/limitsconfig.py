@@ -84,6 +84,18 @@ def parse_limits(doc: Mapping[str, Any], where: str) -> LimitsConfig:
     return replace(LimitsConfig(), **changes)
 
 
+def parse_scale(text: str, name: str) -> float:
+    """A scale option's value (``graphtape_faults_scale``, ``graphtape_faults_time_scale``: mitmproxy options are
+    strings): a number above 0; ValueError naming the option."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"graphtape: {name} must be a number above 0 (such as 0.01), not {text!r}")
+    return value
+
+
 def scaled(cfg: LimitsConfig, scale: float = 1.0, time_scale: float = 1.0) -> LimitsConfig:
     """The limits for ``--faults-scale`` and ``--faults-time-scale``.
 
