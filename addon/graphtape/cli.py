@@ -16,6 +16,7 @@ from graphtape import __version__
 from graphtape.cassette.format import CassetteError, load_cassette
 from graphtape.config import ConfigError, ignore_rules, load_project_config
 from graphtape.diffing.core import diff_cassettes
+from graphtape.faults.cli import add_fault_args, fault_options
 from graphtape.model import FailOn, Mode
 from graphtape.proxy.clients import ca_bundle, client_env, proxy_url
 from graphtape.proxy.runtime import ProxyFailed, ProxyRuntime
@@ -44,6 +45,7 @@ def _proxy_args(p: argparse.ArgumentParser, *, upstream: bool) -> None:
     g.add_argument("--policy", choices=["auto", "report", "enforce"], default="auto",
                    help="contract errors: report them, or enforce (answer as Graph documents); "
                         "auto = enforce in replay, report otherwise")
+    add_fault_args(p)
     if upstream:
         g.add_argument("--upstream", metavar="URL", default="",
                        help="send Graph calls to this base URL instead (cassettes keep the Graph URL)")
@@ -147,6 +149,7 @@ def proxy_options(args: argparse.Namespace, mode: Mode, cassette: str) -> dict[s
         "graphtape_report": args.report,
         "graphtape_junit": args.junit,
         "graphtape_policy": args.policy,
+        **fault_options(args),
     }
     if args.proxyauth:
         if args.proxyauth.count(":") != 1 or args.proxyauth.startswith(":"):

@@ -56,6 +56,7 @@ class Outcome(StrEnum):
     OBSERVED = "observed"  # inspect: shown
     FAILED = "failed"  # the upstream did not answer
     SIGNED_IN = "signed-in"  # replay: a sign-in call (token, discovery) answered offline, never recorded
+    FAULTED = "faulted"  # an injected fault (graphtape.faults) answered it: not sent, recorded or replayed
 
 
 class MatchKind(StrEnum):
@@ -73,6 +74,7 @@ class FailOn(StrEnum):
     VIOLATION = "violation"  # a contract error
     DEVIATION = "deviation"  # a request differs from its recording
     UNUSED = "unused"  # a recorded interaction was never served
+    RETRY = "retry"  # a client retried before Retry-After asked (retry.too-soon)
 
 
 Headers = list[tuple[str, str]]

@@ -63,6 +63,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("graphtape_policy", str, "auto",
            "Contract errors: report (log them) or enforce (answer as Graph documents, do not send or replay); "
            "auto is enforce in replay, report in record and inspect.", ["auto", "report", "enforce"]),
+    Option("graphtape_faults", str, "",
+           "Faults to inject (a YAML file, or YAML/JSON inline): scripted and random Graph errors, resets, empty "
+           "or truncated answers, latency, Outlook's limits; see the README's Faults."),
+    Option("graphtape_faults_seed", int | None, None,
+           "The seed for graphtape_faults' random draws (default: the file's seed:, else a new one, printed)."),
     Option("graphtape_fail_on", str, DEFAULT_FAIL_ON_TEXT,
            f"What fails the session: any of {', '.join(m.value for m in FailOn)}, comma-separated."),
     Option("graphtape_faults_scale", str, "1",

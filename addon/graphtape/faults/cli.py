@@ -1,0 +1,24 @@
+"""The command line's fault options, on every proxy command (``cli._proxy_args`` adds them): ``--faults FILE``
+and ``--faults-seed N``, as the options ``graphtape_faults`` and ``graphtape_faults_seed``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_fault_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("faults")
+    g.add_argument("--faults", metavar="FILE", default="",
+                   help="inject the faults this YAML file describes (Graph's 429/5xx answers, resets, empty or "
+                        "truncated answers, latency, Outlook's limits; see the README's Faults)")
+    g.add_argument("--faults-seed", metavar="N", type=int, default=None,
+                   help="the seed for the random faults and latencies (default: the file's seed:, else a new one; "
+                        "the summary prints it)")
+
+
+def fault_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options for the command line's fault arguments (none when --faults was not given)."""
+    if not getattr(args, "faults", ""):
+        return {}
+    return {"graphtape_faults": args.faults, "graphtape_faults_seed": args.faults_seed}
