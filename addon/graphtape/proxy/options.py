@@ -70,6 +70,12 @@ OPTIONS: tuple[Option, ...] = (
            "The seed for graphtape_faults' random draws (default: the file's seed:, else a new one, printed)."),
     Option("graphtape_fail_on", str, DEFAULT_FAIL_ON_TEXT,
            f"What fails the session: any of {', '.join(m.value for m in FailOn)}, comma-separated."),
+    Option("graphtape_faults_scale", str, "1",
+           "Faults: multiply Outlook's limits by this: requests and bytes per window (rounded down, at least 1) and "
+           "the concurrency (rounded, at least 1); 0.01 makes a test reach them in seconds."),
+    Option("graphtape_faults_time_scale", str, "1",
+           "Faults: multiply every wait by this (the limits' windows, the Retry-After graphtape answers, rounded up "
+           "to whole seconds, at least 1), for tests; the Retry-After check holds a retry to the shortened wait."),
 )
 
 # What a recording or a replay is opened with: a change of one opens it anew (and starts a new session).

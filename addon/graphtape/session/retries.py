@@ -17,6 +17,7 @@ An injected fault (``graphtape.faults``) also waits here for its retry, whatever
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -43,6 +44,17 @@ def retry_after_seconds(value: str | None, now: _dt.datetime | None = None) -> f
     if when.tzinfo is None:
         when = when.replace(tzinfo=_dt.UTC)
     return max(0.0, (when - (now or _dt.datetime.now(_dt.UTC))).total_seconds())
+
+
+def retry_after_value(wait_s: float) -> str:
+    """The ``Retry-After`` header value (delay-seconds: a whole number, which the SDKs parse with ``int``) for a wait
+    of ``wait_s`` seconds: rounded up, so a client that waits what it says is never early; at least 1.
+
+    graphtape's own throttling answers (Outlook's limits, scripted faults) are made with it from the wait already
+    multiplied by ``--faults-time-scale``, so the header is the shortened wait, and the ``retry.too-soon`` check,
+    which reads the header as served, holds a retry to that same shortened wait.
+    """
+    return str(max(1, math.ceil(wait_s - 1e-6)))
 
 
 def too_soon(waited_s: float, asked_s: float, status: int) -> Finding | None:
