@@ -10,6 +10,7 @@ from mitmproxy import exceptions
 from graphtape.bodies.limits import max_body_bytes
 from graphtape.cassette.format import CassetteError
 from graphtape.config import ConfigError
+from graphtape.faults.stage import OPTIONS as FAULT_OPTIONS
 from graphtape.faults.stage import injector_from
 from graphtape.model import Mode
 from graphtape.privacy.output import ScrubFilter, output_scrubber
@@ -47,8 +48,8 @@ def take_settings(shared: Shared, opts: Any, updated: set[str], running: ModeHan
                                if opts.graphtape_upstream else None)
         if "graphtape_fail_on" in updated:
             shared.fail_on = parse_fail_on(opts.graphtape_fail_on)
-        if "graphtape_faults" in updated or "graphtape_faults_seed" in updated:
-            shared.faults = injector_from(opts.graphtape_faults, opts.graphtape_faults_seed)
+        if updated & FAULT_OPTIONS:
+            shared.faults = injector_from(opts)
             running.session.faults = shared.faults.log if shared.faults is not None else None
     except ValueError as e:
         raise exceptions.OptionsError(str(e)) from e
