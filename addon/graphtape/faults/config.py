@@ -133,6 +133,11 @@ class FaultsConfig:
     limits: LimitsConfig | None = None
 
 
+def is_inline(text: str) -> bool:
+    """Faults written out (YAML or JSON: a newline, a ``{``, or a ``key: value``) rather than a file's path."""
+    return "\n" in text or text.lstrip().startswith("{") or ": " in text
+
+
 def load_faults(value: str | Mapping[str, Any], *, base: Path | None = None) -> FaultsConfig | None:
     """The faults given as an option (a path, or inline YAML/JSON) or as the marker's dict; None for ""."""
     if isinstance(value, Mapping):
@@ -140,7 +145,7 @@ def load_faults(value: str | Mapping[str, Any], *, base: Path | None = None) -> 
     text = value.strip()
     if not text:
         return None
-    if "\n" not in text and not text.startswith("{"):
+    if not is_inline(text):
         path = Path(text).expanduser()
         if base is not None and not path.is_absolute():
             path = base / path
