@@ -40,7 +40,7 @@ def test_a_delay_is_a_coroutine_mitmproxy_awaits_and_no_fault_is_none(cassette: 
         slow = graph_flow("GET", "/me/messages")
         pending = addon.request(slow)
         assert inspect.isawaitable(pending) and slow.response is None  # nothing answered yet
-        asyncio.run(pending)  # type: ignore[arg-type]
+        asyncio.run(pending)
         assert slow.response is not None and slow.response.status_code == 200
 
 
