@@ -14,6 +14,7 @@ from typing import Any
 
 from graphtape import __version__
 from graphtape.cassette.format import CassetteError, load_cassette
+from graphtape.commands import simulate as simulate_command
 from graphtape.config import ConfigError, ignore_rules, load_project_config
 from graphtape.diffing.core import diff_cassettes
 from graphtape.model import FailOn, Mode
@@ -109,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("inspect", help="show every Graph mail call, decoded")
     _proxy_args(p, upstream=True)
+    simulate_command.add_parser(sub)
 
     p = sub.add_parser("run", help="run a command with the proxy in front of it")
     p.add_argument("--cassette", required=True)
@@ -184,11 +186,11 @@ def _warn_if_exposed(host: str) -> None:
               "mail and tokens in clear. Use --host 127.0.0.1 unless you mean it.", file=sys.stderr)
 
 
-def cmd_proxy(args: argparse.Namespace, mode: Mode, cassette: str) -> int:
+def cmd_proxy(args: argparse.Namespace, mode: Mode, cassette: str, extra: dict[str, Any] | None = None) -> int:
     _warn_if_exposed(args.host)
 
     async def main() -> int:
-        proxy = ProxyRuntime(proxy_options(args, mode, cassette), log=True)
+        proxy = ProxyRuntime({**proxy_options(args, mode, cassette), **(extra or {})}, log=True)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, proxy.stop_soon)
@@ -325,6 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_proxy(args, Mode.REPLAY, args.cassette)
         if args.command == "inspect":
             return cmd_proxy(args, Mode.INSPECT, "")
+        if args.command == "simulate":
+            return simulate_command.run(args)
         if args.command == "run":
             return cmd_run(args)
         if args.command == "show":

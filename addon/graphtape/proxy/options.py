@@ -25,8 +25,24 @@ class Option(NamedTuple):
     choices: Sequence[str] | None = None
 
 
+SIMULATE_OPTIONS: tuple[Option, ...] = (
+    Option("graphtape_simulate_seed", str, "",
+           "Simulate: the mailboxes to start from, a fixture YAML or a cassette (its recorded messages); "
+           "empty: one mailbox (/me) with the well-known folders."),
+    Option("graphtape_simulate_clock", str, "",
+           "Simulate: a fixed start time (ISO 8601, e.g. 2026-01-05T09:00:00Z), advanced a step per answer; "
+           "empty: the wall clock."),
+    Option("graphtape_simulate_id_seed", int, 0, "Simulate: ids and change keys derive from this number."),
+    Option("graphtape_simulate_dump", str, "",
+           "Simulate: when the session ends, write the mailboxes' state to this file as a fixture YAML."),
+    Option("graphtape_simulate_fresh", bool, True,
+           "Simulate: start each session from the seed; off: keep the mailboxes the last simulate session with "
+           "the same seed, clock and id seed left (the pytest marker's fresh=False)."),
+)
+
 OPTIONS: tuple[Option, ...] = (
-    Option("graphtape_mode", str, Mode.INSPECT.value, "What graphtape does: record, replay, inspect or off.",
+    Option("graphtape_mode", str, Mode.INSPECT.value,
+           "What graphtape does: record, replay, inspect, simulate or off.",
            [m.value for m in Mode]),
     Option("graphtape_cassette", str, "", "The cassette file to record into or replay from."),
     Option("graphtape_record_mode", str, "new",
@@ -65,6 +81,7 @@ OPTIONS: tuple[Option, ...] = (
            "auto is enforce in replay, report in record and inspect.", ["auto", "report", "enforce"]),
     Option("graphtape_fail_on", str, DEFAULT_FAIL_ON_TEXT,
            f"What fails the session: any of {', '.join(m.value for m in FailOn)}, comma-separated."),
+    *SIMULATE_OPTIONS,
 )
 
 # What a recording or a replay is opened with: a change of one opens it anew (and starts a new session).
@@ -72,6 +89,7 @@ OPTIONS: tuple[Option, ...] = (
 OPENED_BY = frozenset({"graphtape_mode", "graphtape_cassette"})
 RECORDER_OPENED_BY = frozenset({"graphtape_record_mode", "graphtape_pseudonymize", "graphtape_upload_bodies"})
 # Replay options a running replay takes on as they change (its session and used interactions kept).
+SIMULATE_OPENED_BY = frozenset(o.name for o in SIMULATE_OPTIONS if o.name != "graphtape_simulate_dump")
 REPLAY_TUNING = {"graphtape_allow_repeats", "graphtape_ignore", "graphtape_policy", "graphtape_signin"}
 
 
