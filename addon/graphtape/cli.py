@@ -113,11 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     simulate_command.add_parser(sub)
 
     p = sub.add_parser("run", help="run a command with the proxy in front of it")
-    p.add_argument("--cassette", required=True)
+    p.add_argument("--cassette", default="", help="the cassette to replay (or record); not with --simulate")
     p.add_argument("--record", action="store_true", help="record instead of replaying")
     _proxy_args(p, upstream=True)
     _record_args(p)
     _replay_args(p)
+    simulate_command.add_run_args(p)
     p.set_defaults(port=0)  # run picks a free port unless told otherwise
     p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND...")
 
@@ -208,11 +209,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("graphtape run: give the command after --, e.g. graphtape run --cassette c.yaml -- pytest",
               file=sys.stderr)
         return EXIT_USAGE
+    mode = Mode.SIMULATE if args.simulate else Mode.RECORD if args.record else Mode.REPLAY
+    if (mode == Mode.SIMULATE) == bool(args.cassette) or (args.simulate and args.record):
+        print("graphtape run: give --cassette PATH (replay, or --record), or --simulate without one", file=sys.stderr)
+        return EXIT_USAGE
     _warn_if_exposed(args.host)
-    mode = Mode.RECORD if args.record else Mode.REPLAY
 
     async def main() -> int:
-        proxy = ProxyRuntime(proxy_options(args, mode, args.cassette), log=True)
+        proxy = ProxyRuntime({**proxy_options(args, mode, args.cassette), **simulate_command.run_options(args)},
+                             log=True)
         host, port = await proxy.open()
         ca, bundle = ca_bundle(args.confdir)
         env, notice = apply_no_proxy({**os.environ, **client_env(proxy_url(host, port, args.proxyauth), ca, bundle)})

@@ -101,3 +101,12 @@ def test_the_simulate_command_takes_replays_proxy_options_and_its_own():
                                       "graphtape_simulate_clock": "2026-01-05T09:00:00Z",
                                       "graphtape_simulate_id_seed": 3, "graphtape_simulate_dump": "out.yaml",
                                       "graphtape_signin": True}
+
+
+def test_run_takes_simulate_instead_of_a_cassette():
+    from graphtape.commands.simulate import run_options
+
+    args = build_parser().parse_args(["run", "--simulate", "--seed", "mail.yaml", "--", "true"])
+    assert run_options(args)["graphtape_simulate_seed"] == "mail.yaml" and args.cassette == ""
+    replaying = build_parser().parse_args(["run", "--cassette", "c.yaml", "--", "true"])
+    assert run_options(replaying) == {}

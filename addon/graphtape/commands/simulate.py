@@ -1,6 +1,7 @@
 """``graphtape simulate``: the proxy answers every Graph mail call offline from a simulated mailbox.
 
     graphtape simulate [--seed FILE] [--clock ISO] [--id-seed N] [--dump FILE] [--host/--port/--reverse ...]
+    graphtape run --simulate [--seed FILE ...] -- COMMAND...
 
 The same proxy options as ``replay`` (``--host``, ``--port``, ``--reverse``, ``--report``, ``--junit``,
 ``--policy``, ``--fail-on``); the mode itself is ``graphtape.proxy.modes.simulate``.
@@ -24,7 +25,18 @@ def add_parser(sub: Any) -> None:
     add_simulate_args(p)
 
 
-def add_simulate_args(p: argparse.ArgumentParser) -> None:
+def add_run_args(p: argparse.ArgumentParser) -> None:
+    """``graphtape run --simulate [--seed ...] -- COMMAND``: the command runs against a simulated mailbox."""
+    p.add_argument("--simulate", action="store_true", help="answer from a simulated mailbox (no cassette)")
+    add_simulate_args(p, verdict=False)  # run has replay's --fail-on and --no-offline-signin already
+
+
+def run_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``graphtape run``'s simulate options; none unless ``--simulate``."""
+    return simulate_options(args) if args.simulate else {}
+
+
+def add_simulate_args(p: argparse.ArgumentParser, *, verdict: bool = True) -> None:
     g = p.add_argument_group("simulate")
     g.add_argument("--seed", metavar="FILE", default="",
                    help="start from these mailboxes: a fixture YAML, or a cassette (its recorded messages); "
@@ -35,6 +47,8 @@ def add_simulate_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--id-seed", type=int, default=0, metavar="N", help="ids and change keys derive from N (default 0)")
     g.add_argument("--dump", metavar="FILE", default="",
                    help="when the session ends, write the mailboxes' state to FILE as a fixture YAML (a seed)")
+    if not verdict:
+        return
     g.add_argument("--fail-on", default=DEFAULT_FAIL_ON_TEXT, metavar="LIST",
                    help=f"what fails the session: any of {','.join(FailOn)} (default {DEFAULT_FAIL_ON_TEXT}); "
                         "a call the simulator does not answer counts as unmatched")
