@@ -71,7 +71,7 @@ def expected_flow() -> dict[str, Any]:
     return {
         "draft": {"subject": SUBJECT, "is_draft": True, "id_set": True},
         "mime": {"subject": mime_subject, "from": "AlexW@contoso.com"},
-        "chunks": [{"status": 200, "next": [f"{CHUNK}-"]}, {"status": 201, "next": None}],
+        "chunks": [{"status": 200, "next": [f"{CHUNK}"]}, {"status": 201, "next": None}],
         "sent": {"subject": SUBJECT, "is_draft": False, "to": [TO]},
         "attachments": [("figures.bin", ATTACHMENT_SIZE)],
         "delta": {"subjects": sorted([SUBJECT, f"RE: {SUBJECT}", f"FW: {SUBJECT}"]), "delta_link": True},

@@ -67,8 +67,9 @@ class SimulateHandler(ModeHandler):
         self._dumped = True
         try:
             write_dump(self.settings.dump, self.simulator.dump())
-        except (OSError, ValueError) as e:
-            self.session.problems.append(f"cannot write the simulated mailboxes to {self.settings.dump}: {e}")
+        except Exception as e:  # never in the way of the session's end (its reports, its summary)
+            why = e.strerror if isinstance(e, OSError) and e.strerror else f"{type(e).__name__}: {e}"
+            self.session.problems.append(f"cannot write the simulated mailboxes to {self.settings.dump}: {why}")
 
     def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
         # Offline, whatever a hook did or did not do (counted in the report, as replay counts it).
