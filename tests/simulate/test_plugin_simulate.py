@@ -75,18 +75,17 @@ def test_a_cassette_test_in_simulate_mode(graphtape):
 '''
 
 SEED = '''
+graphtape_seed: 1
 me: alex@contoso.com
 mailboxes:
-  - id: 0a1b2c3d-0000-0000-0000-000000000001
-    user_principal_name: alex@contoso.com
-    display_name: Alex Wilber
-    messages:
-      - folder: inbox
-        resource:
-          subject: Welcome aboard
-          from: {emailAddress: {address: megan@contoso.com, name: Megan Bowen}}
-          body: {contentType: text, content: Glad to have you.}
-          isRead: false
+- user_principal_name: alex@contoso.com
+  display_name: Alex Wilber
+  messages:
+  - folder: inbox
+    subject: Welcome aboard
+    from: Megan Bowen <megan@contoso.com>
+    body: Glad to have you.
+    isRead: false
 '''
 
 
@@ -105,9 +104,13 @@ def test_marked_tests_get_a_simulated_mailbox_each(isolated: pytest.Pytester):
     result = isolated.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", "-rf",
                                            "-k", "not cassette_test", timeout=180)
     result.assert_outcomes(passed=4, failed=2)
-    result.stdout.fnmatch_lines(["FAILED test_simulated.py::test_not_simulated_fails - graphtape: 1 unmatched*",
-                                 "FAILED test_simulated.py::test_missing_seed_fails - graphtape: no seed file *"
-                                 "missing.yaml*"])
+    result.stdout.fnmatch_lines([
+        "*_ test_not_simulated_fails _*",
+        "graphtape: 1 unmatched request(s) (simulate of the default mailbox)",
+        "  #1 GET /v1.0/me/onenote/notebooks: unmatched - graphtape.NotSimulated: *",
+        "*_ test_missing_seed_fails _*",
+        "graphtape: no seed file */missing.yaml for test_simulated.py::test_missing_seed_fails (seed= is relative "
+        "to the test file)"])
 
 
 def test_graphtape_mode_simulate_simulates_every_marked_test(isolated: pytest.Pytester):
