@@ -163,41 +163,27 @@ def test_bad_options_fail_at_start_with_a_clear_message(confdir: Path, args: lis
 
 
 def test_record_against_simulate_gives_a_cassette_that_replays_identically(tmp_path: Path, proxy):
+    from dev.simflow import mail_flow
+
     from graphtape.cassette.format import load_cassette
 
     sim = proxy("simulate", "--reverse", "--clock", CLOCK)  # the upstream: plain HTTP, as Graph's stand-in
     cassette = tmp_path / "flow.yaml"
-    rec = proxy("record", str(cassette), "--upstream", sim.url)
-    recorded = sdk_call(rec, _small_flow)
+    rec = proxy("record", str(cassette), "--upstream", sim.url, "--upstream-uploads")
+    recorded = sdk_call(rec, mail_flow)
+    assert recorded == expected_flow()
     assert rec.stop() == 0, rec.output
     assert sim.stop() == 0, sim.output
+    assert "simulated 11, not simulated or outside Graph 0, rejected by contract 0" in sim.stderr, sim.stderr
     interactions = load_cassette(cassette).interactions
-    assert [i.response.status for i in interactions] == [201, 202, 200, 202, 200], [i.request.url
-                                                                                   for i in interactions]
+    assert [i.response.status for i in interactions] == [201, 201, 201, 200, 201, 202, 200, 200, 202, 202, 200]
+    assert interactions[3].request.url.startswith("https://outlook.office.com/api/v2.0/Users(")
 
     rep = proxy("replay", str(cassette))
-    assert sdk_call(rep, _small_flow) == recorded
+    assert sdk_call(rep, mail_flow) == recorded
     assert rep.stop() == 0, rep.output
-    assert "matched 5, unmatched 0, exhausted 0, rejected by contract 0, unused interactions 0" in rep.stderr
+    assert "matched 11, unmatched 0, exhausted 0, rejected by contract 0, unused interactions 0" in rep.stderr
     assert "deviations 0" in rep.stderr, rep.stderr
-
-
-async def _small_flow(client: Any) -> list[Any]:
-    """Draft, send, list Sent Items, reply, delta: each answer's ids come from the simulator."""
-    from msgraph.generated.models.email_address import EmailAddress
-    from msgraph.generated.models.message import Message
-    from msgraph.generated.models.recipient import Recipient
-    from msgraph.generated.users.item.messages.item.reply.reply_post_request_body import ReplyPostRequestBody
-
-    draft = await client.me.messages.post(Message(
-        subject="Recorded from the simulator", to_recipients=[Recipient(email_address=EmailAddress(
-            address="megan@contoso.com"))]))
-    await client.me.messages.by_message_id(draft.id).send.post()
-    sent = await client.me.mail_folders.by_mail_folder_id("sentitems").messages.get()
-    first = sent.value[0]
-    await client.me.messages.by_message_id(first.id).reply.post(ReplyPostRequestBody(comment="ok"))
-    delta = await client.me.mail_folders.by_mail_folder_id("sentitems").messages.delta.get()
-    return [draft.id, first.id, first.subject, sorted(m.subject for m in delta.value)]
 
 
 def test_simulate_never_connects_upstream(proxy, listener: Listener):

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from mitmproxy import ctx, http
-from mitmproxy.proxy import server_hooks
+from mitmproxy.proxy import mode_specs, server_hooks
 
 from graphtape.bodies.limits import BodyTooLarge
 from graphtape.graph import error_response
@@ -24,13 +25,14 @@ from graphtape.model import HttpResponse, Mode, Outcome
 from graphtape.proxy.flows import request_of
 from graphtape.proxy.modes.base import ModeHandler, Shared
 from graphtape.proxy.options import OPENED_BY, SIMULATE_OPENED_BY
-from graphtape.proxy.pipeline import answer, report, settle
+from graphtape.proxy.pipeline import answer, enforce, reject, report, settle, validate
 from graphtape.proxy.simstate import NOT_SIMULATED, SimSettings, is_state_url, state_response, write_dump
-from graphtape.proxy.state import FlowState
+from graphtape.proxy.state import FlowState, attach
 from graphtape.replay.pipeline import OUTSIDE_NOTE, UNMATCHED_STATUS, outside_graph
 from graphtape.session.exchanges import Session
 from graphtape.signin import answer as offline_signin
 from graphtape.signin.urls import parse_endpoint
+from graphtape.simulate.uploads import SESSION_PATH
 
 if TYPE_CHECKING:
     from graphtape.simulate import Simulator
@@ -86,6 +88,10 @@ class SimulateHandler(ModeHandler):
         if self.simulator.handles(url):  # an upload URL it issued, before any answer named it to the scope
             self._answer(flow, None, url)
             return
+        upload_url = reverse_upload_url(flow, url, self.simulator.uploads.host)
+        if upload_url is not None:
+            self._upload(flow, upload_url)
+            return
         signin = (offline_signin(request_of(flow, url))
                   if ctx.options.graphtape_signin and parse_endpoint(url) is not None else None)
         if signin is not None:
@@ -97,6 +103,21 @@ class SimulateHandler(ModeHandler):
                     note=OUTSIDE_NOTE.replace("offline replay", "simulate"))
         answer(flow, None, outside_graph(method, url))
         report(flow, ex)
+
+    def _upload(self, flow: http.HTTPFlow, url: str) -> None:
+        """An upload call that came to the proxy's own address: checked against the contract, then answered."""
+        state = attach(flow, FlowState(url, self))
+        try:
+            state.request = request_of(flow, url)
+        except BodyTooLarge as e:
+            self.too_large(flow, state, e)
+            return
+        state.findings = validate(state.request, self.scope)
+        rejection = enforce(state.request, state.findings, enforcing=self.enforcing)
+        if rejection is not None:
+            reject(flow, state, self.session, rejection)
+        else:
+            self.request(flow, state)
 
     def too_large(self, flow: http.HTTPFlow, state: FlowState, e: BodyTooLarge) -> None:
         ex = settle(self.session, flow.request.method, state.url, Outcome.REJECTED, 413, note=str(e))
@@ -115,6 +136,17 @@ class SimulateHandler(ModeHandler):
                     findings=state.findings if state is not None else (), note=note)
         answer(flow, state, resp)
         report(flow, ex)
+
+
+def reverse_upload_url(flow: http.HTTPFlow, url: str, host: str) -> str | None:
+    """In reverse mode every call comes to the proxy's own address, upload chunks too (a recording proxy's
+    ``--upstream-uploads``): a path of an upload session is the simulator's uploadUrl on its upload host."""
+    if not isinstance(flow.client_conn.proxy_mode, mode_specs.ReverseMode):
+        return None
+    parts = urlsplit(url)
+    if SESSION_PATH.match(unquote(parts.path)) is None:
+        return None
+    return urlunsplit(("https", host, parts.path, parts.query, ""))
 
 
 def outcome_of(resp: HttpResponse) -> tuple[Outcome, str]:
