@@ -5,7 +5,8 @@ are answered with Graph's error, as in replay); then the simulator answers. A ca
 501 ``graphtape.NotSimulated``, counted as unmatched (``--fail-on unmatched`` fails the session on it). Outside
 Graph: the sign-in endpoints get replay's offline answers (``graphtape.signin``); the upload URLs the simulator
 issued are answered by it (and, once a createUploadSession answer named them, checked chunk by chunk like Graph
-calls, ``Scope.learn``); ``GET https://graph.microsoft.com/_graphtape/mailboxes`` answers the state as JSON
+calls, ``Scope.learn``; in reverse mode, where they come to the proxy's own address, known by their path);
+``GET https://graph.microsoft.com/_graphtape/mailboxes`` answers the state as JSON
 (simstate.py); everything else is refused as in replay. ``graphtape_simulate_dump`` gets the state as a fixture
 YAML when the session ends.
 """
