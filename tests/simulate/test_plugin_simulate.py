@@ -35,6 +35,11 @@ def test_send_lands_in_sent_items(graphtape):
     assert send("Hello from a simulated test").status_code == 202
     assert [m["subject"] for m in graphtape.mailbox("me").sent_items] == ["Hello from a simulated test"]
     assert [ex.outcome for ex in graphtape.requests] == ["simulated"]
+    state = graphtape.dump()
+    (me,) = [box for box in state["mailboxes"] if box["id"] == state["me"]]
+    assert [m["resource"]["subject"] for m in me["messages"]] == ["Hello from a simulated test"]
+    with pytest.raises(KeyError, match="has no mailbox 'nobody@contoso.com'"):
+        graphtape.mailbox("nobody@contoso.com")
 
 
 @pytest.mark.graphtape(simulate=True)

@@ -193,3 +193,37 @@ def test_simulate_never_connects_upstream(proxy, listener: Listener):
     assert r.status_code == 404 and r.json()["error"]["code"] == "graphtape.UnmatchedRequest"
     p.stop()
     assert listener.connections == 0
+
+
+def test_a_cassette_as_seed_its_recorded_messages_become_the_mailbox(proxy, seed):
+    p = proxy("simulate", "--seed", str(seed("create-draft-json")))
+    with http_through(p) as http:
+        drafts = http.get("https://graph.microsoft.com/v1.0/me/mailFolders/drafts/messages",
+                          headers={"Authorization": "Bearer t"})
+        as_yaml = http.get(f"{STATE_URL}.yaml")
+    assert drafts.status_code == 200, drafts.text
+    assert [m["subject"] for m in drafts.json()["value"]] == ["Did you see last night's game?"]
+    assert as_yaml.status_code == 200 and as_yaml.headers["content-type"].startswith("application/yaml")
+    assert p.stop() == 0, p.output
+
+
+def test_the_state_as_yaml_is_a_seed_that_starts_the_same_mailboxes(tmp_path: Path, proxy):
+    p = proxy("simulate", "--clock", CLOCK)
+    sdk_call(p, _draft)
+    with http_through(p) as http:
+        text = http.get(f"{STATE_URL}.yaml").text
+    p.stop()
+    fixture = tmp_path / "state.yaml"
+    fixture.write_text(text)
+    again = proxy("simulate", "--seed", str(fixture))
+    assert [m["subject"] for m in _drafts(again)] == ["Determinism"]
+    again.stop()
+
+
+def _drafts(p: ProxyProcess) -> list[dict[str, Any]]:
+    with http_through(p) as http:
+        r = http.get("https://graph.microsoft.com/v1.0/me/mailFolders/drafts/messages",
+                     headers={"Authorization": "Bearer t"})
+    assert r.status_code == 200, r.text
+    value: list[dict[str, Any]] = r.json()["value"]
+    return value
