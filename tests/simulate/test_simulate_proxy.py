@@ -97,7 +97,7 @@ def test_python_sdk_runs_a_whole_mail_flow_against_simulate_with_no_recording(tm
 
     seed = load_seed(dump)  # the dump is a fixture: it loads back
     (me,) = [m for m in seed.mailboxes if m.id == seed.me or m.user_principal_name == seed.me]
-    sent = [m.resource.get("subject") for m in me.messages if m.folder.lower() in ("sentitems", "sent items")]
+    sent = [str(m.resource.get("subject")) for m in me.messages if m.folder.lower() in ("sentitems", "sent items")]
     assert sorted(sent) == expected_flow()["delta"]["subjects"]
     assert json.dumps(state).count("Quarterly report (simulated)") >= 3  # the state URL showed the same
 
