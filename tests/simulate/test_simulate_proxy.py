@@ -227,3 +227,32 @@ def _drafts(p: ProxyProcess) -> list[dict[str, Any]]:
     assert r.status_code == 200, r.text
     value: list[dict[str, Any]] = r.json()["value"]
     return value
+
+
+RUN_CLIENT = """
+import httpx
+with httpx.Client(timeout=30) as http:
+    r = http.post("https://graph.microsoft.com/v1.0/me/sendMail", headers={"Authorization": "Bearer t"}, json={
+        "message": {"subject": "From graphtape run", "toRecipients": [{"emailAddress": {"address": "m@contoso.com"}}]}})
+    assert r.status_code == 202, r.text
+    if "{extra}":
+        http.get("https://graph.microsoft.com/v1.0/me/onenote/notebooks")
+"""
+
+
+@pytest.mark.parametrize(("extra", "status"), [("", 0), ("not simulated", 3)])
+def test_graphtape_run_simulate_runs_a_command_against_a_simulated_mailbox(tmp_path: Path, confdir: Path,
+                                                                           extra: str, status: int):
+    import subprocess
+    import sys
+
+    script = tmp_path / "client.py"
+    script.write_text(RUN_CLIENT.replace("{extra}", extra))
+    dump = tmp_path / "state.yaml"
+    out = subprocess.run([sys.executable, "-m", "graphtape.cli", "run", "--simulate", "--dump", str(dump),
+                          "--confdir", str(confdir), "--quiet", "--", sys.executable, str(script)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == status, out.stderr
+    assert "From graphtape run" in dump.read_text()
+    if status:
+        assert "the command passed, but the session had 1 unmatched request(s)" in out.stderr, out.stderr
