@@ -205,3 +205,19 @@ def test_mail_folder_lists_check_the_folder_schema() -> None:
     assert page.items == [folders[1]]
     with pytest.raises(QueryError, match=r"on type 'Microsoft\.OutlookServices\.MailFolder'"):
         run_query(folders, {"$select": "subject"}, entity="mailFolder")
+
+
+def test_hidden_properties_are_answered_only_when_selected() -> None:
+    headers = [{"name": "x-a", "value": "1"}]
+    items, hidden = [_message(1, internetMessageHeaders=headers)], ["internetMessageHeaders"]
+    assert "internetMessageHeaders" not in run_query(items, {}, hidden=hidden).items[0]
+    assert "internetMessageHeaders" not in run_query(items, {"$select": "*"}, hidden=hidden).items[0]
+    selected = run_query(items, {"$select": "internetMessageHeaders"}, hidden=hidden).items
+    assert selected == [{"@odata.etag": 'W/"ck1"', "id": "m1", "internetMessageHeaders": headers}]
+
+
+def test_a_page_is_at_most_1000_messages() -> None:
+    items = [_message(n % 28 + 1, id=f"x{n}") for n in range(1005)]
+    page = run_query(items, {"$top": "5000"})
+    assert (len(page.items), page.next_params) == (1000, {"$top": "5000", "$skip": "1000"})
+    assert len(run_query(items, page.next_params).items) == 5

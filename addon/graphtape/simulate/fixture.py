@@ -75,17 +75,18 @@ class SeedData:
     me: str  # the id or userPrincipalName of the mailbox /me is
 
 
-DEFAULT_USER = "me@simulate.invalid"
-
-
 def mailbox_id(user_principal_name: str) -> str:
     """The id of a mailbox a seed gives no id: the same for the same name (a UUID, as Graph's user ids are)."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"graphtape-simulate:{user_principal_name.lower()}"))
 
 
 def default_seed() -> SeedData:
-    """One mailbox (``/me``), empty: the Simulator gives it Graph's well-known folders."""
-    return SeedData((SeedMailbox(mailbox_id(DEFAULT_USER), DEFAULT_USER, "Simulated User"),), DEFAULT_USER)
+    """One mailbox (``/me``, the user a Simulator without a seed has), empty: the Simulator gives it Graph's
+    well-known folders."""
+    from graphtape.simulate import DEFAULT_USER
+
+    upn, name = DEFAULT_USER
+    return SeedData((SeedMailbox(mailbox_id(upn), upn, name),), upn)
 
 
 def load_seed(path: Path) -> SeedData:

@@ -14,7 +14,7 @@ answers; see each constant). Options the simulator does not simulate (``$search`
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -27,6 +27,7 @@ ALWAYS_SELECTED = ("@odata.etag", "id")  # Graph answers these whatever $select 
 CALLER_OPTIONS = frozenset({"$skiptoken", "$deltatoken"})  # paging/delta state: the route's, not a query's
 NOT_SIMULATED = frozenset({"$search", "$expand", "$levels", "$apply", "$compute", "$format"})
 OPTIONS = frozenset({"$select", "$filter", "$orderby", "$top", "$skip", "$count"})
+MAX_PAGE = 1000  # "Use $top to customize the page size, within the range of 1 and 1000" (list messages doc page)
 # Outlook's answer when $orderby's properties are not the first ones $filter names (the message-list doc page).
 INEFFICIENT = ("InefficientFilter", "The restriction or sort order is too complex for this operation.")
 
@@ -50,9 +51,13 @@ class QueryPage:
 
 def run_query(
     items: Sequence[Mapping[str, Any]], params: Mapping[str, str], *, page_size: int = 10,
-    entity: str = "message", version: str = "v1.0",
+    entity: str = "message", version: str = "v1.0", hidden: Collection[str] = (),
 ) -> QueryPage:
-    """One page of ``items`` as the query options in ``params`` (the decoded query string) ask."""
+    """One page of ``items`` as the query options in ``params`` (the decoded query string) ask.
+
+    ``hidden``: properties the items hold that Graph answers only when ``$select`` names them
+    (``internetMessageHeaders``, ``uniqueBody``); they can still be filtered and sorted on.
+    """
     options = _options(params)
     names = options.get("$select")
     select = _select(names, entity, version) if names is not None else None
@@ -62,14 +67,15 @@ def run_query(
         _check_efficient(keep, order)
     count = _boolean_option("$count", options["$count"]) if "$count" in options else False
     skip = _integer_option("$skip", options.get("$skip", "0"))
-    top = _integer_option("$top", options["$top"]) if "$top" in options else page_size
+    top = min(_integer_option("$top", options["$top"]) if "$top" in options else page_size, MAX_PAGE)
     matched = [item for item in items if keep is None or evaluate(keep, item) is True]
     ordered = sort_items(matched, order)
     page = ordered[skip:skip + top]
     next_params = None
     if top and skip + top < len(ordered):
         next_params = {**params, _name(params, "$skip"): str(skip + top)}
-    return QueryPage([_project(item, select) for item in page], len(matched) if count else None, next_params)
+    answered = [_project(item, select, hidden) for item in page]
+    return QueryPage(answered, len(matched) if count else None, next_params)
 
 
 def _name(params: Mapping[str, str], option: str) -> str:
@@ -148,9 +154,9 @@ def _select(text: str, entity: str, version: str) -> list[str] | None:
     return names
 
 
-def _project(item: Mapping[str, Any], select: list[str] | None) -> dict[str, Any]:
+def _project(item: Mapping[str, Any], select: list[str] | None, hidden: Collection[str]) -> dict[str, Any]:
     if select is None:
-        return dict(item)
+        return {key: value for key, value in item.items() if key not in hidden}
     wanted = [*ALWAYS_SELECTED, *select]
     return {key: item[key] for key in item if key in wanted or (key.startswith("@odata.") and key != "@odata.context")}
 
