@@ -220,4 +220,4 @@ def test_a_page_is_at_most_1000_messages() -> None:
     items = [_message(n % 28 + 1, id=f"x{n}") for n in range(1005)]
     page = run_query(items, {"$top": "5000"})
     assert (len(page.items), page.next_params) == (1000, {"$top": "5000", "$skip": "1000"})
-    assert len(run_query(items, page.next_params).items) == 5
+    assert len(run_query(items, {"$top": "5000", "$skip": "1000"}).items) == 5
