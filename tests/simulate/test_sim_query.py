@@ -221,3 +221,30 @@ def test_a_page_is_at_most_1000_messages() -> None:
     page = run_query(items, {"$top": "5000"})
     assert (len(page.items), page.next_params) == (1000, {"$top": "5000", "$skip": "1000"})
     assert len(run_query(items, {"$top": "5000", "$skip": "1000"}).items) == 5
+
+
+@pytest.mark.parametrize(("expression", "message"), [
+    ("isRead eq 'false'", "A binary operator with incompatible types was detected. Found operand types "
+                          "'Edm.Boolean' and 'Edm.String' for operator kind 'Equal'."),
+    ("receivedDateTime ge '2024-01-01T00:00:00Z'", "A binary operator with incompatible types was detected. Found "
+     "operand types 'Edm.DateTimeOffset' and 'Edm.String' for operator kind 'GreaterThanOrEqual'."),
+    ("subject eq true", "A binary operator with incompatible types was detected. Found operand types "
+                        "'Edm.String' and 'Edm.Boolean' for operator kind 'Equal'."),
+    ("from eq 'a@contoso.com'", "A binary operator with incompatible types was detected. Found operand types "
+                                "'microsoft.graph.recipient' and 'Edm.String' for operator kind 'Equal'."),
+    ("importance eq 'urgent'", "The string 'urgent' is not a valid enumeration type constant."),
+])
+def test_a_literal_of_another_type_than_the_property_is_refused(expression: str, message: str) -> None:
+    with pytest.raises(QueryError) as info:
+        run_query(ITEMS, {"$filter": expression})
+    assert (info.value.code, info.value.message) == ("BadRequest", message)
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("receivedDateTime ge 2024-01-06", ["m6", "m7"]),  # a date: its midnight UTC
+    ("subject eq null", []), ("null ne subject", [f"m{n}" for n in range(1, 8)]),
+    ("importance eq 'HIGH'", []), ("categories/any(c: c eq 'x')", []),
+    ("id eq 'm1'", ["m1"]),  # inherited from entity
+])
+def test_literals_of_the_property_type_pass(expression: str, expected: list[str]) -> None:
+    assert _ids({"$filter": expression}) == expected
