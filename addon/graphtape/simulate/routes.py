@@ -18,7 +18,7 @@ from graphtape.simulate import attachments, reads, replies, writes
 from graphtape.simulate.answers import GraphError, not_simulated
 from graphtape.simulate.call import Call, State
 from graphtape.simulate.folders import create_folder, delete_folder, update_folder
-from graphtape.simulate.store import Stored
+from graphtape.simulate.store import Mailbox, Stored, new_mailbox
 
 MessageRoute = Callable[[Call, Stored], HttpResponse]
 _ON_MESSAGE: dict[tuple[str, str], MessageRoute] = {
@@ -54,11 +54,21 @@ def route(state: State, req: HttpRequest, url: GraphUrl) -> HttpResponse:
     else:
         raise not_simulated(method, url.path)
     box = state.store.find(who)
+    if box is None and state.store.open_users:
+        box = _open_mailbox(state, who)
     if box is None:
         raise GraphError(404, "ErrorInvalidUser", f"The requested user '{who}' is invalid.")
     pairs = parse_qsl(urlsplit(req.url).query, keep_blank_values=True)
     call = Call(state, req, url.version, box, user_segment, query=dict(pairs), pairs=pairs, path=url.path)
     return _mailbox(call, rest)
+
+
+def _open_mailbox(state: State, who: str) -> Mailbox:
+    """A mailbox for a user the stand-in's tenant has (open_users): named by its UPN, or its id."""
+    upn = who if "@" in who else f"{who}@contoso.com"
+    box = new_mailbox(state.ids, who if "@" not in who else state.ids.request_id(), upn)
+    state.store.mailboxes.append(box)
+    return box
 
 
 def _mailbox(call: Call, rest: list[str]) -> HttpResponse:

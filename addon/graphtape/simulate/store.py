@@ -132,8 +132,7 @@ class Mailbox:
         last: dict[str, Change] = {}
         for change in self.log:
             if since < change.seq <= until and change.folder_id == folder_id:
-                last.pop(change.message_id, None)
-                last[change.message_id] = change
+                last[change.message_id] = change  # listed where it first changed, as it is after its last
         out = []
         for change in last.values():
             stored = self.messages.get(change.message_id)
@@ -158,6 +157,7 @@ def new_mailbox(ids: Ids, mailbox_id: str, upn: str, display_name: str = "") -> 
 class Store:
     mailboxes: list[Mailbox] = field(default_factory=list)
     me: str = ""  # the id of the mailbox /me is
+    open_users: bool = False  # every /users/{id | upn} a call names is a mailbox (the stand-in's tenant)
 
     def find(self, who: str) -> Mailbox | None:
         """``me``, a mailbox id, or a userPrincipalName (without case); None if it is none of them."""

@@ -2,8 +2,9 @@
 
 Used to record cassettes without a tenant (``--upstream https://127.0.0.1:PORT``), by the tests and by
 ``make cassettes``. Each request becomes an ``HttpRequest`` for ``Simulator.answer``: one model of Graph, the one
-``graphtape simulate`` serves. Its mailbox starts with the Create Message page's example draft
-(``AAMkAGRWAAAFSmKXAAA=``, created with an immutable id), so the docs' calls on it are answered. The stand-in adds
+``graphtape simulate`` serves. Its /me mailbox starts with the Create Message page's example draft
+(``AAMkAGRWAAAFSmKXAAA=``, created with an immutable id), so the docs' calls on it are answered, and every
+``/users/{id | upn}`` a call names is a mailbox of its tenant (created empty on first use). The stand-in adds
 what tests need around it: what arrived (``state.received``), answers to give first (``state.canned``), scripted
 429s (``state.throttle``), a latency, and the sign-in endpoints (``fakelogin``).
 
@@ -162,6 +163,7 @@ class FakeGraph:
         self.server = _Server((host, port), _Handler)
         self.server.state = FakeGraphState(latency_s=latency_ms / 1000)
         self.server.state.simulator = StandIn(self.server.state, **simulator)
+        self.server.state.sim.state.store.open_users = True  # a tenant with every user a test names
         if with_docs_draft:
             docs_draft(self.server.state.simulator)
         self.cert = serve_tls(self.server, cert_dir)

@@ -11,11 +11,12 @@ from graphtape.simulate.seeding import seed_message
 DOCS_DRAFT_ID = "AAMkAGRWAAAFSmKXAAA="
 
 
-def docs_draft(sim: Simulator) -> None:
+def docs_draft(sim: Simulator, message_id: str = DOCS_DRAFT_ID) -> None:
+    """The docs' example draft in /me's Drafts (``message_id``: another id for a second one)."""
     state = sim.state
     box = state.store.find("me")
     assert box is not None
-    resource = {"id": DOCS_DRAFT_ID, "subject": "Did you see last night's game?", "importance": "low",
+    resource = {"id": message_id, "subject": "Did you see last night's game?", "importance": "low",
                 "body": {"contentType": "html", "content": "They were <b>awesome</b>!"},
                 "toRecipients": [{"emailAddress": {"address": "AlexW@contoso.com"}}]}
     with state.lock:
