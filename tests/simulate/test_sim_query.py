@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graphtape.simulate.query import QueryError, run_query
 
@@ -248,3 +251,37 @@ def test_a_literal_of_another_type_than_the_property_is_refused(expression: str,
 ])
 def test_literals_of_the_property_type_pass(expression: str, expected: list[str]) -> None:
     assert _ids({"$filter": expression}) == expected
+
+
+_messages = st.lists(st.builds(
+    lambda n, read, day, subject: _message(day, id=f"x{n}", isRead=read, subject=subject),
+    st.integers(0, 10**6), st.booleans(), st.integers(1, 28), st.sampled_from(["a", "B", "c", None])),
+    max_size=25, unique_by=lambda d: d["id"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(items=_messages, top=st.integers(1, 6), expression=st.sampled_from(
+    ["", "isRead eq false", "receivedDateTime ge 2024-01-10T00:00:00Z and isRead eq true", "subject ne null"]),
+    order=st.sampled_from(["", "subject desc", "subject,receivedDateTime desc"]))
+def test_following_next_params_reads_every_match_once_in_order(
+        items: list[dict[str, Any]], top: int, expression: str, order: str) -> None:
+    before = copy.deepcopy(items)
+    params = {"$top": str(top), "$count": "true", **({"$filter": expression} if expression else {}),
+              **({"$orderby": order} if order and not expression else {})}
+    keep = [d for d in items if run_query([d], {k: v for k, v in params.items() if k == "$filter"}).items]
+    seen: list[str] = []
+    next_params: dict[str, str] | None = params
+    while next_params is not None:
+        page = run_query(items, next_params)
+        assert len(page.items) <= top and page.count == len(keep)
+        seen += [d["id"] for d in page.items]
+        next_params = page.next_params
+    assert sorted(seen) == sorted(d["id"] for d in keep) and len(set(seen)) == len(seen)
+    if not order or expression:
+        assert seen == [d["id"] for d in keep]  # no $orderby: the items' own order
+    else:
+        by_id = {d["id"]: d for d in items}
+        keys = [(by_id[i]["subject"] is not None, (by_id[i]["subject"] or "").casefold()) for i in seen]
+        # by subject first: nulls first ascending, last descending; text without case
+        assert keys == sorted(keys, reverse=order == "subject desc")
+    assert items == before  # pure: the items are not changed
