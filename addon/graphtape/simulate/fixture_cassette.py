@@ -2,8 +2,9 @@
 
 Each successful JSON answer that holds message resources counts, a ``$batch`` item's too: a created draft or reply
 draft (201), a message read (GET), a list or delta page (``value``), a move or copy; each attachment answered under
-a message becomes its attachment. A message seen several times is the union of what was seen, the latest answer winning. A draft
-recorded as sent (``POST .../send`` 202) is in Sent Items, no longer a draft; a message recorded as deleted is gone.
+a message becomes its attachment. A message seen several times is the union of what was seen, the latest answer
+winning. A draft recorded as sent (``POST .../send`` 202) is in Sent Items, no longer a draft; a message recorded
+as deleted is gone.
 
 Mailboxes: ``/me`` is the user whose id the answers' ``@odata.context`` names (``users('...')``), or a stand-in
 id; ``/users/{id | userPrincipalName}`` is that mailbox. Folders: a message is in the well-known folder the URL
