@@ -142,6 +142,14 @@ def test_orderby_with_filter_must_name_the_sort_properties_first() -> None:
         "InefficientFilter", "The restriction or sort order is too complex for this operation.")
 
 
+@pytest.mark.parametrize("clause", ["from", "toRecipients desc"])
+def test_orderby_a_complex_or_collection_property_is_refused(clause: str) -> None:
+    with pytest.raises(QueryError) as info:
+        run_query(ITEMS, {"$orderby": clause})
+    assert (info.value.code, info.value.message) == (
+        "BadRequest", "The $orderby expression must evaluate to a single value of primitive type.")
+
+
 @pytest.mark.parametrize("clause", ["subject sideways", "subject asc desc", ""])
 def test_unreadable_orderby_is_a_bad_request(clause: str) -> None:
     with pytest.raises(QueryError) as info:

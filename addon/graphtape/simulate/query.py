@@ -196,7 +196,9 @@ def _orderby(text: str, entity: str, version: str) -> list[tuple[tuple[str, ...]
         if not words or len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
             raise QueryError("BadRequest", f"Invalid $orderby clause: '{part.strip()}'; use 'property [asc|desc]'.")
         segments = tuple(words[0].split("/"))
-        check_path(segments, entity, version)
+        prop = check_path(segments, entity, version)
+        if prop is not None and (prop.collection or prop.kind in ("complex", "entity")):
+            raise QueryError("BadRequest", "The $orderby expression must evaluate to a single value of primitive type.")
         keys.append((segments, len(words) == 2 and words[1].lower() == "desc"))
     return keys
 
