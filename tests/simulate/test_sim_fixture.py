@@ -250,3 +250,11 @@ def test_a_simulator_dump_keeps_every_message_id_under_another_id_seed(tmp_path:
 
     assert messages(again) == messages(first)
     assert len(messages(first)) == 3
+
+
+def test_the_default_seed_starts_a_simulator_with_empty_well_known_folders() -> None:
+    from graphtape.simulate import Simulator
+
+    me = Simulator(seed=default_seed()).mailbox("me")
+    assert me.user_principal_name == default_seed().me
+    assert (me.inbox, me.drafts, me.sent_items, me.deleted_items, me.messages) == ([], [], [], [], [])

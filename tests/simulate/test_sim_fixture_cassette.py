@@ -104,3 +104,13 @@ def test_the_items_of_a_recorded_batch_count_as_calls(tmp_path: Path) -> None:
         HttpResponse(200, headers=[("Content-Type", "application/json")], body=json.dumps(answered).encode()))
     (me,) = seed_from_cassette(_cassette(tmp_path, [batch])).mailboxes
     assert [(m.folder, m.resource["id"]) for m in me.messages] == [("inbox", "I1")]
+
+
+def test_a_cassette_seed_starts_a_simulator_with_the_recorded_draft() -> None:
+    from graphtape.simulate import Simulator
+
+    sim = Simulator(seed=seed_from_cassette(REPO / "cassettes" / "seeds" / "create-draft-json.yaml"))
+    (draft,) = sim.mailbox("me").drafts
+    assert (draft["id"], draft["subject"]) == ("AAMkAGRWAAAFSmKXAAA=", "Did you see last night's game?")
+    got = sim.answer(HttpRequest("GET", GRAPH + "/me/messages/AAMkAGRWAAAFSmKXAAA%3D?$select=subject"))
+    assert (got.status, json.loads(got.body)["subject"]) == (200, "Did you see last night's game?")
