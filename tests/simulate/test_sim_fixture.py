@@ -137,6 +137,8 @@ mailboxes:
     ("mailboxes:\n- user_principal_name: m@contoso.com\n  folders:\n  - display_name: A\n    parent: B\n", 4,
      "the folder 'A' has the parent 'B', which the mailbox does not have"),
     ("mailboxes: []\n", 1, "the seed has no mailbox"),
+    ("me: a@contoso.com\nmailboxes:\n- user_principal_name: a@contoso.com\n- user_principal_name: A@contoso.com\n",
+     4, "a second mailbox A@contoso.com"),
     ("mailboxes: {}\n", 1, "mailboxes must be a list"),
     ("", None, "the file is empty"),
     (_GOOD_TOP + "    subject: &a x\n", 6, "anchors are not allowed in a seed"),

@@ -115,9 +115,17 @@ class _Walk:
                                   f"this graphtape reads version {SEED_FORMAT}")
         if "mailboxes" not in top:
             raise self.r.fail(root, "the seed has no 'mailboxes'", "list at least one mailbox")
-        boxes = tuple(self.mailbox(n, i) for i, n in enumerate(self.items(top["mailboxes"], "mailboxes")))
+        nodes = self.items(top["mailboxes"], "mailboxes")
+        boxes = tuple(self.mailbox(n, i) for i, n in enumerate(nodes))
         if not boxes:
             raise self.r.fail(top["mailboxes"], "the seed has no mailbox", "list at least one under 'mailboxes'")
+        seen: set[str] = set()
+        for node, box in zip(nodes, boxes, strict=True):
+            names = {box.id.lower(), box.user_principal_name.lower()}
+            if names & seen:
+                raise self.r.fail(node, f"a second mailbox {box.user_principal_name} (id {box.id})",
+                                  "each mailbox once: merge their folders and messages")
+            seen |= names
         return SeedData(boxes, self.me(top.get("me"), root, boxes))
 
     def me(self, node: Node | None, root: Node, boxes: tuple[SeedMailbox, ...]) -> str:
