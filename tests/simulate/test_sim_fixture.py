@@ -192,20 +192,20 @@ _attachment = st.fixed_dictionaries({"name": _text}, optional={"contentType": _t
 
 
 @st.composite
-def _mailbox(draw: Any, upn: str) -> SeedMailbox:
+def _mailbox(draw: Any, upn: str, index: int) -> SeedMailbox:
     names = draw(st.lists(_name, max_size=3, unique_by=str.lower))
     folders = tuple(SeedFolder(n, draw(st.none() | st.just(f"id-{i}")), draw(st.none() | st.sampled_from(
         ["inbox", *names[:i]]))) for i, n in enumerate(names))
     where = st.sampled_from(["inbox", "drafts", "sentitems", "deleteditems", *names])
     messages = draw(st.lists(st.builds(SeedMessage, where, _resource, st.lists(_attachment, max_size=2).map(tuple)),
                              max_size=4))
-    return SeedMailbox(draw(_text.filter(bool)), upn, draw(_text), folders, tuple(messages))
+    return SeedMailbox(f"{index}-{draw(_text)}", upn, draw(_text), folders, tuple(messages))  # ids unique
 
 
 @st.composite
 def _seeds(draw: Any) -> SeedData:
-    upns = draw(st.lists(_address, min_size=1, max_size=3, unique=True))
-    boxes = tuple(draw(_mailbox(upn)) for upn in upns)
+    upns = draw(st.lists(_address, min_size=1, max_size=3, unique_by=str.lower))
+    boxes = tuple(draw(_mailbox(upn, i)) for i, upn in enumerate(upns))
     return SeedData(boxes, draw(st.sampled_from(upns)))
 
 
