@@ -90,3 +90,27 @@ def test_a_cassette_without_messages_is_refused_with_what_to_do() -> None:
     with pytest.raises(SeedError, match="records no message resource") as info:
         seed_from_cassette(REPO / "cassettes" / "seeds" / "send-draft.yaml")
     assert "write a YAML seed" in info.value.hint
+
+
+def test_the_items_of_a_recorded_batch_count_as_calls(tmp_path: Path) -> None:
+    asked = {"requests": [{"id": "1", "method": "GET", "url": "/me/mailFolders/inbox/messages"},
+                          {"id": "2", "method": "GET", "url": "/me/messages/I9"}]}
+    answered = {"responses": [
+        {"id": "2", "status": 404, "body": {"error": {"code": "ErrorItemNotFound", "message": "gone"}}},
+        {"id": "1", "status": 200, "headers": {"Content-Type": "application/json"},
+         "body": {"value": [_message("I1", "F-inbox")]}}]}
+    batch = Interaction(
+        HttpRequest("POST", GRAPH + "/$batch", [("Content-Type", "application/json")], json.dumps(asked).encode()),
+        HttpResponse(200, headers=[("Content-Type", "application/json")], body=json.dumps(answered).encode()))
+    (me,) = seed_from_cassette(_cassette(tmp_path, [batch])).mailboxes
+    assert [(m.folder, m.resource["id"]) for m in me.messages] == [("inbox", "I1")]
+
+
+def test_a_cassette_seed_starts_a_simulator_with_the_recorded_draft() -> None:
+    from graphtape.simulate import Simulator
+
+    sim = Simulator(seed=seed_from_cassette(REPO / "cassettes" / "seeds" / "create-draft-json.yaml"))
+    (draft,) = sim.mailbox("me").drafts
+    assert (draft["id"], draft["subject"]) == ("AAMkAGRWAAAFSmKXAAA=", "Did you see last night's game?")
+    got = sim.answer(HttpRequest("GET", GRAPH + "/me/messages/AAMkAGRWAAAFSmKXAAA%3D?$select=subject"))
+    assert (got.status, json.loads(got.body)["subject"]) == (200, "Did you see last night's game?")

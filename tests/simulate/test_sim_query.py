@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graphtape.simulate.query import QueryError, run_query
 
@@ -139,6 +142,14 @@ def test_orderby_with_filter_must_name_the_sort_properties_first() -> None:
         "InefficientFilter", "The restriction or sort order is too complex for this operation.")
 
 
+@pytest.mark.parametrize("clause", ["from", "toRecipients desc"])
+def test_orderby_a_complex_or_collection_property_is_refused(clause: str) -> None:
+    with pytest.raises(QueryError) as info:
+        run_query(ITEMS, {"$orderby": clause})
+    assert (info.value.code, info.value.message) == (
+        "BadRequest", "The $orderby expression must evaluate to a single value of primitive type.")
+
+
 @pytest.mark.parametrize("clause", ["subject sideways", "subject asc desc", ""])
 def test_unreadable_orderby_is_a_bad_request(clause: str) -> None:
     with pytest.raises(QueryError) as info:
@@ -220,4 +231,65 @@ def test_a_page_is_at_most_1000_messages() -> None:
     items = [_message(n % 28 + 1, id=f"x{n}") for n in range(1005)]
     page = run_query(items, {"$top": "5000"})
     assert (len(page.items), page.next_params) == (1000, {"$top": "5000", "$skip": "1000"})
-    assert len(run_query(items, page.next_params).items) == 5
+    assert len(run_query(items, {"$top": "5000", "$skip": "1000"}).items) == 5
+
+
+@pytest.mark.parametrize(("expression", "message"), [
+    ("isRead eq 'false'", "A binary operator with incompatible types was detected. Found operand types "
+                          "'Edm.Boolean' and 'Edm.String' for operator kind 'Equal'."),
+    ("receivedDateTime ge '2024-01-01T00:00:00Z'", "A binary operator with incompatible types was detected. Found "
+     "operand types 'Edm.DateTimeOffset' and 'Edm.String' for operator kind 'GreaterThanOrEqual'."),
+    ("subject eq true", "A binary operator with incompatible types was detected. Found operand types "
+                        "'Edm.String' and 'Edm.Boolean' for operator kind 'Equal'."),
+    ("from eq 'a@contoso.com'", "A binary operator with incompatible types was detected. Found operand types "
+                                "'microsoft.graph.recipient' and 'Edm.String' for operator kind 'Equal'."),
+    ("importance eq 'urgent'", "The string 'urgent' is not a valid enumeration type constant."),
+])
+def test_a_literal_of_another_type_than_the_property_is_refused(expression: str, message: str) -> None:
+    with pytest.raises(QueryError) as info:
+        run_query(ITEMS, {"$filter": expression})
+    assert (info.value.code, info.value.message) == ("BadRequest", message)
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("receivedDateTime ge 2024-01-06", ["m6", "m7"]),  # a date: its midnight UTC
+    ("subject eq null", []), ("null ne subject", [f"m{n}" for n in range(1, 8)]),
+    ("importance eq 'HIGH'", []), ("categories/any(c: c eq 'x')", []),
+    ("id eq 'm1'", ["m1"]),  # inherited from entity
+])
+def test_literals_of_the_property_type_pass(expression: str, expected: list[str]) -> None:
+    assert _ids({"$filter": expression}) == expected
+
+
+_messages = st.lists(st.builds(
+    lambda n, read, day, subject: _message(day, id=f"x{n}", isRead=read, subject=subject),
+    st.integers(0, 10**6), st.booleans(), st.integers(1, 28), st.sampled_from(["a", "B", "c", None])),
+    max_size=25, unique_by=lambda d: d["id"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(items=_messages, top=st.integers(1, 6), expression=st.sampled_from(
+    ["", "isRead eq false", "receivedDateTime ge 2024-01-10T00:00:00Z and isRead eq true", "subject ne null"]),
+    order=st.sampled_from(["", "subject desc", "subject,receivedDateTime desc"]))
+def test_following_next_params_reads_every_match_once_in_order(
+        items: list[dict[str, Any]], top: int, expression: str, order: str) -> None:
+    before = copy.deepcopy(items)
+    params = {"$top": str(top), "$count": "true", **({"$filter": expression} if expression else {}),
+              **({"$orderby": order} if order and not expression else {})}
+    keep = [d for d in items if run_query([d], {k: v for k, v in params.items() if k == "$filter"}).items]
+    seen: list[str] = []
+    next_params: dict[str, str] | None = params
+    while next_params is not None:
+        page = run_query(items, next_params)
+        assert len(page.items) <= top and page.count == len(keep)
+        seen += [d["id"] for d in page.items]
+        next_params = page.next_params
+    assert sorted(seen) == sorted(d["id"] for d in keep) and len(set(seen)) == len(seen)
+    if not order or expression:
+        assert seen == [d["id"] for d in keep]  # no $orderby: the items' own order
+    else:
+        by_id = {d["id"]: d for d in items}
+        keys = [(by_id[i]["subject"] is not None, (by_id[i]["subject"] or "").casefold()) for i in seen]
+        # by subject first: nulls first ascending, last descending; text without case
+        assert keys == sorted(keys, reverse=order == "subject desc")
+    assert items == before  # pure: the items are not changed

@@ -1,9 +1,10 @@
 """A cassette's recorded messages as a seed: what Graph answered about each message becomes the mailbox's content.
 
-Each successful JSON answer that holds message resources counts: a created draft or reply draft (201), a message
-read (GET), a list or delta page (``value``), a move or copy; each attachment answered under a message becomes its
-attachment. A message seen several times is the union of what was seen, the latest answer winning. A draft
-recorded as sent (``POST .../send`` 202) is in Sent Items, no longer a draft; a message recorded as deleted is gone.
+Each successful JSON answer that holds message resources counts, a ``$batch`` item's too: a created draft or reply
+draft (201), a message read (GET), a list or delta page (``value``), a move or copy; each attachment answered under
+a message becomes its attachment. A message seen several times is the union of what was seen, the latest answer
+winning. A draft recorded as sent (``POST .../send`` 202) is in Sent Items, no longer a draft; a message recorded
+as deleted is gone.
 
 Mailboxes: ``/me`` is the user whose id the answers' ``@odata.context`` names (``users('...')``), or a stand-in
 id; ``/users/{id | userPrincipalName}`` is that mailbox. Folders: a message is in the well-known folder the URL
@@ -15,14 +16,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from graphtape.bodies.batch import answer_items, is_batch, item_body, item_headers, item_id, item_request, request_items
 from graphtape.cassette.read import load_cassette
 from graphtape.contract.endpoints import canonical_resource
-from graphtape.model import Interaction
+from graphtape.model import HttpResponse, Interaction
 from graphtape.simulate.fixture import SeedData, SeedError, SeedFolder, SeedMailbox, SeedMessage, mailbox_id
 from graphtape.simulate.store import WELL_KNOWN
 
@@ -117,9 +120,25 @@ def _action(box: _Box, method: str, path: str, status: int) -> None:
         box.folder_of.pop(message_id, None)
 
 
+def _calls(interactions: list[Interaction]) -> Iterator[Interaction]:
+    """The interactions, each ``$batch`` one as the calls its items made (paired by item id)."""
+    for interaction in interactions:
+        answered = answer_items(interaction.response.body) if is_batch(interaction.request) else None
+        asked = request_items(interaction.request) if answered else None
+        if answered is None or asked is None:
+            yield interaction
+            continue
+        by_id = {item_id(item): item for item in asked}
+        for answer in answered[1]:
+            req = item_request(by_id.get(item_id(answer)), interaction.request)
+            status = answer.get("status") if isinstance(answer, dict) else None
+            if req is not None and isinstance(status, int):
+                yield Interaction(req, HttpResponse(status, headers=item_headers(answer), body=item_body(answer)))
+
+
 def _boxes(interactions: list[Interaction]) -> dict[str, _Box]:
     boxes: dict[str, _Box] = {}
-    for interaction in interactions:
+    for interaction in _calls(interactions):
         parsed = interaction.request.graph_url
         owner = _OWNER.match(canonical_resource(parsed.resource)) if parsed else None
         if parsed is None or owner is None:

@@ -20,7 +20,7 @@ from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from graphtape.cassette.nodes import CassetteError, Reader
 from graphtape.cassette.read import _compose
-from graphtape.contract.schema import definition
+from graphtape.simulate.edm import Prop, json_types, properties
 from graphtape.simulate.fixture import (
     DEFAULT_FOLDER,
     SEED_FORMAT,
@@ -40,11 +40,6 @@ FOLDER_KEYS = ("display_name", "id", "parent")
 MESSAGE_KEYS = ("folder", "attachments")  # besides the message's Graph properties
 SINGLE_RECIPIENTS = ("from", "sender")
 RECIPIENT_LISTS = ("toRecipients", "ccRecipients", "bccRecipients", "replyTo")
-DATE_TIMES = ("createdDateTime", "lastModifiedDateTime", "receivedDateTime", "sentDateTime")
-# Server-set properties the contract's request schema marks only readOnly: their JSON types.
-SERVER_SET = {**dict.fromkeys(("id", "changeKey", "conversationId", "conversationIndex", "parentFolderId",
-                               "webLink", "bodyPreview", *DATE_TIMES), ("string", "null")),
-              "hasAttachments": ("boolean", "null"), "isDraft": ("boolean", "null")}
 _PY_TYPES: dict[str, type | tuple[type, ...]] = {
     "string": str, "boolean": bool, "array": list, "object": dict, "null": type(None), "integer": int,
     "number": (int, float),
@@ -66,28 +61,15 @@ def parse_seed(path: Path, text: str) -> SeedData:
         raise SeedError.of(e) from None
 
 
-@cache
-def message_properties() -> Mapping[str, Any]:
-    props: Mapping[str, Any] = definition("message", "beta")["properties"]
-    return props
+def message_properties() -> Mapping[str, Prop]:
+    return properties("message", "beta")  # beta's are a superset: a seed may hold either version's
 
 
 @cache
 def attachment_keys() -> tuple[str, ...]:
-    names = {"@odata.type"}
-    for kind in ("fileAttachment", "itemAttachment", "referenceAttachment"):
-        names |= set(definition(kind)["properties"])
+    names = {name for kind in ("fileAttachment", "itemAttachment", "referenceAttachment")
+             for name in properties(kind, "beta")}
     return tuple(sorted(names))
-
-
-def _json_types(name: str) -> tuple[str, ...] | None:
-    spec = message_properties().get(name, {})
-    if "type" in spec:
-        types = spec["type"]
-        return tuple(types) if isinstance(types, list) else (types,)
-    if "$ref" in spec:
-        return ("object", "null")
-    return SERVER_SET.get(name)
 
 
 def _type_ok(value: Any, types: Collection[str]) -> bool:
@@ -133,9 +115,17 @@ class _Walk:
                                   f"this graphtape reads version {SEED_FORMAT}")
         if "mailboxes" not in top:
             raise self.r.fail(root, "the seed has no 'mailboxes'", "list at least one mailbox")
-        boxes = tuple(self.mailbox(n, i) for i, n in enumerate(self.items(top["mailboxes"], "mailboxes")))
+        nodes = self.items(top["mailboxes"], "mailboxes")
+        boxes = tuple(self.mailbox(n, i) for i, n in enumerate(nodes))
         if not boxes:
             raise self.r.fail(top["mailboxes"], "the seed has no mailbox", "list at least one under 'mailboxes'")
+        seen: set[str] = set()
+        for node, box in zip(nodes, boxes, strict=True):
+            names = {box.id.lower(), box.user_principal_name.lower()}
+            if names & seen:
+                raise self.r.fail(node, f"a second mailbox {box.user_principal_name} (id {box.id})",
+                                  "each mailbox once: merge their folders and messages")
+            seen |= names
         return SeedData(boxes, self.me(top.get("me"), root, boxes))
 
     def me(self, node: Node | None, root: Node, boxes: tuple[SeedMailbox, ...]) -> str:
@@ -209,16 +199,18 @@ class _Walk:
 
     def property(self, key: str, node: Node, what: str) -> Any:
         value = expand(key, self.r.value(node))
-        types = _json_types(key)
+        prop = message_properties().get(key)
+        if prop is None:
+            return value  # an @odata annotation
+        types = json_types(prop)
+        if prop.members and isinstance(value, str) and value.lower() not in prop.members:
+            raise self.r.fail(node, f"{what}: a message's {key} is {value!r}, not one of {', '.join(prop.members)}",
+                              _closest(value.lower(), prop.members))
         if types is not None and not _type_ok(value, types):
-            raise self.r.fail(node, f"{what}: a message's {key} must be {' or '.join(types)}, not {value!r}",
-                              "quote it if it is text" if "string" in types else "")
-        spec = message_properties().get(key, {})
-        allowed = spec.get("x-enumAnyCase") or spec.get("x-booleanString")
-        if allowed and isinstance(value, str) and value.lower() not in allowed:
-            raise self.r.fail(node, f"{what}: a message's {key} is {value!r}, not one of {', '.join(allowed)}",
-                              _closest(value.lower(), allowed))
-        if key in DATE_TIMES and isinstance(value, str) and not _is_date_time(value):
+            hint = ("write true or false" if "boolean" in types else "quote it if it is text" if "string" in types
+                    else "")
+            raise self.r.fail(node, f"{what}: a message's {key} must be {' or '.join(types)}, not {value!r}", hint)
+        if prop.type == "Edm.DateTimeOffset" and isinstance(value, str) and not _is_date_time(value):
             raise self.r.fail(node, f"{what}: a message's {key} {value!r} is not a date-time",
                               "write it as ISO 8601 in UTC: 2024-01-31T09:00:00Z")
         return value

@@ -60,6 +60,7 @@ class Node:
     kind: str
     value: Any = None  # the literal's value, the path's segments, the lambda's (path, variable)
     args: tuple[Node, ...] = ()
+    edm: str = ""  # a literal's OData type (Edm.String, Edm.DateTimeOffset, ...); "" for null
 
 
 def tokenize(text: str) -> list[Token]:
@@ -129,11 +130,17 @@ class _Parser:
             self.expect(")")
             return node
         if token.kind == "string":
-            return Node("literal", token.text[1:-1].replace("''", "'"))
+            return Node("literal", token.text[1:-1].replace("''", "'"), edm="Edm.String")
         if token.kind == "datetime":
-            return Node("literal", _instant(token.text) or token.text)
+            instant = _instant(token.text)
+            if instant is None:  # a date: its midnight, UTC, where it meets a date-time
+                midnight = datetime.datetime.fromisoformat(token.text[:10]).replace(tzinfo=datetime.UTC)
+                return Node("literal", midnight, edm="Edm.Date")
+            return Node("literal", instant, edm="Edm.DateTimeOffset")
         if token.kind == "number":
-            return Node("literal", float(token.text) if "." in token.text else int(token.text))
+            if "." in token.text:
+                return Node("literal", float(token.text), edm="Edm.Double")
+            return Node("literal", int(token.text), edm="Edm.Int32")
         if token.kind == "name":
             return self.named(token)
         found = f"'{token.text}'" if token.kind != "end" else "the end of the expression"
@@ -142,7 +149,7 @@ class _Parser:
     def named(self, token: Token) -> Node:
         word = token.text.lower()
         if word in ("true", "false"):
-            return Node("literal", word == "true")
+            return Node("literal", word == "true", edm="Edm.Boolean")
         if word == "null":
             return Node("literal", None)
         if word in FUNCTIONS and self.peek().text == "(":
@@ -181,6 +188,21 @@ def parse_filter(text: str) -> Node:
     if rest.kind != "end":
         raise FilterSyntaxError(f"unexpected '{rest.text}'", rest.position)
     return node
+
+
+def comparisons(node: Node, variables: frozenset[str] = frozenset()) -> list[tuple[str, tuple[str, ...], Node]]:
+    """(operator, property path, literal) of each comparison of a property with a literal, in order."""
+    found: list[tuple[str, tuple[str, ...], Node]] = []
+    if node.kind in COMPARISONS:
+        left, right = node.args
+        for path, literal in ((left, right), (right, left)):
+            if path.kind == "path" and path.value[0] not in variables and literal.kind == "literal":
+                found.append((node.kind, path.value, literal))
+    if node.kind in ("any", "all"):
+        variables = variables | {node.value[1]}
+    for arg in node.args:
+        found += comparisons(arg, variables)
+    return found
 
 
 def paths(node: Node, variables: frozenset[str] = frozenset()) -> list[tuple[str, ...]]:

@@ -4,7 +4,8 @@
 ``$top`` and ``$select`` to resources (dicts as Graph answers GET) and returns one page with the query string
 of the next (``$skip`` advanced, as Outlook's ``@odata.nextLink`` carries it). ``$top`` is the page size, as
 for Outlook lists; without it, ``page_size`` (Graph's default for messages is 10; the caller passes
-``Prefer: odata.maxpagesize``). Property names are checked against the contract's schema of the entity.
+``Prefer: odata.maxpagesize``). Property paths, and the types of the literals ``$filter`` compares them with, are
+checked against Graph's metadata (edm.py).
 
 Bad input raises ``QueryError`` with the status, code and message Graph gives (public reports of real
 answers; see each constant). Options the simulator does not simulate (``$search``, ``$expand``) raise a 501
@@ -16,12 +17,10 @@ from __future__ import annotations
 import datetime
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-from graphtape.contract.schema import definition
-
-from .odata_filter import FilterSyntaxError, Node, comparable, evaluate, parse_filter, paths, resolve
+from .edm import Prop, edm_name, properties
+from .odata_filter import FilterSyntaxError, Node, comparable, comparisons, evaluate, parse_filter, paths, resolve
 
 ALWAYS_SELECTED = ("@odata.etag", "id")  # Graph answers these whatever $select names
 CALLER_OPTIONS = frozenset({"$skiptoken", "$deltatoken"})  # paging/delta state: the route's, not a query's
@@ -115,34 +114,28 @@ def _boolean_option(name: str, text: str) -> bool:
     raise QueryError("BadRequest", f"'{text}' is not a valid count option.")
 
 
-@cache
-def _properties(entity: str, version: str) -> Mapping[str, Any]:
-    props: Mapping[str, Any] = definition(entity, version)["properties"]
-    return props
+def _type_name(type_name: str) -> str:
+    return f"Microsoft.OutlookServices.{type_name[:1].upper()}{type_name[1:]}"
 
 
-def _type_name(entity: str) -> str:
-    return f"Microsoft.OutlookServices.{entity[:1].upper()}{entity[1:]}"
-
-
-def check_path(segments: Sequence[str], entity: str, version: str) -> None:
-    """A property path the entity has (QueryError as Graph words it otherwise); open complex types pass."""
-    node: Mapping[str, Any] | None = {"properties": _properties(entity, version)}
-    owner = _type_name(entity)
+def check_path(segments: Sequence[str], entity: str, version: str) -> Prop | None:
+    """The property a path names (QueryError as Graph words it if the entity has none); None in an open type."""
+    owner, props = entity, properties(entity, version)
+    prop = None
     for i, name in enumerate(segments):
-        props = node.get("properties") if node is not None else None
-        if props is None:
-            return  # a server-set property (its schema is readOnly only) or an open type: nothing to check
+        if not props:
+            return None  # below a primitive or an unknown type: nothing to check against
         if name not in props:
-            raise QueryError("RequestBroker--ParseUri", f"Could not find a property named '{name}' on type '{owner}'.")
-        spec = props[name]
-        if "items" in spec and i < len(segments) - 1:
+            raise QueryError("RequestBroker--ParseUri",
+                             f"Could not find a property named '{name}' on type '{_type_name(owner)}'.")
+        prop = props[name]
+        if prop.collection and i < len(segments) - 1:
             raise QueryError(
                 "BadRequest", f"The parent value for a property access of a property '{segments[i + 1]}' is not a "
                 "single value. Property access can only be applied to a single value.")
-        ref = spec.get("$ref", "")
-        owner = ref.rsplit("/", 1)[-1]
-        node = definition(owner, version) if ref else None
+        owner = prop.type
+        props = properties(prop.type, version) if prop.kind in ("complex", "entity") else {}
+    return prop
 
 
 def _select(text: str, entity: str, version: str) -> list[str] | None:
@@ -169,7 +162,30 @@ def _filter(text: str, entity: str, version: str) -> Node:
         raise QueryError("BadRequest", f"Invalid filter clause: {detail}.") from None
     for segments in paths(tree):
         check_path(segments, entity, version)
+    for op, segments, literal in comparisons(tree):
+        _check_operands(op, check_path(segments, entity, version), literal)
     return tree
+
+
+_OPERATOR_KINDS = {"eq": "Equal", "ne": "NotEqual", "gt": "GreaterThan", "ge": "GreaterThanOrEqual",
+                   "lt": "LessThan", "le": "LessThanOrEqual"}
+_NUMBERS = frozenset({"Edm.Int32", "Edm.Int64", "Edm.Double"})
+_SAME = {"Edm.DateTimeOffset": {"Edm.DateTimeOffset", "Edm.Date"}, **{n: _NUMBERS for n in _NUMBERS}}
+
+
+def _check_operands(op: str, prop: Prop | None, literal: Node) -> None:
+    """OData's binder: a literal of another type than the property's is refused (null compares with anything)."""
+    if prop is None or not literal.edm or prop.collection:
+        return
+    if prop.kind == "enum" and literal.edm == "Edm.String":
+        if str(literal.value).lower() not in prop.members:
+            raise QueryError("BadRequest", f"The string '{literal.value}' is not a valid enumeration type constant.")
+        return
+    if prop.kind == "edm" and literal.edm in _SAME.get(prop.type, {prop.type}):
+        return
+    raise QueryError(
+        "BadRequest", "A binary operator with incompatible types was detected. Found operand types "
+        f"'{edm_name(prop.type)}' and '{literal.edm}' for operator kind '{_OPERATOR_KINDS[op]}'.")
 
 
 def _orderby(text: str, entity: str, version: str) -> list[tuple[tuple[str, ...], bool]]:
@@ -180,7 +196,9 @@ def _orderby(text: str, entity: str, version: str) -> list[tuple[tuple[str, ...]
         if not words or len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
             raise QueryError("BadRequest", f"Invalid $orderby clause: '{part.strip()}'; use 'property [asc|desc]'.")
         segments = tuple(words[0].split("/"))
-        check_path(segments, entity, version)
+        prop = check_path(segments, entity, version)
+        if prop is not None and (prop.collection or prop.kind in ("complex", "entity")):
+            raise QueryError("BadRequest", "The $orderby expression must evaluate to a single value of primitive type.")
         keys.append((segments, len(words) == 2 and words[1].lower() == "desc"))
     return keys
 
