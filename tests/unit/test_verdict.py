@@ -106,7 +106,7 @@ def test_the_vocabulary_keeps_its_wire_values() -> None:
     assert [m.value for m in MatchKind] == ["matched", "unmatched", "exhausted"]
     assert [m.value for m in FailOn] == ["unmatched", "violation", "deviation", "unused", "retry"]
     assert [o.value for o in Outcome] == ["", "matched", "unmatched", "exhausted", "rejected", "recorded",
-                                          "not-recorded", "observed", "failed", "signed-in", "faulted"]
+                                          "not-recorded", "observed", "failed", "signed-in", "simulated", "faulted"]
     assert Outcome.NOT_RECORDED == "not-recorded" and f"{Outcome.NOT_RECORDED}" == "not-recorded"
     assert Session(mode="replay").mode is Mode.REPLAY  # type: ignore[arg-type]  # an option string: the member
     with pytest.raises(ValueError):
@@ -122,7 +122,7 @@ def test_report_json_spells_outcomes_and_mode_as_before() -> None:
     assert data["mode"] == "replay" and '"mode": "replay"' in text
     assert [r["outcome"] for r in data["requests"]] == ["", "matched", "unmatched", "exhausted", "rejected",
                                                         "recorded", "not-recorded", "observed", "failed",
-                                                        "signed-in", "faulted"]
+                                                        "signed-in", "simulated", "faulted"]
     assert '"outcome": "not-recorded"' in text and "Outcome." not in text
     assert data["summary"]["matched"] == 1 and data["summary"]["unmatched"] == 1
 

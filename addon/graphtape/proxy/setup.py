@@ -21,6 +21,7 @@ from graphtape.proxy.modes.inspect import InspectHandler
 from graphtape.proxy.modes.off import OffHandler
 from graphtape.proxy.modes.record import RecordHandler
 from graphtape.proxy.modes.replay import ReplayHandler
+from graphtape.proxy.modes.simulate import SimulateHandler
 from graphtape.proxy.upstream import Upstream
 from graphtape.session.exchanges import Session
 from graphtape.session.verdict import parse_fail_on
@@ -30,6 +31,7 @@ logging.getLogger("graphtape").addFilter(LOG_SCRUB)
 
 HANDLERS: dict[Mode, type[ModeHandler]] = {
     Mode.RECORD: RecordHandler, Mode.REPLAY: ReplayHandler, Mode.INSPECT: InspectHandler, Mode.OFF: OffHandler,
+    Mode.SIMULATE: SimulateHandler,
 }
 
 

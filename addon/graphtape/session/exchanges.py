@@ -83,6 +83,10 @@ class Session:
                 lines.append(f"  sign-in calls answered offline {signed_in} (graphtape's fake tokens, not recorded)")
             if self.upstream_refused:
                 lines.append(f"  upstream connections refused {self.upstream_refused} (replay stays offline)")
+        elif self.mode == Mode.SIMULATE:
+            lines.append(f"  simulated {self.count(Outcome.SIMULATED)}, not simulated or outside Graph "
+                         f"{self.count(Outcome.UNMATCHED)}, rejected by contract {self.count(Outcome.REJECTED)}, "
+                         f"sign-in calls answered offline {self.count(Outcome.SIGNED_IN)}")
         elif self.mode == Mode.RECORD:
             lines.append(f"  recorded {self.count(Outcome.RECORDED)}, not recorded {self.count(Outcome.NOT_RECORDED)}, "
                          f"upstream failures {self.count(Outcome.FAILED)}")

@@ -62,6 +62,7 @@ def session_report(session: Session) -> dict[str, Any]:
             "exhausted": session.count(Outcome.EXHAUSTED),
             "rejected": session.count(Outcome.REJECTED),
             "signed_in_offline": session.count(Outcome.SIGNED_IN),
+            "simulated": session.count(Outcome.SIMULATED),
             "upstream_connections_refused": session.upstream_refused,
             "contract_errors": sum(len(e.errors) for e in exchanges),
             "contract_warnings": sum(len(e.warnings) for e in exchanges),

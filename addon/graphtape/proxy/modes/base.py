@@ -44,6 +44,7 @@ class Shared:
     scrub: Callable[[str], str] = scrub_text  # applied to all graphtape prints and writes about traffic
     inflight: InFlight = field(default_factory=InFlight)  # record: calls sent upstream, not yet recorded
     fail_on: frozenset[FailOn] = DEFAULT_FAIL_ON
+    simulation: Any = None  # simulate: (its settings' key, the Simulator) last opened, for graphtape_simulate_fresh
     faults: Injector | None = None  # graphtape_faults: the fault stage's state (faults/stage.py); None: no stage
 
 
