@@ -106,3 +106,26 @@ def test_in_inspect_the_stage_answers_the_same_way(tmp_path: Path, proxy, fake_g
     watch.stop()
     assert len(fake_graph.state.received) == 1
     assert "fault 1 (script 1): #1 POST" in watch.stderr and "504; retried after" in watch.stderr
+
+
+def test_the_sdk_retry_handler_waits_a_scripted_429_out_and_succeeds_in_simulate(tmp_path: Path, proxy) -> None:
+    faults = write_faults(tmp_path, "scripts:\n  - {method: POST, endpoint: /me/sendMail, nth: 1, status: 429, "
+                                    "retry_after: 1}\n")
+    report = tmp_path / "report.json"
+    sim = proxy("simulate", "--faults", str(faults), "--report", str(report), "--fail-on", "unmatched,retry")
+    took = sdk_call(sim, _sdk_send)  # raises if the SDK ended on the 429
+    assert sim.stop() == 0, sim.output
+    assert took >= 1.0
+    doc = report_of(report)
+    (fault,) = doc["faults"]["injected"]
+    assert fault["status"] == 429 and fault["retried_after_s"] >= 1.0 and not fault["retried_too_soon"]
+    assert [r["outcome"] for r in doc["requests"]] == ["faulted", "simulated"]
+    assert "retry.too-soon" not in sim.stderr
+
+
+def test_an_httpx_loop_retrying_at_once_gets_the_finding_in_simulate(tmp_path: Path, proxy) -> None:
+    faults = write_faults(tmp_path, "scripts:\n  - {endpoint: /me/sendMail, nth: 1, status: 429, retry_after: 2}\n")
+    sim = proxy("simulate", "--faults", str(faults), "--fail-on", "unmatched,retry")
+    assert _statuses(sim, 2) == [429, 202]
+    assert sim.stop() == 1, sim.output  # --fail-on retry
+    assert "warning: retry.too-soon" in sim.stderr and "(before Retry-After: too soon)" in sim.stderr

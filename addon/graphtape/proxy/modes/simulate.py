@@ -14,6 +14,7 @@ YAML when the session ends.
 from __future__ import annotations
 
 import json
+import time
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -22,7 +23,7 @@ from mitmproxy.proxy import mode_specs, server_hooks
 
 from graphtape.bodies.limits import BodyTooLarge
 from graphtape.graph import error_response
-from graphtape.model import HttpResponse, Mode, Outcome
+from graphtape.model import HttpResponse, Mode, Outcome, header
 from graphtape.proxy.flows import request_of
 from graphtape.proxy.modes.base import ModeHandler, Shared
 from graphtape.proxy.options import OPENED_BY, SIMULATE_OPENED_BY
@@ -130,11 +131,14 @@ class SimulateHandler(ModeHandler):
 
     def _answer(self, flow: http.HTTPFlow, state: FlowState | None, url: str) -> None:
         req = state.request if state is not None and state.request is not None else request_of(flow, url)
+        at = time.monotonic()
+        early = self.session.retries.arrived(req.key, at)  # a retry sooner than a 429 (or a fault) asked
         resp = self.simulator.answer(req)
+        self.session.retries.answered(req.key, resp.status, header(resp.headers, "retry-after"), at)
         self.scope.learn(req, resp)  # an uploadUrl it named comes into scope: its chunks are checked
         outcome, note = outcome_of(resp)
         ex = settle(self.session, req.method, url, outcome, resp.status,
-                    findings=state.findings if state is not None else (), note=note)
+                    findings=[*(state.findings if state is not None else ()), *early], note=note)
         answer(flow, state, resp)
         report(flow, ex)
 
