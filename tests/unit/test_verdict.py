@@ -101,8 +101,8 @@ def test_parse_fail_on_and_its_text() -> None:
 
 def test_the_vocabulary_keeps_its_wire_values() -> None:
     """Option values, cassettes and reports carry these strings: they must never change."""
-    assert [m.value for m in Mode] == ["record", "replay", "inspect", "off"]
-    assert [m.value for m in PluginMode] == ["replay", "record", "once"]
+    assert [m.value for m in Mode] == ["record", "replay", "inspect", "off", "simulate"]
+    assert [m.value for m in PluginMode] == ["replay", "record", "once", "simulate"]
     assert [m.value for m in MatchKind] == ["matched", "unmatched", "exhausted"]
     assert [m.value for m in FailOn] == ["unmatched", "violation", "deviation", "unused", "retry"]
     assert [o.value for o in Outcome] == ["", "matched", "unmatched", "exhausted", "rejected", "recorded",
@@ -110,7 +110,7 @@ def test_the_vocabulary_keeps_its_wire_values() -> None:
     assert Outcome.NOT_RECORDED == "not-recorded" and f"{Outcome.NOT_RECORDED}" == "not-recorded"
     assert Session(mode="replay").mode is Mode.REPLAY  # type: ignore[arg-type]  # an option string: the member
     with pytest.raises(ValueError):
-        Session(mode="simulate")  # type: ignore[arg-type]
+        Session(mode="simulated")  # type: ignore[arg-type]
 
 
 def test_report_json_spells_outcomes_and_mode_as_before() -> None:
