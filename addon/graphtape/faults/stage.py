@@ -26,6 +26,7 @@ from typing import Any
 
 from mitmproxy import http
 
+from graphtape.contract.batch_enforce import Refusal, splice_answers
 from graphtape.faults.bodies import fault_response
 from graphtape.faults.config import Action, FaultsConfig, load_faults
 from graphtape.faults.record import FaultLog, InjectedFault
@@ -44,6 +45,8 @@ class Injector:
     schedule: Schedule = field(init=False)
     log: FaultLog = field(init=False)
     limiter: Any = field(init=False)  # faults.limits.Limiter, or None
+    scale: float = 1.0  # graphtape_faults_scale: the limits multiplied (faults.limitsconfig.scaled)
+    time_scale: float = 1.0  # graphtape_faults_time_scale: every wait multiplied (limits', scripts' Retry-After)
 
     def __post_init__(self) -> None:
         self.start()
@@ -54,17 +57,19 @@ class Injector:
         self.log = FaultLog(self.config.where, self.seed)
         self.limiter = None
         if self.config.limits is not None:  # throttle's model (faults/limits.py), read by config._limits
-            self.limiter = importlib.import_module("graphtape.faults.limits").Limiter(self.config.limits)
+            limits = importlib.import_module("graphtape.faults.limits")
+            self.limiter = limits.Limiter(limits.scaled(self.config.limits, self.scale, self.time_scale))
         return self.log
 
 
-def injector_from(value: str, seed: int | None) -> Injector | None:
-    """The options' faults (``graphtape_faults``, ``graphtape_faults_seed``); None without faults. FaultsError."""
+def injector_from(value: str, seed: int | None, scale: float = 1.0, time_scale: float = 1.0) -> Injector | None:
+    """The options' faults (``graphtape_faults``, ``graphtape_faults_seed``, the scales); None without faults.
+    FaultsError."""
     config = load_faults(value)
     if config is None:
         return None
     chosen = seed if seed is not None else config.seed if config.seed is not None else new_seed()
-    return Injector(config, chosen)
+    return Injector(config, chosen, scale=scale, time_scale=time_scale)
 
 
 @dataclass
@@ -75,6 +80,7 @@ class FlowFault:
     session: Session
     key: str
     admitted: HttpRequest | None = None  # what the limiter admitted: released once, when the answer or error comes
+    refusal: Refusal | None = None  # a $batch's items the limiter refused: sent without, spliced into its answer
     fault: InjectedFault | None = None
     after: str = ""  # "empty" or "truncated": applied to the answer
     keep: float = 0.5
@@ -97,6 +103,7 @@ def inject(flow: http.HTTPFlow, state: FlowState, injector: Injector, session: S
             _answer(flow, state, mark, _injected(mark, Chosen("limits", action), req), throttled, go_on)
             return None
         mark.admitted = req
+        mark.refusal = throttled_items(flow, injector, req)
     chosen = injector.schedule.choose(req.method, req.url, req.key)
     if chosen is None:
         go_on()
@@ -130,7 +137,8 @@ def _apply(flow: http.HTTPFlow, state: FlowState, mark: FlowFault, chosen: Chose
     assert req is not None
     if action.kind == "status":
         assert action.status is not None
-        resp = fault_response(action.status, retry_after=action.retry_after, code=action.code,
+        wait = action.retry_after * mark.injector.time_scale if action.retry_after is not None else None
+        resp = fault_response(action.status, retry_after=wait, code=action.code,
                               message=action.message, client_request_id=header(req.headers, "client-request-id"))
         _answer(flow, state, mark, fault, resp, go_on)
     elif action.kind == "reset":
@@ -177,6 +185,7 @@ def answered(flow: http.HTTPFlow, mark: FlowFault, respond: Next) -> None:
     """The response hook of a flow the stage saw: the mode first (record keeps Graph's whole answer), then the
     answer emptied or cut short, and the limiter's release."""
     fault = mark.fault
+    splice_throttled(flow, mark)  # before the mode: the client and the cassette see one answer per item sent
     if fault is not None:
         _linked(fault, mark.session, respond)
     else:
@@ -186,6 +195,24 @@ def answered(flow: http.HTTPFlow, mark: FlowFault, respond: Next) -> None:
         mark.session.retries.faulted(mark.key, time.monotonic(), fault.retried)
         mark.after = ""
     release(mark)
+
+
+def throttled_items(flow: http.HTTPFlow, injector: Injector, req: HttpRequest) -> Refusal | None:
+    """A ``$batch`` the limiter admitted with some items refused: it goes on without them (record, inspect);
+    their 429s (and their dependants' 424s) wait for the answer (``splice_throttled``)."""
+    refusal: Refusal | None = injector.limiter.refused_items(req)
+    if refusal is not None and refusal.forward is not None:
+        flow.request.content = refusal.forward
+    return refusal
+
+
+def splice_throttled(flow: http.HTTPFlow, mark: FlowFault) -> None:
+    refusal, mark.refusal = mark.refusal, None
+    if refusal is None or flow.response is None:
+        return
+    spliced = splice_answers(flow.response.get_content(strict=False) or b"", refusal)
+    if spliced is not None:
+        flow.response.content = spliced
 
 
 def failed(mark: FlowFault, fail: Next) -> None:
