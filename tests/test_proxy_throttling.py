@@ -140,3 +140,35 @@ def test_a_batch_is_counted_item_by_item(tmp_path: Path, proxy, fake_graph) -> N
         assert by_id["b"]["body"]["error"]["message"] == "Application is over its Request limit."
         assert c.get(f"{GRAPH}/me/messages").status_code == 429  # the window is full: 4 + 1 items
     watch.stop()
+
+
+def test_the_time_scale_shortens_a_scripted_retry_after_too(tmp_path: Path, proxy, fake_graph) -> None:
+    path = tmp_path / "script.yaml"
+    path.write_text(json.dumps({"scripts": [{"method": "GET", "endpoint": "/me/messages", "nth": 1, "status": 429,
+                                             "retry_after": 20}]}), encoding="utf-8")
+    watch = _inspect(proxy, fake_graph, str(path), "--faults-time-scale", "0.1")
+    with _client(watch) as c:
+        first = c.get(f"{GRAPH}/me/messages")
+        assert first.status_code == 429 and first.headers["retry-after"] == "2"  # 20 s x 0.1
+        time.sleep(2)
+        assert c.get(f"{GRAPH}/me/messages").status_code == 200
+    watch.stop()
+    assert "retry.too-soon" not in watch.stderr  # waited the shortened wait: on time
+
+
+def test_a_replayed_batch_gets_its_throttled_items_429_and_the_rest_as_recorded(tmp_path: Path, proxy,
+                                                                                fake_graph) -> None:
+    cassette = tmp_path / "batch.yaml"
+    body = {"requests": [{"id": i, "method": "GET", "url": "/me/messages"} for i in ("1", "2", "3")]}
+    rec = proxy("record", str(cassette), "--upstream", fake_graph.url, "--upstream-ca", str(fake_graph.cert))
+    with _client(rec) as c:
+        assert c.post(f"{GRAPH}/$batch", json=body).status_code == 200
+    assert rec.stop() == 0, rec.output
+    rep = proxy("replay", str(cassette), "--faults", _faults(tmp_path, {"requests": 1}))
+    with _client(rep) as c:
+        answer = c.post(f"{GRAPH}/$batch", json=body)
+    assert rep.stop() == 0, rep.output
+    assert answer.status_code == 200
+    statuses = {r["id"]: r["status"] for r in answer.json()["responses"]}
+    assert statuses == {"1": 200, "2": 429, "3": 429}
+    assert "matched 1, unmatched 0" in rep.stderr
