@@ -110,3 +110,35 @@ def test_latency_delays_one_request_without_holding_up_the_others(tmp_path: Path
     assert rep.stop() == 0, rep.output
     assert done["slow"] >= 1.5 and done["fast"] < 1.2, done
     assert "(script 1): #2 POST https://graph.microsoft.com/v1.0/me/messages: latency 1.5 s; waited" in rep.stderr
+
+
+def test_the_limits_admit_first_and_a_slot_is_free_again_once_answered(tmp_path: Path, proxy,
+                                                                       sent_twice: Path) -> None:
+    faults = write_faults(tmp_path, "limits: {concurrency: 1}\n"
+                                    "scripts:\n  - {endpoint: /me/sendMail, nth: 1, latency: 1.0}\n")
+    rep = proxy("replay", str(sent_twice), "--faults", str(faults), "--allow-repeats")
+    got: list[int] = []
+    slow = threading.Thread(target=lambda: got.append(send(client(rep)).status_code))
+    slow.start()
+    time.sleep(0.4)  # the first holds the one slot through its latency
+    with client(rep) as c:
+        throttled = send(c)
+        slow.join(10)
+        after = send(c)  # answered: its slot is free
+    assert rep.stop() == 0, rep.output
+    assert (throttled.status_code, got, after.status_code) == (429, [202], 202)
+    assert throttled.json()["error"]["code"] == "ApplicationThrottled"
+    assert "429 Application is over its MailboxConcurrency limit. Retry-After 1" in rep.stderr
+    assert "(limits)" in rep.stderr and "(script 1)" in rep.stderr
+
+
+def test_the_time_scale_shortens_a_scripted_retry_after(tmp_path: Path, proxy, sent_twice: Path) -> None:
+    faults = write_faults(tmp_path, "scripts:\n  - {endpoint: /me/sendMail, nth: 1, status: 429, retry_after: 8}\n")
+    rep = proxy("replay", str(sent_twice), "--faults", str(faults), "--faults-time-scale", "0.25")
+    with client(rep) as c:
+        first = send(c)
+        time.sleep(1.0)
+        assert send(c).status_code == 202
+    assert rep.stop() == 0, rep.output
+    assert first.status_code == 429 and first.headers["retry-after"] == "2"
+    assert "warning: retry.too-soon" in rep.stderr and "asked for 2 s" in rep.stderr

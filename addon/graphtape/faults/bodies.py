@@ -6,7 +6,8 @@ answer Graph gives outside Outlook's own limits, whose ``ApplicationThrottled`` 
 500 ``ErrorInternalServerError`` (Exchange's, on mail endpoints); 503 ``serviceNotAvailable`` and 504 ``timeout``
 (Graph's error-code table); 502 ``BadGateway`` (field reports; Graph does not document one). A rule's ``code``
 and ``message`` replace them. The answer carries ``request-id``, ``client-request-id``, ``Retry-After`` when
-asked, and ``x-graphtape: fault`` so nobody mistakes it for Graph's.
+asked (whole seconds, at least 1, after ``--faults-time-scale``), and ``x-graphtape: fault`` so nobody mistakes
+it for Graph's.
 """
 
 from __future__ import annotations
@@ -29,13 +30,7 @@ DEFAULTS: dict[int, tuple[str, str]] = {
 SOURCE = "fault"  # the x-graphtape header of an injected answer
 
 
-def retry_after_header(seconds: float) -> str:
-    """``Retry-After`` takes whole seconds: 1.5 s is sent as 2 (a client never waits less than asked)."""
-    whole = int(seconds)
-    return str(whole if whole == seconds else whole + 1)
-
-
-def fault_response(status: int, *, retry_after: float | None = None, code: str = "", message: str = "",
+def fault_response(status: int, *, retry_after: str | None = None, code: str = "", message: str = "",
                    client_request_id: str | None = None, now: _dt.datetime | None = None) -> HttpResponse:
     default_code, default_message = DEFAULTS.get(status, ("UnknownError", ""))
     request_id = str(uuid.uuid4())
@@ -44,6 +39,6 @@ def fault_response(status: int, *, retry_after: float | None = None, code: str =
     headers = [("Content-Type", "application/json; charset=utf-8"), ("request-id", request_id),
                ("client-request-id", client_request_id or request_id), ("x-graphtape", SOURCE)]
     if retry_after is not None:
-        headers.append(("Retry-After", retry_after_header(retry_after)))
+        headers.append(("Retry-After", retry_after))  # session.retries.retry_after_value: whole seconds
     return HttpResponse(status=status, reason=HTTPStatus(status).phrase, headers=headers,
                         body=json.dumps(body).encode("utf-8"))

@@ -1,5 +1,5 @@
-"""The command line's fault options, on every proxy command (``cli._proxy_args`` adds them): ``--faults FILE``
-and ``--faults-seed N``, as the options ``graphtape_faults`` and ``graphtape_faults_seed``."""
+"""The command line's fault options, on every proxy command (``cli._proxy_args`` adds them): ``--faults FILE``,
+``--faults-seed N``, ``--faults-scale X`` and ``--faults-time-scale X``, as the ``graphtape_faults*`` options."""
 
 from __future__ import annotations
 

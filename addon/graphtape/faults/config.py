@@ -17,9 +17,8 @@ is pure and raises ``FaultsError`` naming the file, the key and what to write in
 from __future__ import annotations
 
 import difflib
-import importlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +26,7 @@ from typing import Any, Literal
 import yaml
 
 from graphtape.config import ConfigError
+from graphtape.faults.limitsconfig import LimitsConfig, parse_limits
 from graphtape.faults.match import METHODS, Match, pattern_path
 
 STATUSES = (429, 500, 502, 503, 504)
@@ -130,7 +130,12 @@ class FaultsConfig:
     seed: int | None = None
     scripts: tuple[Script, ...] = ()
     random: RandomFaults | None = None
-    limits: Any = None  # faults.limits.LimitsConfig, or None
+    limits: LimitsConfig | None = None
+
+
+def is_inline(text: str) -> bool:
+    """Faults written out (YAML or JSON: a newline, a ``{``, or a ``key: value``) rather than a file's path."""
+    return "\n" in text or text.lstrip().startswith("{") or ": " in text
 
 
 def load_faults(value: str | Mapping[str, Any], *, base: Path | None = None) -> FaultsConfig | None:
@@ -140,7 +145,7 @@ def load_faults(value: str | Mapping[str, Any], *, base: Path | None = None) -> 
     text = value.strip()
     if not text:
         return None
-    if "\n" not in text and not text.startswith("{"):
+    if not is_inline(text):
         path = Path(text).expanduser()
         if base is not None and not path.is_absolute():
             path = base / path
@@ -174,19 +179,15 @@ def parse_faults(doc: object, where: str) -> FaultsConfig:
     return FaultsConfig(where, seed, scripts, rand, limits)
 
 
-def _limits(doc: object, where: str) -> Any:
-    """The ``limits:`` section, read by the limits model (throttle's ``faults.limits.parse_limits``)."""
+def _limits(doc: object, where: str) -> LimitsConfig:
+    """The ``limits:`` section, read by the limits model (``limitsconfig.parse_limits``)."""
     try:
-        limits = importlib.import_module("graphtape.faults.limits")
-    except ImportError as e:
-        raise FaultsError(f"graphtape: {where}: limits: this graphtape has no limits model yet") from e
-    parse: Callable[[Mapping[str, Any], str], Any] = limits.parse_limits
-    try:
-        return parse(_mapping(doc, where, "limits"), where)
+        return parse_limits(_mapping(doc, where, "limits"), where)
     except FaultsError:
         raise
     except ValueError as e:
-        raise FaultsError(str(e)) from e
+        text = str(e)
+        raise FaultsError(text if text.startswith("graphtape:") else f"graphtape: {text}") from e
 
 
 # ---------------------------------------------------------------------- the parts of a rule

@@ -18,7 +18,7 @@ in the session's Retry-After watch; the flow is marked for mitmweb. Without faul
 from __future__ import annotations
 
 import asyncio
-import importlib
+import json
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -26,14 +26,18 @@ from typing import Any
 
 from mitmproxy import http
 
-from graphtape.contract.batch_enforce import Refusal, splice_answers
+from graphtape.contract.batch_enforce import Refusal
 from graphtape.faults.bodies import fault_response
 from graphtape.faults.config import Action, FaultsConfig, load_faults
+from graphtape.faults.limits import Limiter, scaled
+from graphtape.faults.limitsconfig import parse_scale
 from graphtape.faults.record import FaultLog, InjectedFault
 from graphtape.faults.schedule import Chosen, Schedule, new_seed
 from graphtape.model import HttpRequest, HttpResponse, Outcome, header
+from graphtape.proxy.batch_live import splice_live
 from graphtape.proxy.state import FlowState
 from graphtape.session.exchanges import Session
+from graphtape.session.retries import retry_after_value
 
 
 @dataclass
@@ -42,11 +46,11 @@ class Injector:
 
     config: FaultsConfig
     seed: int
+    scale: float = 1.0  # --faults-scale: the limits'
+    time_scale: float = 1.0  # --faults-time-scale: the limits' windows and waits, every Retry-After served
     schedule: Schedule = field(init=False)
     log: FaultLog = field(init=False)
-    limiter: Any = field(init=False)  # faults.limits.Limiter, or None
-    scale: float = 1.0  # graphtape_faults_scale: the limits multiplied (faults.limitsconfig.scaled)
-    time_scale: float = 1.0  # graphtape_faults_time_scale: every wait multiplied (limits', scripts' Retry-After)
+    limiter: Limiter | None = field(init=False)
 
     def __post_init__(self) -> None:
         self.start()
@@ -56,20 +60,25 @@ class Injector:
         self.schedule = Schedule(self.config, self.seed)
         self.log = FaultLog(self.config.where, self.seed)
         self.limiter = None
-        if self.config.limits is not None:  # throttle's model (faults/limits.py), read by config._limits
-            limits = importlib.import_module("graphtape.faults.limits")
-            self.limiter = limits.Limiter(limits.scaled(self.config.limits, self.scale, self.time_scale))
+        if self.config.limits is not None:
+            self.limiter = Limiter(scaled(self.config.limits, self.scale, self.time_scale))
         return self.log
 
 
-def injector_from(value: str, seed: int | None, scale: float = 1.0, time_scale: float = 1.0) -> Injector | None:
-    """The options' faults (``graphtape_faults``, ``graphtape_faults_seed``, the scales); None without faults.
-    FaultsError."""
-    config = load_faults(value)
+OPTIONS = frozenset({"graphtape_faults", "graphtape_faults_seed", "graphtape_faults_scale",
+                     "graphtape_faults_time_scale"})  # a change of one: the injector anew
+
+
+def injector_from(opts: Any) -> Injector | None:
+    """The options' faults (``graphtape_faults``, ``_seed``, ``_scale``, ``_time_scale``); None without faults.
+    A bad value: ValueError (FaultsError) naming it."""
+    config = load_faults(opts.graphtape_faults)
     if config is None:
         return None
+    seed = opts.graphtape_faults_seed
     chosen = seed if seed is not None else config.seed if config.seed is not None else new_seed()
-    return Injector(config, chosen, scale=scale, time_scale=time_scale)
+    return Injector(config, chosen, parse_scale(opts.graphtape_faults_scale, "graphtape_faults_scale"),
+                    parse_scale(opts.graphtape_faults_time_scale, "graphtape_faults_time_scale"))
 
 
 @dataclass
@@ -80,7 +89,7 @@ class FlowFault:
     session: Session
     key: str
     admitted: HttpRequest | None = None  # what the limiter admitted: released once, when the answer or error comes
-    refusal: Refusal | None = None  # a $batch's items the limiter refused: sent without, spliced into its answer
+    refusal: Refusal | None = None  # a $batch's items the limiter refused: spliced into its answer
     fault: InjectedFault | None = None
     after: str = ""  # "empty" or "truncated": applied to the answer
     keep: float = 0.5
@@ -96,14 +105,14 @@ def inject(flow: http.HTTPFlow, state: FlowState, injector: Injector, session: S
     assert req is not None
     mark = state.fault = FlowFault(injector, session, req.key)
     if injector.limiter is not None:
-        throttled: HttpResponse | None = injector.limiter.admit(req)
+        throttled = injector.limiter.admit(req)
         if throttled is not None:
             retry = header(throttled.headers, "retry-after")
             action = Action("status", status=throttled.status, retry_after=float(retry) if retry else None)
-            _answer(flow, state, mark, _injected(mark, Chosen("limits", action), req), throttled, go_on)
+            _answer(flow, state, mark, _injected(mark, Chosen("limits", action), req, throttled), throttled)
             return None
         mark.admitted = req
-        mark.refusal = throttled_items(flow, injector, req)
+        _throttled_items(flow, mark, injector.limiter, req)
     chosen = injector.schedule.choose(req.method, req.url, req.key)
     if chosen is None:
         go_on()
@@ -115,20 +124,50 @@ def inject(flow: http.HTTPFlow, state: FlowState, injector: Injector, session: S
     return None
 
 
+def _throttled_items(flow: http.HTTPFlow, mark: FlowFault, limiter: Limiter, req: HttpRequest) -> None:
+    """A ``$batch`` some of whose items are over a limit: sent on without them (record, inspect), their 429s (and
+    their dependants' 424s) spliced into its answer (``answered``), and one fault logged for them."""
+    mark.refusal = limiter.refused_items(req)
+    if mark.refusal is None:
+        return
+    if mark.refusal.forward is not None:
+        flow.request.content = mark.refusal.forward
+    statuses = sorted({int(a.get("status", 0)) for a in mark.refusal.answers.values()})
+    action = Action("status", status=429)
+    fault = _injected(mark, Chosen("limits", action), req)
+    fault.description = (f"{len(mark.refusal.answers)} item(s) of the $batch answered "
+                         f"{'/'.join(map(str, statuses))} (Outlook's limits)")
+
+
 async def _later(delay_s: float, then: Next) -> None:
     await asyncio.sleep(delay_s)
     then()
 
 
-def _injected(mark: FlowFault, chosen: Chosen, req: HttpRequest) -> InjectedFault:
+def _injected(mark: FlowFault, chosen: Chosen, req: HttpRequest, resp: HttpResponse | None = None) -> InjectedFault:
     action = chosen.action
+    retry_after = action.retry_after
+    if chosen.source != "limits" and retry_after is not None:  # the limits' waits are scaled in the model
+        retry_after = float(retry_after_value(retry_after * mark.injector.time_scale))
+    description = _limited(resp) if resp is not None else action.describe()
     fault = mark.injector.log.add(source=chosen.source, kind=action.kind, method=req.method,
-                                  url=mark.session.redact_url(req.url), description=action.describe(),
-                                  status=action.status, retry_after=action.retry_after, delay_s=chosen.delay_s)
+                                  url=mark.session.redact_url(req.url), description=description,
+                                  status=action.status, retry_after=retry_after, delay_s=chosen.delay_s)
     if action.latency is not None and action.latency.dist:
         fault.description += f" (drew {chosen.delay_s:.3f} s)"
     mark.fault = fault
     return fault
+
+
+def _limited(resp: HttpResponse) -> str:
+    """The limits model's answer in a line: ``429 Application is over its MailboxConcurrency limit. Retry-After 1``."""
+    if resp.status != 429:
+        return f"{resp.status}: every item of the $batch over Outlook's limits"
+    try:
+        message = str(json.loads(resp.body)["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        message = "over Outlook's limits"
+    return f"429 {message} Retry-After {header(resp.headers, 'retry-after')}"
 
 
 def _apply(flow: http.HTTPFlow, state: FlowState, mark: FlowFault, chosen: Chosen, fault: InjectedFault,
@@ -137,12 +176,12 @@ def _apply(flow: http.HTTPFlow, state: FlowState, mark: FlowFault, chosen: Chose
     assert req is not None
     if action.kind == "status":
         assert action.status is not None
-        wait = action.retry_after * mark.injector.time_scale if action.retry_after is not None else None
-        resp = fault_response(action.status, retry_after=wait, code=action.code,
-                              message=action.message, client_request_id=header(req.headers, "client-request-id"))
-        _answer(flow, state, mark, fault, resp, go_on)
+        served = retry_after_value(fault.retry_after) if fault.retry_after is not None else None
+        resp = fault_response(action.status, retry_after=served, code=action.code, message=action.message,
+                              client_request_id=header(req.headers, "client-request-id"))
+        _answer(flow, state, mark, fault, resp)
     elif action.kind == "reset":
-        _answer(flow, state, mark, fault, None, go_on)
+        _answer(flow, state, mark, fault, None)
     else:  # latency, empty, truncated: the mode answers
         mark.after, mark.keep = (action.kind if action.kind != "latency" else ""), action.keep
         _linked(fault, mark.session, go_on)
@@ -150,7 +189,7 @@ def _apply(flow: http.HTTPFlow, state: FlowState, mark: FlowFault, chosen: Chose
 
 
 def _answer(flow: http.HTTPFlow, state: FlowState, mark: FlowFault, fault: InjectedFault,
-            resp: HttpResponse | None, go_on: Next) -> None:
+            resp: HttpResponse | None) -> None:
     """The fault answers (``resp``), or kills the flow (None): the request is checked, not sent on."""
     from graphtape.proxy import pipeline
 
@@ -185,7 +224,7 @@ def answered(flow: http.HTTPFlow, mark: FlowFault, respond: Next) -> None:
     """The response hook of a flow the stage saw: the mode first (record keeps Graph's whole answer), then the
     answer emptied or cut short, and the limiter's release."""
     fault = mark.fault
-    splice_throttled(flow, mark)  # before the mode: the client and the cassette see one answer per item sent
+    splice_live(flow, mark.refusal)  # before the mode reads it: the cassette keeps the answer the client got
     if fault is not None:
         _linked(fault, mark.session, respond)
     else:
@@ -195,24 +234,6 @@ def answered(flow: http.HTTPFlow, mark: FlowFault, respond: Next) -> None:
         mark.session.retries.faulted(mark.key, time.monotonic(), fault.retried)
         mark.after = ""
     release(mark)
-
-
-def throttled_items(flow: http.HTTPFlow, injector: Injector, req: HttpRequest) -> Refusal | None:
-    """A ``$batch`` the limiter admitted with some items refused: it goes on without them (record, inspect);
-    their 429s (and their dependants' 424s) wait for the answer (``splice_throttled``)."""
-    refusal: Refusal | None = injector.limiter.refused_items(req)
-    if refusal is not None and refusal.forward is not None:
-        flow.request.content = refusal.forward
-    return refusal
-
-
-def splice_throttled(flow: http.HTTPFlow, mark: FlowFault) -> None:
-    refusal, mark.refusal = mark.refusal, None
-    if refusal is None or flow.response is None:
-        return
-    spliced = splice_answers(flow.response.get_content(strict=False) or b"", refusal)
-    if spliced is not None:
-        flow.response.content = spliced
 
 
 def failed(mark: FlowFault, fail: Next) -> None:

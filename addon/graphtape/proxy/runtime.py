@@ -25,6 +25,7 @@ waited for, ``$GRAPHTAPE_STOP_WAIT_SECONDS`` at most (inflight.py); a second ``s
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import logging
 import os
@@ -52,6 +53,8 @@ TAPE_DEFAULTS: dict[str, Any] = {
     "graphtape_record_mode": "overwrite",
     "graphtape_allow_repeats": False,
     "graphtape_ignore": [],
+    "graphtape_faults": "",  # the marker's faults= (faults/marker.py)
+    "graphtape_faults_seed": None,
 }
 
 
@@ -64,7 +67,7 @@ def snapshot_of(session: Session) -> Session:
     exchanges = [dataclasses.replace(ex, findings=list(ex.findings), deviations=list(ex.deviations))
                  for ex in session.exchanges]
     return dataclasses.replace(session, exchanges=exchanges, unused=list(session.unused),
-                               problems=list(session.problems))
+                               problems=list(session.problems), faults=copy.deepcopy(session.faults))
 
 
 class ProxyRuntime:

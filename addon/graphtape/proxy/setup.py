@@ -10,7 +10,7 @@ from mitmproxy import exceptions
 from graphtape.bodies.limits import max_body_bytes
 from graphtape.cassette.format import CassetteError
 from graphtape.config import ConfigError
-from graphtape.faults.limitsconfig import parse_scale
+from graphtape.faults.stage import OPTIONS as FAULT_OPTIONS
 from graphtape.faults.stage import injector_from
 from graphtape.model import Mode
 from graphtape.privacy.output import ScrubFilter, output_scrubber
@@ -24,9 +24,6 @@ from graphtape.proxy.modes.replay import ReplayHandler
 from graphtape.proxy.upstream import Upstream
 from graphtape.session.exchanges import Session
 from graphtape.session.verdict import parse_fail_on
-
-FAULT_OPTIONS = frozenset({"graphtape_faults", "graphtape_faults_seed", "graphtape_faults_scale",
-                           "graphtape_faults_time_scale"})
 
 LOG_SCRUB = ScrubFilter()  # every graphtape log line is scrubbed (secrets; fake identities with --pseudonymize)
 logging.getLogger("graphtape").addFilter(LOG_SCRUB)
@@ -52,9 +49,7 @@ def take_settings(shared: Shared, opts: Any, updated: set[str], running: ModeHan
         if "graphtape_fail_on" in updated:
             shared.fail_on = parse_fail_on(opts.graphtape_fail_on)
         if updated & FAULT_OPTIONS:
-            shared.faults = injector_from(opts.graphtape_faults, opts.graphtape_faults_seed,
-                                          parse_scale(opts.graphtape_faults_scale, "graphtape_faults_scale"),
-                                          parse_scale(opts.graphtape_faults_time_scale, "graphtape_faults_time_scale"))
+            shared.faults = injector_from(opts)
             running.session.faults = shared.faults.log if shared.faults is not None else None
     except ValueError as e:
         raise exceptions.OptionsError(str(e)) from e

@@ -29,7 +29,7 @@ from graphtape.pytest.tape import Tape
 if TYPE_CHECKING:
     from graphtape.proxy.inprocess import ProxyThread
 
-MARKER_ARGS = ("cassette", "strict", "fail_on")
+MARKER_ARGS = ("cassette", "strict", "fail_on", "faults")
 
 
 @dataclass(frozen=True)
@@ -116,8 +116,8 @@ def settings_of(config: pytest.Config) -> Settings:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "graphtape(cassette=None, *, strict=False, fail_on=None): serve this test's Graph traffic from a cassette "
-        "through graphtape's proxy (default cassettes/<test module>/<test name>.yaml)")
+        "graphtape(cassette=None, *, strict=False, fail_on=None, faults=None): serve this test's Graph traffic from "
+        "a cassette through graphtape's proxy (default cassettes/<test module>/<test name>.yaml)")
     config.stash[SETTINGS] = settings_of(config)
     config.stash[SESSION] = SessionProxy(config, lambda: _new_proxy(config))
     config.pluginmanager.register(config.stash[SESSION], "graphtape-session")
@@ -192,7 +192,7 @@ def _marker_args(item: pytest.Item, settings: Settings) -> tuple[str, bool, froz
     args, kwargs = (marker.args, dict(marker.kwargs)) if marker is not None else ((), {})
     unknown = sorted(set(kwargs) - set(MARKER_ARGS))
     if unknown or len(args) > 1 or (args and "cassette" in kwargs):
-        raise ValueError(f"graphtape: @pytest.mark.graphtape takes one cassette name and strict=, fail_on=; "
+        raise ValueError(f"graphtape: @pytest.mark.graphtape takes one cassette name and strict=, fail_on=, faults=; "
                          f"got args {args!r}, kwargs {sorted(kwargs)}")
     name = args[0] if args else kwargs.get("cassette") or ""
     if not isinstance(name, (str, os.PathLike)):
@@ -205,6 +205,7 @@ def _marker_args(item: pytest.Item, settings: Settings) -> tuple[str, bool, froz
 def _open(item: pytest.Item, proxy: ProxyThread) -> Tape:
     """Put the test's cassette on the proxy; a test that cannot run gets a Tape with a refusal (proxy idle)."""
     from graphtape.cassette.paths import UnsafeCassettePath
+    from graphtape.faults.marker import marker_faults
     from graphtape.proxy.runtime import ProxyFailed
     from graphtape.pytest.support import default_cassette_name, recording_path, resolve_cassette
     from graphtape.session.verdict import DEFAULT_FAIL_ON
@@ -212,6 +213,7 @@ def _open(item: pytest.Item, proxy: ProxyThread) -> Tape:
     s = item.config.stash[SETTINGS]
     try:
         name, _, fail_on = _marker_args(item, s)
+        faults = marker_faults(item)  # faults=: this cassette's switch options
     except ValueError as e:
         return Tape(proxy, cassette=s.cassette_dir, mode=Mode.REPLAY, fail_on=DEFAULT_FAIL_ON, refusal=str(e))
     cls = getattr(item, "cls", None)
@@ -229,12 +231,12 @@ def _open(item: pytest.Item, proxy: ProxyThread) -> Tape:
         return tape
     try:
         if mode == Mode.REPLAY:
-            proxy.switch(Mode.REPLAY, target)
+            proxy.switch(Mode.REPLAY, target, **faults)
             return tape
         tape.created_dirs = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
         target.parent.mkdir(parents=True, exist_ok=True)
         tape.recording = recording_path(target, f"{os.getpid()}")
-        proxy.switch(Mode.RECORD, tape.recording)
+        proxy.switch(Mode.RECORD, tape.recording, **faults)
     except (ProxyFailed, OSError) as e:
         reason = str(e).removeprefix("graphtape: ").removeprefix(f"cannot {mode} {target}: ")
         tape.refusal = f"graphtape: cannot {mode} {target}: {reason.removeprefix('graphtape: ')}"
@@ -243,10 +245,12 @@ def _open(item: pytest.Item, proxy: ProxyThread) -> Tape:
 
 def _close(item: pytest.Item, tape: Tape, proxy: ProxyThread) -> None:
     """Back to idle; keep a recording only if the test passed; fail on problems met during teardown."""
+    from graphtape.faults.marker import fault_properties
     from graphtape.pytest.support import failure_message
     from graphtape.session.verdict import failures
 
     tape.final = session = proxy.idle()
+    fault_properties(item, session)
     ran = "call" in tape.outcomes and not tape.refusal
     late = failures(session, tape.fail_on - {FailOn.UNUSED}, since=tape.checked, whole=False) if ran else []
     passed = ran and tape.outcomes.get("setup", False) and tape.outcomes["call"] and not late

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from graphtape.model import FailOn, Mode
 
 if TYPE_CHECKING:
+    from graphtape.faults.record import InjectedFault
     from graphtape.model import Deviation, Finding
     from graphtape.proxy.inprocess import ProxyThread
     from graphtape.session.exchanges import Exchange, Session
@@ -57,6 +58,13 @@ class Tape:
     @property
     def findings(self) -> list[Finding]:
         return [f for ex in self.requests for f in ex.findings]
+
+    @property
+    def faults(self) -> list[InjectedFault]:
+        """The faults injected so far (the marker's ``faults=``): ``source``, ``kind``, ``status``, ``exchange``,
+        ``retried_after_s``, ``reaction(...)``."""
+        log = self.session.faults
+        return list(log.injected) if log is not None else []
 
     @property
     def deviations(self) -> list[Deviation]:
