@@ -185,7 +185,6 @@ def _apply(flow: http.HTTPFlow, state: FlowState, mark: FlowFault, chosen: Chose
     else:  # latency, empty, truncated: the mode answers
         mark.after, mark.keep = (action.kind if action.kind != "latency" else ""), action.keep
         _linked(fault, mark.session, go_on)
-        mark_fault(flow, fault)
 
 
 def _answer(flow: http.HTTPFlow, state: FlowState, mark: FlowFault, fault: InjectedFault,
@@ -229,6 +228,8 @@ def answered(flow: http.HTTPFlow, mark: FlowFault, respond: Next) -> None:
         _linked(fault, mark.session, respond)
     else:
         respond()
+    if fault is not None and fault.kind not in ("status", "reset"):
+        mark_fault(flow, fault)  # after the mode's own mark and comment
     if mark.after and flow.response is not None and fault is not None:
         alter(flow.response, mark.after, mark.keep)
         mark.session.retries.faulted(mark.key, time.monotonic(), fault.retried)
