@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from mitmproxy import exceptions
 
-from .addon_support import SEND_MAIL, graph_flow, interaction, running_addon, send, write_cassette
+from .addon_support import SEND_MAIL, graph_error_code, graph_flow, interaction, running_addon, send, write_cassette
 
 
 @pytest.fixture
@@ -47,3 +47,25 @@ def test_a_delay_is_a_coroutine_mitmproxy_awaits_and_no_fault_is_none(cassette: 
 def test_a_bad_faults_option_is_refused_naming_the_key() -> None:
     with running_addon() as (addon, tctx), pytest.raises(exceptions.OptionsError, match="did you mean 'status'"):
         tctx.configure(addon, graphtape_faults="{scripts: [{endpoint: /me, stats: 429}]}")
+
+
+def test_a_bug_after_a_delay_is_answered_500_and_fails_the_session(cassette: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    from graphtape.faults import stage
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(stage, "fault_response", broken)
+    with running_addon(graphtape_mode="replay", graphtape_cassette=str(cassette),
+                       graphtape_faults="{scripts: [{endpoint: /me/sendMail, latency: 0.01, status: 503}]}") as (
+            addon, _):
+        flow = graph_flow("POST", "/me/sendMail", SEND_MAIL)
+        pending = addon.request(flow)
+        assert pending is not None
+        asyncio.run(pending)
+        assert flow.response is not None and flow.response.status_code == 500
+        assert graph_error_code(flow) == "graphtape.InternalError"
+        assert any("boom" in p for p in addon.session.problems)
+    caplog.clear()  # the traceback logged on purpose

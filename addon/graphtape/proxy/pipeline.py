@@ -105,7 +105,18 @@ def _stages(flow: http.HTTPFlow, state: FlowState, handler: ModeHandler, graph_u
             logger.exception(f"graphtape: {handler.mode} failed")
             failed(flow, state, handler, state.url, e, before)
 
-    return faults.inject(flow, state, injector, handler.session, go_on)  # before validate: a fault answers first
+    pending = faults.inject(flow, state, injector, handler.session, go_on)  # before validate: a fault answers first
+    return _guarded(pending, flow, state, handler, before) if pending is not None else None
+
+
+async def _guarded(pending: Coroutine[Any, Any, None], flow: http.HTTPFlow, state: FlowState, handler: ModeHandler,
+                   before: int) -> None:
+    """A delayed request: a bug after the delay is answered 500 as in ``request`` (never sent on unchecked)."""
+    try:
+        await pending
+    except Exception as e:
+        logger.exception(f"graphtape: {handler.mode} failed")
+        failed(flow, state, handler, state.url, e, before)
 
 
 def _checked(flow: http.HTTPFlow, state: FlowState, handler: ModeHandler) -> None:
