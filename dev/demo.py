@@ -1,4 +1,5 @@
-"""``make demo``: replay the bundled seed cassettes offline with the official SDK, and say what happened.
+"""``make demo``: replay the bundled seed cassettes offline with the official SDK, then run a short mail flow
+against ``graphtape simulate`` (no cassette at all), and say what happened.
 
 ``python -m dev.demo [--cassettes cassettes/seeds]`` replays; ``--build`` records the cassettes
 anew through ``graphtape record`` against the local stand-in (``graphtape.testing.fakegraph``) answering with
@@ -57,6 +58,30 @@ def replay(folder: Path, confdir: Path) -> int:
     return 1 if failures else 0
 
 
+def simulated(confdir: Path) -> int:
+    """A whole mail flow (dev/simflow.py) against ``graphtape simulate``: no recording, nothing sent anywhere."""
+    import httpx
+
+    from dev.simflow import mail_flow
+
+    print("\n== Simulated: a mail flow against `graphtape simulate --clock 2026-01-05T09:00:00Z` (no cassette)")
+    with ProxyProcess(["simulate", "--quiet", "--clock", "2026-01-05T09:00:00Z"], confdir) as proxy:
+        try:
+            result = asyncio.run(mail_flow(_client_through(proxy)))
+        except Exception as e:  # the demo reports, it does not stop
+            print(f"   FAILED: {type(e).__name__}: {e}")
+            return 1
+        for step, value in result.items():
+            print(f"   {step}: {value}")
+        with httpx.Client(proxy=proxy.url, verify=str(proxy.ca)) as http:
+            state = http.get("https://graph.microsoft.com/_graphtape/mailboxes")
+        print(f"   GET https://graph.microsoft.com/_graphtape/mailboxes -> {state.status_code}, "
+              f"{len(state.content)} bytes of mailbox state")
+    for line in proxy.stderr.strip().splitlines():
+        print(f"   {line}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m dev.demo", description=__doc__)
     parser.add_argument("--cassettes", default="cassettes/seeds", type=Path)
@@ -68,7 +93,8 @@ def main() -> int:
         if args.build:
             build(args.cassettes, confdir)
             return 0
-        return replay(args.cassettes, confdir)
+        failed = replay(args.cassettes, confdir)
+        return simulated(confdir) or failed
 
 
 if __name__ == "__main__":

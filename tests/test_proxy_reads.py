@@ -11,12 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from conftest import sdk_call
 from graphtape.cassette.format import load_cassette
+from graphtape.testing.fakegraph import FakeGraph
 
 PDF = b"%PDF-1.7\n\x00\x01\xff\xfe binary \r\n\x80\x81 end\n"
 TO = "megan@contoso.com"
+
+
+@pytest.fixture
+def fake_graph(tmp_path_factory: pytest.TempPathFactory):
+    """The stand-in with an empty mailbox (no docs' example draft): the lists below hold what the test made."""
+    with FakeGraph(tmp_path_factory.getbasetemp() / "fakegraph-cert", with_docs_draft=False) as graph:
+        yield graph
 
 
 async def _prepare(client: Any) -> tuple[list[str], str]:

@@ -104,7 +104,7 @@ def test_the_stand_in_answers_a_broken_chunk_as_graph_does(tmp_path: Path, proxy
     cassette = tmp_path / "upload.yaml"
     rec = proxy(*record_args(cassette, fake_graph))
     with httpx.Client(proxy=rec.url, verify=str(rec.ca)) as c:
-        url = c.post("https://graph.microsoft.com/v1.0/me/messages/AAMk%3D/attachments/createUploadSession",
+        url = c.post("https://graph.microsoft.com/v1.0/me/messages/AAMkAGRWAAAFSmKXAAA%3D/attachments/createUploadSession",
                      json={"AttachmentItem": {"attachmentType": "file", "name": "r", "size": SIZE}}).json()["uploadUrl"]
         big = c.put(url, content=b"\0" * (CHUNK + 1), headers={"Content-Range": f"bytes 0-{CHUNK}/{SIZE}",
                                                                "Content-Type": "application/octet-stream"})

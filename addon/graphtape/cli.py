@@ -14,8 +14,10 @@ from typing import Any
 
 from graphtape import __version__
 from graphtape.cassette.format import CassetteError, load_cassette
+from graphtape.commands import simulate as simulate_command
 from graphtape.config import ConfigError, ignore_rules, load_project_config
 from graphtape.diffing.core import diff_cassettes
+from graphtape.faults.cli import add_fault_args, fault_options
 from graphtape.model import FailOn, Mode
 from graphtape.proxy.clients import ca_bundle, client_env, proxy_url
 from graphtape.proxy.runtime import ProxyFailed, ProxyRuntime
@@ -44,6 +46,7 @@ def _proxy_args(p: argparse.ArgumentParser, *, upstream: bool) -> None:
     g.add_argument("--policy", choices=["auto", "report", "enforce"], default="auto",
                    help="contract errors: report them, or enforce (answer as Graph documents); "
                         "auto = enforce in replay, report otherwise")
+    add_fault_args(p)
     if upstream:
         g.add_argument("--upstream", metavar="URL", default="",
                        help="send Graph calls to this base URL instead (cassettes keep the Graph URL)")
@@ -109,13 +112,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("inspect", help="show every Graph mail call, decoded")
     _proxy_args(p, upstream=True)
+    simulate_command.add_parser(sub)
 
     p = sub.add_parser("run", help="run a command with the proxy in front of it")
-    p.add_argument("--cassette", required=True)
+    p.add_argument("--cassette", default="", help="the cassette to replay (or record); not with --simulate")
     p.add_argument("--record", action="store_true", help="record instead of replaying")
     _proxy_args(p, upstream=True)
     _record_args(p)
     _replay_args(p)
+    simulate_command.add_run_args(p)
     p.set_defaults(port=0)  # run picks a free port unless told otherwise
     p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND...")
 
@@ -147,6 +152,7 @@ def proxy_options(args: argparse.Namespace, mode: Mode, cassette: str) -> dict[s
         "graphtape_report": args.report,
         "graphtape_junit": args.junit,
         "graphtape_policy": args.policy,
+        **fault_options(args),
     }
     if args.proxyauth:
         if args.proxyauth.count(":") != 1 or args.proxyauth.startswith(":"):
@@ -184,11 +190,11 @@ def _warn_if_exposed(host: str) -> None:
               "mail and tokens in clear. Use --host 127.0.0.1 unless you mean it.", file=sys.stderr)
 
 
-def cmd_proxy(args: argparse.Namespace, mode: Mode, cassette: str) -> int:
+def cmd_proxy(args: argparse.Namespace, mode: Mode, cassette: str, extra: dict[str, Any] | None = None) -> int:
     _warn_if_exposed(args.host)
 
     async def main() -> int:
-        proxy = ProxyRuntime(proxy_options(args, mode, cassette), log=True)
+        proxy = ProxyRuntime({**proxy_options(args, mode, cassette), **(extra or {})}, log=True)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, proxy.stop_soon)
@@ -206,11 +212,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("graphtape run: give the command after --, e.g. graphtape run --cassette c.yaml -- pytest",
               file=sys.stderr)
         return EXIT_USAGE
+    mode = Mode.SIMULATE if args.simulate else Mode.RECORD if args.record else Mode.REPLAY
+    if (mode == Mode.SIMULATE) == bool(args.cassette) or (args.simulate and args.record):
+        print("graphtape run: give --cassette PATH (replay, or --record), or --simulate without one", file=sys.stderr)
+        return EXIT_USAGE
     _warn_if_exposed(args.host)
-    mode = Mode.RECORD if args.record else Mode.REPLAY
 
     async def main() -> int:
-        proxy = ProxyRuntime(proxy_options(args, mode, args.cassette), log=True)
+        proxy = ProxyRuntime({**proxy_options(args, mode, args.cassette), **simulate_command.run_options(args)},
+                             log=True)
         host, port = await proxy.open()
         ca, bundle = ca_bundle(args.confdir)
         env, notice = apply_no_proxy({**os.environ, **client_env(proxy_url(host, port, args.proxyauth), ca, bundle)})
@@ -325,6 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_proxy(args, Mode.REPLAY, args.cassette)
         if args.command == "inspect":
             return cmd_proxy(args, Mode.INSPECT, "")
+        if args.command == "simulate":
+            return simulate_command.run(args)
         if args.command == "run":
             return cmd_run(args)
         if args.command == "show":

@@ -33,6 +33,7 @@ class Mode(StrEnum):
     REPLAY = "replay"
     INSPECT = "inspect"
     OFF = "off"
+    SIMULATE = "simulate"  # every Graph call answered from an in-memory mailbox (graphtape.simulate), offline
 
 
 class PluginMode(StrEnum):
@@ -41,6 +42,7 @@ class PluginMode(StrEnum):
     REPLAY = "replay"
     RECORD = "record"
     ONCE = "once"  # record the missing cassettes, replay the rest
+    SIMULATE = "simulate"  # every marked test against a fresh simulated mailbox, no cassette
 
 
 class Outcome(StrEnum):
@@ -56,6 +58,8 @@ class Outcome(StrEnum):
     OBSERVED = "observed"  # inspect: shown
     FAILED = "failed"  # the upstream did not answer
     SIGNED_IN = "signed-in"  # replay: a sign-in call (token, discovery) answered offline, never recorded
+    SIMULATED = "simulated"  # simulate: answered by the simulated mailbox
+    FAULTED = "faulted"  # an injected fault (graphtape.faults) answered it: not sent, recorded or replayed
 
 
 class MatchKind(StrEnum):
@@ -73,6 +77,7 @@ class FailOn(StrEnum):
     VIOLATION = "violation"  # a contract error
     DEVIATION = "deviation"  # a request differs from its recording
     UNUSED = "unused"  # a recorded interaction was never served
+    RETRY = "retry"  # a client retried before Retry-After asked (retry.too-soon)
 
 
 Headers = list[tuple[str, str]]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dev.bench import inproc, procs, recordscale, scenarios, table, uploads
+from dev.bench import faults, inproc, procs, recordscale, scenarios, table, uploads
 from graphtape.cassette import cache
 
 
@@ -55,7 +55,7 @@ QUICK = Plan(requests=30, rounds=1, parallel=(4,), parallel_rounds=1, sizes=(10,
 
 
 # replay includes concurrency
-SECTIONS = ("replay", "scale", "big_bodies", "record", "record_scale", "startup", "switch", "uploads")
+SECTIONS = ("replay", "scale", "big_bodies", "record", "record_scale", "startup", "switch", "uploads", "faults")
 
 
 def run(plan: Plan, root: Path, sections: Sequence[str] = SECTIONS, partial: Path | None = None,
@@ -80,6 +80,7 @@ def run(plan: Plan, root: Path, sections: Sequence[str] = SECTIONS, partial: Pat
         "startup": lambda: {"startup": scenarios.startup(work, plan.startup_rounds)},
         "switch": lambda: {"switch": inproc.switch(work, plan.switch_large, plan.startup_rounds)},
         "uploads": lambda: {"uploads": uploads.upload_row(work, plan.upload_mb, plan.upload_rounds)},
+        "faults": lambda: {"faults": faults.fault_stage(work, plan.requests, plan.rounds)},
     }
     for name in sections:
         print(f"graphtape bench: {name} ...", file=log, flush=True)

@@ -91,6 +91,10 @@ def rows(results: dict[str, Any]) -> list[Row]:
                     f"{r['ms']:.1f} ms", ""))
     if "uploads" in results:
         out += _upload_rows(results["uploads"])
+    if "faults" in results:
+        from dev.bench.faults import fault_rows
+
+        out += fault_rows(results["faults"])
     return out
 
 

@@ -18,10 +18,12 @@ from typing import Any
 
 from conftest import sdk_call
 from graphtape.cassette.format import load_cassette
+from graphtape.testing.fakeseed import docs_draft
 
 from .batches import draft, mime, send, send_mime
 
 SUBJECT = "Batched report"
+SECOND_DRAFT = "AAMkAGRWAAAFSmKYAAA="  # a second draft in the stand-in's mailbox (a sent draft is no draft)
 
 
 async def _sdk_batch(client: Any) -> list[int | None]:
@@ -35,7 +37,7 @@ async def _sdk_batch(client: Any) -> list[int | None]:
 
     msg = Message(subject=SUBJECT, to_recipients=[Recipient(email_address=EmailAddress(address="megan@contoso.com"))])
     create = BatchRequestItem(client.me.messages.to_post_request_information(msg))
-    info = client.me.messages.by_message_id("AAMkAGRWAAAFSmKXAAA=").send.to_post_request_information()
+    info = client.me.messages.by_message_id(SECOND_DRAFT).send.to_post_request_information()
     info.headers.try_add("Content-Type", "application/json")
     info.content = b"{}"
     send_draft = BatchRequestItem(info)
@@ -78,6 +80,7 @@ async def _session(client: Any) -> Any:
 
 def _record(tmp_path: Path, proxy: Any, fake_graph: Any, flow: Any = _session, *extra: str) -> tuple[Path, Any]:
     cassette = tmp_path / "batch.yaml"
+    docs_draft(fake_graph.simulator, SECOND_DRAFT)
     rec = proxy("record", str(cassette), "--upstream", fake_graph.url, "--upstream-ca", str(fake_graph.cert), *extra)
     recorded = sdk_call(rec, flow)
     rec.stop()
@@ -89,7 +92,7 @@ def test_a_batch_of_mail_calls_records_readably_and_replays_offline_with_the_sam
     cassette, recorded = _record(tmp_path, proxy, fake_graph)
     assert recorded == [[201, 202], {"m1": (201, "MIME draft"), "m2": (202, ""), "m3": (202, "")}]
     assert [r.path for r in fake_graph.state.received] == [
-        "/v1.0/$batch", "/v1.0/me/messages", "/v1.0/me/messages/AAMkAGRWAAAFSmKXAAA%3D/send",
+        "/v1.0/$batch", "/v1.0/me/messages", "/v1.0/me/messages/AAMkAGRWAAAFSmKYAAA%3D/send",
         "/v1.0/$batch", "/v1.0/me/messages", "/v1.0/me/sendMail", "/v1.0/me/messages/AAMkAGRWAAAFSmKXAAA=/send"]
     fake_graph.stop()  # offline: nothing to reach any more
     text = cassette.read_text()

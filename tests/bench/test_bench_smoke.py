@@ -13,7 +13,8 @@ from typing import Any
 
 from graphtape.cassette.cache import MIN_BYTES
 
-SECTIONS = ("replay", "concurrency", "scale", "big_bodies", "record", "record_scale", "startup", "switch", "uploads")
+SECTIONS = ("replay", "concurrency", "scale", "big_bodies", "record", "record_scale", "startup", "switch", "uploads",
+            "faults")
 REPLAY_NAMES = ("floor", "server_replay", "graphtape", "graphtape_logging")
 RATE_KEYS = ("rps", "p50_ms", "p99_ms", "requests")
 
@@ -87,10 +88,14 @@ def test_quick_bench_reports_every_section(tmp_path: Path) -> None:
     for name, row in uploads["rows"].items():
         _positive(f"uploads.{name}", row, ("seconds", *(() if name == "direct" else ("peak_rss_mb",))))
     assert 0 < uploads["cassette_kb"] < 64  # the chunks are kept as digests
+    faults = results["faults"]
+    for name in ("no_faults", "faults"):
+        _positive(f"faults.{name}", faults["rows"][name], RATE_KEYS)
+    assert isinstance(faults["ratios"]["throughput_cost_pct"], float)
 
     # The printed table: a header, a rule, then one line per row, every section's rows present.
     record_scale_rows = 2 * len(scale_rows) + 2 * sum("proxy_fsync" in r for r in scale_rows.values()) + 1
-    expected_rows = (4 * (1 + len(results["concurrency"])) + 2 * len(scale) + len(bodies) + 2 + 2 + 2 + 2 + 4
+    expected_rows = (4 * (1 + len(results["concurrency"])) + 2 * len(scale) + len(bodies) + 2 + 2 + 2 + 2 + 4 + 2
                      + record_scale_rows)
     assert len(results["table"]) == expected_rows
     lines = proc.stdout.splitlines()

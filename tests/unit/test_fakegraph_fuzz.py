@@ -52,7 +52,7 @@ def client(graph: FakeGraph) -> Iterator[httpx.Client]:
 
 
 def _graph_shaped(r: httpx.Response) -> Any:
-    assert r.status_code in (201, 202, 400, 404), (r.status_code, r.text)
+    assert r.status_code in (201, 202, 400, 404, 413, 501), (r.status_code, r.text)
     if r.status_code == 202:
         assert r.content == b""
         return None
@@ -61,6 +61,8 @@ def _graph_shaped(r: httpx.Response) -> Any:
     assert isinstance(doc, dict)
     if r.status_code >= 400:
         assert isinstance(doc["error"]["code"], str) and isinstance(doc["error"]["message"], str), doc
+    if r.status_code == 501:  # an endpoint the simulator does not simulate says so, never a silent success
+        assert doc["error"]["code"] == "graphtape.NotSimulated", doc
     return doc
 
 

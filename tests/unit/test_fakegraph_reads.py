@@ -18,7 +18,7 @@ PDF = b"%PDF-1.7\n\x00\x01\xff\xfe binary \r\n\x80 end"
 
 @pytest.fixture
 def graph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeGraph]:
-    with FakeGraph(tmp_path_factory.getbasetemp() / "fakegraph-reads") as g:
+    with FakeGraph(tmp_path_factory.getbasetemp() / "fakegraph-reads", with_docs_draft=False) as g:
         yield g
 
 
@@ -110,7 +110,10 @@ def test_delta_pages_then_gives_a_delta_link_that_answers_what_changed(client: h
     assert changes["value"][0] == {"id": ids[1], "@removed": {"reason": "deleted"}}
     assert [m["subject"] for m in changes["value"][1:]] == ["d3"]
     sent = client.get("/v1.0/me/mailFolders/SentItems/messages").json()["value"]
-    assert [(m["id"], m["isDraft"]) for m in sent] == [(ids[1], False)]
+    assert [(m["subject"], m["isDraft"]) for m in sent] == [("d1", False)]
+    assert sent[0]["id"] != ids[1]  # a sent draft gets a new id in Sent Items (no Prefer: IdType="ImmutableId")
+    gone = client.get(f"/v1.0/me/messages/{ids[1]}")
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "ErrorItemNotFound"
 
 
 def test_sendmail_files_a_copy_in_sent_items(client: httpx.Client) -> None:

@@ -64,7 +64,7 @@ def test_the_default_is_unmatched_and_violation() -> None:
 
 def test_strict_adds_deviations_and_unused_to_what_was_asked() -> None:
     assert fail_on_for(False) == DEFAULT_FAIL_ON
-    assert fail_on_for(True) == set(FailOn)
+    assert fail_on_for(True) == set(FailOn) - {FailOn.RETRY}  # strict: deviations and unused, not early retries
     assert {FailOn.DEVIATION, FailOn.UNUSED} == STRICT_ADDS
     assert fail_on_for(True, {FailOn.UNMATCHED}) == {FailOn.UNMATCHED, FailOn.DEVIATION, FailOn.UNUSED}
     assert fail_on_for(False, set()) == set()
@@ -92,7 +92,8 @@ def test_parse_fail_on_and_its_text() -> None:
     assert parse_fail_on(" deviation , unused,") == {FailOn.DEVIATION, FailOn.UNUSED}
     assert parse_fail_on("") == set()
     assert all(isinstance(item, FailOn) for item in parse_fail_on("unmatched,violation"))
-    with pytest.raises(ValueError, match=r"unknown everything \(choose from unmatched, violation, deviation, unused\)"):
+    with pytest.raises(ValueError,
+                       match=r"unknown everything \(choose from unmatched, violation, deviation, unused, retry\)"):
         parse_fail_on("unmatched,everything")
     assert fail_on_text({FailOn.UNUSED, FailOn.UNMATCHED}) == "unmatched,unused"  # declaration order, stable
     assert parse_fail_on(fail_on_text(set(FailOn))) == set(FailOn)
@@ -100,16 +101,16 @@ def test_parse_fail_on_and_its_text() -> None:
 
 def test_the_vocabulary_keeps_its_wire_values() -> None:
     """Option values, cassettes and reports carry these strings: they must never change."""
-    assert [m.value for m in Mode] == ["record", "replay", "inspect", "off"]
-    assert [m.value for m in PluginMode] == ["replay", "record", "once"]
+    assert [m.value for m in Mode] == ["record", "replay", "inspect", "off", "simulate"]
+    assert [m.value for m in PluginMode] == ["replay", "record", "once", "simulate"]
     assert [m.value for m in MatchKind] == ["matched", "unmatched", "exhausted"]
-    assert [m.value for m in FailOn] == ["unmatched", "violation", "deviation", "unused"]
+    assert [m.value for m in FailOn] == ["unmatched", "violation", "deviation", "unused", "retry"]
     assert [o.value for o in Outcome] == ["", "matched", "unmatched", "exhausted", "rejected", "recorded",
-                                          "not-recorded", "observed", "failed", "signed-in"]
+                                          "not-recorded", "observed", "failed", "signed-in", "simulated", "faulted"]
     assert Outcome.NOT_RECORDED == "not-recorded" and f"{Outcome.NOT_RECORDED}" == "not-recorded"
     assert Session(mode="replay").mode is Mode.REPLAY  # type: ignore[arg-type]  # an option string: the member
     with pytest.raises(ValueError):
-        Session(mode="simulate")  # type: ignore[arg-type]
+        Session(mode="simulated")  # type: ignore[arg-type]
 
 
 def test_report_json_spells_outcomes_and_mode_as_before() -> None:
@@ -121,7 +122,7 @@ def test_report_json_spells_outcomes_and_mode_as_before() -> None:
     assert data["mode"] == "replay" and '"mode": "replay"' in text
     assert [r["outcome"] for r in data["requests"]] == ["", "matched", "unmatched", "exhausted", "rejected",
                                                         "recorded", "not-recorded", "observed", "failed",
-                                                        "signed-in"]
+                                                        "signed-in", "simulated", "faulted"]
     assert '"outcome": "not-recorded"' in text and "Outcome." not in text
     assert data["summary"]["matched"] == 1 and data["summary"]["unmatched"] == 1
 

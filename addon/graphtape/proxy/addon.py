@@ -140,8 +140,8 @@ class GraphTape:
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         self.handler.requestheaders(flow)
 
-    def request(self, flow: http.HTTPFlow) -> None:
-        pipeline.request(flow, self.handler)
+    def request(self, flow: http.HTTPFlow) -> pipeline.Pending:
+        return pipeline.request(flow, self.handler)  # a coroutine for a delayed request (faults): awaited
 
     def response(self, flow: http.HTTPFlow) -> None:
         pipeline.response(flow)

@@ -25,8 +25,24 @@ class Option(NamedTuple):
     choices: Sequence[str] | None = None
 
 
+SIMULATE_OPTIONS: tuple[Option, ...] = (
+    Option("graphtape_simulate_seed", str, "",
+           "Simulate: the mailboxes to start from, a fixture YAML or a cassette (its recorded messages); "
+           "empty: one mailbox (/me) with the well-known folders."),
+    Option("graphtape_simulate_clock", str, "",
+           "Simulate: a fixed start time (ISO 8601, e.g. 2026-01-05T09:00:00Z), advanced a step per answer; "
+           "empty: the wall clock."),
+    Option("graphtape_simulate_id_seed", int, 0, "Simulate: ids and change keys derive from this number."),
+    Option("graphtape_simulate_dump", str, "",
+           "Simulate: when the session ends, write the mailboxes' state to this file as a fixture YAML."),
+    Option("graphtape_simulate_fresh", bool, True,
+           "Simulate: start each session from the seed; off: keep the mailboxes the last simulate session with "
+           "the same seed, clock and id seed left (the pytest marker's fresh=False)."),
+)
+
 OPTIONS: tuple[Option, ...] = (
-    Option("graphtape_mode", str, Mode.INSPECT.value, "What graphtape does: record, replay, inspect or off.",
+    Option("graphtape_mode", str, Mode.INSPECT.value,
+           "What graphtape does: record, replay, inspect, simulate or off.",
            [m.value for m in Mode]),
     Option("graphtape_cassette", str, "", "The cassette file to record into or replay from."),
     Option("graphtape_record_mode", str, "new",
@@ -64,8 +80,20 @@ OPTIONS: tuple[Option, ...] = (
     Option("graphtape_policy", str, "auto",
            "Contract errors: report (log them) or enforce (answer as Graph documents, do not send or replay); "
            "auto is enforce in replay, report in record and inspect.", ["auto", "report", "enforce"]),
+    Option("graphtape_faults", str, "",
+           "Faults to inject (a YAML file, or YAML/JSON inline): scripted and random Graph errors, resets, empty "
+           "or truncated answers, latency, Outlook's limits; see the README's Faults."),
+    Option("graphtape_faults_seed", int | None, None,
+           "The seed for graphtape_faults' random draws (default: the file's seed:, else a new one, printed)."),
     Option("graphtape_fail_on", str, DEFAULT_FAIL_ON_TEXT,
            f"What fails the session: any of {', '.join(m.value for m in FailOn)}, comma-separated."),
+    Option("graphtape_faults_scale", str, "1",
+           "Faults: multiply Outlook's limits by this: requests and bytes per window (rounded down, at least 1) and "
+           "the concurrency (rounded, at least 1); 0.01 makes a test reach them in seconds."),
+    Option("graphtape_faults_time_scale", str, "1",
+           "Faults: multiply every wait by this (the limits' windows, the Retry-After graphtape answers, rounded up "
+           "to whole seconds, at least 1), for tests; the Retry-After check holds a retry to the shortened wait."),
+    *SIMULATE_OPTIONS,
 )
 
 # What a recording or a replay is opened with: a change of one opens it anew (and starts a new session).
@@ -73,6 +101,7 @@ OPTIONS: tuple[Option, ...] = (
 OPENED_BY = frozenset({"graphtape_mode", "graphtape_cassette"})
 RECORDER_OPENED_BY = frozenset({"graphtape_record_mode", "graphtape_pseudonymize", "graphtape_upload_bodies"})
 # Replay options a running replay takes on as they change (its session and used interactions kept).
+SIMULATE_OPENED_BY = frozenset(o.name for o in SIMULATE_OPTIONS if o.name != "graphtape_simulate_dump")
 REPLAY_TUNING = {"graphtape_allow_repeats", "graphtape_ignore", "graphtape_policy", "graphtape_signin"}
 
 

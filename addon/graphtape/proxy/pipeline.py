@@ -6,8 +6,9 @@ The request hook::
       │                                          stage (sign-in endpoints), else refused as unmatched)
     mode.admit                                  (record, while stopping: refused)
     parse   flow -> HttpRequest, once           (too large: mode.too_large)
-    [fault injection: coming, here]             (a fault chosen for the request answers or alters it before
-      │                                          anything checks it)
+    faults ─ a fault ─> answer, kill, delay     (only with graphtape_faults: the limits model, the scripts, the
+      │                                          random rates; faults/stage.py. A delay returns a coroutine
+      │                                          mitmproxy awaits: the rest of the pipeline runs after it)
     validate -> enforce ─ refused ─> reject     (Graph's documented error; not sent, recorded or replayed; a
       │                                          $batch's refused items only: the rest goes on, see batch_live)
     mode.request                                (record/inspect: sent on; replay: matched, diffed, served)
@@ -21,13 +22,14 @@ anywhere on the way is answered 500 ``graphtape.InternalError`` and fails the se
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine, Sequence
+from typing import TYPE_CHECKING, Any
 
 from mitmproxy import ctx, http
 
 from graphtape.bodies.limits import BodyTooLarge
 from graphtape.contract.batch_enforce import enforce_request
+from graphtape.faults import stage as faults
 from graphtape.graph import GraphUrl, error_response, parse_graph_url
 from graphtape.model import Finding, HttpRequest, HttpResponse, Outcome
 from graphtape.privacy.output import scrub_findings
@@ -57,36 +59,69 @@ def in_scope(url: str, scope: Scope) -> tuple[bool, GraphUrl | None]:
 
 # ---------------------------------------------------------------------- the hooks
 
-def request(flow: http.HTTPFlow, handler: ModeHandler) -> None:
+Pending = Coroutine[Any, Any, None] | None  # a delayed request: mitmproxy awaits the rest of its pipeline
+
+
+def request(flow: http.HTTPFlow, handler: ModeHandler) -> Pending:
     if not handler.active or flow.response is not None:  # answered already (proxyauth's 407): not over it
-        return
+        return None
     streamed = state_of(flow)
     if streamed is not None and streamed.streamed:  # requestheaders took it: its body went on already
-        return
+        return None
     url = canonical_url(flow)
     before, state = len(handler.session.exchanges), None
     try:
         taken, graph_url = in_scope(url, handler.scope)
         if not taken:
             handler.outside(flow, url)
-            return
+            return None
         state = attach(flow, FlowState(url, handler))
-        _stages(flow, state, handler, graph_url)
+        return _stages(flow, state, handler, graph_url, before)
     except Exception as e:  # never let a bug send a request on, nor pass for a recorded or replayed call
         logger.exception(f"graphtape: {handler.mode} failed")
         failed(flow, state, handler, url, e, before)
+        return None
 
 
-def _stages(flow: http.HTTPFlow, state: FlowState, handler: ModeHandler, graph_url: GraphUrl | None) -> None:
+def _stages(flow: http.HTTPFlow, state: FlowState, handler: ModeHandler, graph_url: GraphUrl | None,
+            before: int) -> Pending:
     if not handler.admit(flow, state):
-        return
+        return None
     try:
         req = handler.view(request_of(flow, state.url, graph_url))  # parse: the one view every later stage reads
     except BodyTooLarge as e:
         handler.too_large(flow, state, e)
-        return
+        return None
     state.request = req
-    # Stage "fault injection" (coming) goes here: before validate, so a fault is checked like a real request.
+    injector = handler.shared.faults
+    if injector is None:
+        _checked(flow, state, handler)
+        return None
+
+    def go_on() -> None:  # after the fault stage (maybe later, on the loop): failures handled as in request
+        try:
+            _checked(flow, state, handler)
+        except Exception as e:
+            logger.exception(f"graphtape: {handler.mode} failed")
+            failed(flow, state, handler, state.url, e, before)
+
+    pending = faults.inject(flow, state, injector, handler.session, go_on)  # before validate: a fault answers first
+    return _guarded(pending, flow, state, handler, before) if pending is not None else None
+
+
+async def _guarded(pending: Coroutine[Any, Any, None], flow: http.HTTPFlow, state: FlowState, handler: ModeHandler,
+                   before: int) -> None:
+    """A delayed request: a bug after the delay is answered 500 as in ``request`` (never sent on unchecked)."""
+    try:
+        await pending
+    except Exception as e:
+        logger.exception(f"graphtape: {handler.mode} failed")
+        failed(flow, state, handler, state.url, e, before)
+
+
+def _checked(flow: http.HTTPFlow, state: FlowState, handler: ModeHandler) -> None:
+    req = state.request
+    assert req is not None
     state.findings = validate(req, handler.scope)
     rejection = enforce(req, state.findings, enforcing=handler.enforcing)
     if rejection is not None:
@@ -97,14 +132,28 @@ def _stages(flow: http.HTTPFlow, state: FlowState, handler: ModeHandler, graph_u
 
 def response(flow: http.HTTPFlow) -> None:
     state = state_of(flow)
-    if state is not None and state.handler is not None:
+    if state is not None and state.fault is not None:
+        faults.answered(flow, state.fault, lambda: _respond(flow, state))
+    elif state is not None:
+        _respond(flow, state)
+
+
+def _respond(flow: http.HTTPFlow, state: FlowState) -> None:
+    if state.handler is not None:
         state.handler.response(flow, state)
         state.done()
 
 
 def error(flow: http.HTTPFlow) -> None:
     state = state_of(flow)
-    if state is not None and state.handler is not None:
+    if state is not None and state.fault is not None:
+        faults.failed(state.fault, lambda: _fail(flow, state))
+    elif state is not None:
+        _fail(flow, state)
+
+
+def _fail(flow: http.HTTPFlow, state: FlowState) -> None:
+    if state.handler is not None:
         state.handler.error(flow, state)
         state.done()
 

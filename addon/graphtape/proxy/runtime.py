@@ -25,6 +25,7 @@ waited for, ``$GRAPHTAPE_STOP_WAIT_SECONDS`` at most (inflight.py); a second ``s
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import logging
 import os
@@ -46,12 +47,14 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-SWITCH_MODES = (Mode.REPLAY, Mode.RECORD)  # what a cassette is switched to (inspect and off need none)
+SWITCH_MODES = (Mode.REPLAY, Mode.RECORD, Mode.SIMULATE)  # what a test is switched to (simulate: no cassette)
 # Options one cassette may set; each switch puts back the ones it does not name.
 TAPE_DEFAULTS: dict[str, Any] = {
     "graphtape_record_mode": "overwrite",
     "graphtape_allow_repeats": False,
     "graphtape_ignore": [],
+    "graphtape_faults": "",  # the marker's faults= (faults/marker.py)
+    "graphtape_faults_seed": None,
 }
 
 
@@ -64,7 +67,7 @@ def snapshot_of(session: Session) -> Session:
     exchanges = [dataclasses.replace(ex, findings=list(ex.findings), deviations=list(ex.deviations))
                  for ex in session.exchanges]
     return dataclasses.replace(session, exchanges=exchanges, unused=list(session.unused),
-                               problems=list(session.problems))
+                               problems=list(session.problems), faults=copy.deepcopy(session.faults))
 
 
 class ProxyRuntime:
@@ -262,7 +265,7 @@ class ProxyRuntime:
         ``fallback``'s options are applied.
         """
         if mode not in SWITCH_MODES:
-            raise ValueError(f"graphtape: switch to replay or record, not {mode!r}")
+            raise ValueError(f"graphtape: switch to replay, record or simulate, not {mode!r}")
         unknown = sorted(k for k in options if not k.startswith("graphtape_"))
         if unknown:
             raise ValueError(f"graphtape: switch takes graphtape_* options only, not {', '.join(unknown)}")

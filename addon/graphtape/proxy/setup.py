@@ -10,6 +10,8 @@ from mitmproxy import exceptions
 from graphtape.bodies.limits import max_body_bytes
 from graphtape.cassette.format import CassetteError
 from graphtape.config import ConfigError
+from graphtape.faults.stage import OPTIONS as FAULT_OPTIONS
+from graphtape.faults.stage import injector_from
 from graphtape.model import Mode
 from graphtape.privacy.output import ScrubFilter, output_scrubber
 from graphtape.privacy.redaction import Redactor
@@ -19,6 +21,7 @@ from graphtape.proxy.modes.inspect import InspectHandler
 from graphtape.proxy.modes.off import OffHandler
 from graphtape.proxy.modes.record import RecordHandler
 from graphtape.proxy.modes.replay import ReplayHandler
+from graphtape.proxy.modes.simulate import SimulateHandler
 from graphtape.proxy.upstream import Upstream
 from graphtape.session.exchanges import Session
 from graphtape.session.verdict import parse_fail_on
@@ -28,6 +31,7 @@ logging.getLogger("graphtape").addFilter(LOG_SCRUB)
 
 HANDLERS: dict[Mode, type[ModeHandler]] = {
     Mode.RECORD: RecordHandler, Mode.REPLAY: ReplayHandler, Mode.INSPECT: InspectHandler, Mode.OFF: OffHandler,
+    Mode.SIMULATE: SimulateHandler,
 }
 
 
@@ -46,6 +50,9 @@ def take_settings(shared: Shared, opts: Any, updated: set[str], running: ModeHan
                                if opts.graphtape_upstream else None)
         if "graphtape_fail_on" in updated:
             shared.fail_on = parse_fail_on(opts.graphtape_fail_on)
+        if updated & FAULT_OPTIONS:
+            shared.faults = injector_from(opts)
+            running.session.faults = shared.faults.log if shared.faults is not None else None
     except ValueError as e:
         raise exceptions.OptionsError(str(e)) from e
     if "graphtape_redact_headers" in updated or "graphtape_redact_params" in updated:
@@ -55,7 +62,8 @@ def take_settings(shared: Shared, opts: Any, updated: set[str], running: ModeHan
 
 
 def new_session(mode: Mode, cassette: str, shared: Shared) -> Session:
-    return Session(mode=mode, cassette=cassette, redact_url=shared.redactor.url)
+    faults = shared.faults.start() if shared.faults is not None else None  # a new session draws anew
+    return Session(mode=mode, cassette=cassette, redact_url=shared.redactor.url, faults=faults)
 
 
 def open_mode(mode: Mode, session: Session, shared: Shared) -> ModeHandler:

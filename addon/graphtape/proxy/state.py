@@ -11,6 +11,7 @@ from graphtape.model import Finding, HttpRequest
 
 if TYPE_CHECKING:
     from graphtape.contract.batch_enforce import Refusal
+    from graphtape.faults.stage import FlowFault
     from graphtape.proxy.modes.base import ModeHandler
 
 KEY = "graphtape"
@@ -29,6 +30,7 @@ class FlowState:
     findings: list[Finding] = field(default_factory=list)  # the request's contract findings
     streamed: bool = False  # its body streams through (over the limit): the request hook leaves it alone
     refusal: Refusal | None = None  # a $batch sent without the items the contract refused (batch_live.py)
+    fault: FlowFault | None = None  # the fault stage saw it (faults/stage.py): a fault, the limiter's admission
 
     def done(self) -> None:
         """graphtape is finished with the flow: later hooks leave it alone, and the parsed request (its body, its

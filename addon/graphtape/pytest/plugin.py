@@ -24,12 +24,13 @@ import pytest
 
 from graphtape.model import FailOn, Mode, PluginMode  # the vocabulary alone: loading the plugin stays cheap
 from graphtape.pytest.session_proxy import SessionProxy, temp_folder, uses_graphtape
+from graphtape.pytest.simulate import SIMULATE_ARGS, open_simulated, simulated
 from graphtape.pytest.tape import Tape
 
 if TYPE_CHECKING:
     from graphtape.proxy.inprocess import ProxyThread
 
-MARKER_ARGS = ("cassette", "strict", "fail_on")
+MARKER_ARGS = ("cassette", "strict", "fail_on", "faults", *SIMULATE_ARGS)
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("graphtape", "graphtape: Microsoft Graph traffic replayed from cassettes")
     group.addoption("--graphtape-mode", choices=[m.value for m in PluginMode], default=None,
                     help="replay (default): offline, a missing cassette fails the test; record: re-record "
-                         "every cassette; once: record the missing cassettes, replay the rest")
+                         "every cassette; once: record the missing cassettes, replay the rest; simulate: every "
+                         "marked test against a simulated mailbox")
     group.addoption("--graphtape-cassette-dir", default=None, metavar="DIR",
                     help="the cassette folder (default: cassettes under the root dir)")
     group.addoption("--graphtape-upstream", default=None, metavar="URL",
@@ -105,7 +107,7 @@ def _cassette_dir(config: pytest.Config) -> Path:
 def settings_of(config: pytest.Config) -> Settings:
     mode = _setting(config, "mode")[0]
     if mode not in tuple(PluginMode):
-        raise pytest.UsageError(f"graphtape: graphtape_mode = {mode!r}; choose replay, record or once")
+        raise pytest.UsageError(f"graphtape: graphtape_mode = {mode!r}; choose {', '.join(PluginMode)}")
     upstream_ca = _path(config, "upstream_ca")
     confdir, base = _setting(config, "confdir")
     return Settings(mode=PluginMode(mode), cassette_dir=_cassette_dir(config), upstream=_setting(config, "upstream")[0],
@@ -116,8 +118,9 @@ def settings_of(config: pytest.Config) -> Settings:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "graphtape(cassette=None, *, strict=False, fail_on=None): serve this test's Graph traffic from a cassette "
-        "through graphtape's proxy (default cassettes/<test module>/<test name>.yaml)")
+        "graphtape(cassette=None, *, strict=False, fail_on=None, faults=None, simulate=False, seed=None): serve "
+        "this test's Graph traffic from a cassette through graphtape's proxy (default cassettes/<test module>/<test "
+        "name>.yaml), or with simulate=True from a simulated mailbox; faults= injects faults (a file or a dict)")
     config.stash[SETTINGS] = settings_of(config)
     config.stash[SESSION] = SessionProxy(config, lambda: _new_proxy(config))
     config.pluginmanager.register(config.stash[SESSION], "graphtape-session")
@@ -192,7 +195,8 @@ def _marker_args(item: pytest.Item, settings: Settings) -> tuple[str, bool, froz
     args, kwargs = (marker.args, dict(marker.kwargs)) if marker is not None else ((), {})
     unknown = sorted(set(kwargs) - set(MARKER_ARGS))
     if unknown or len(args) > 1 or (args and "cassette" in kwargs):
-        raise ValueError(f"graphtape: @pytest.mark.graphtape takes one cassette name and strict=, fail_on=; "
+        raise ValueError(f"graphtape: @pytest.mark.graphtape takes one cassette name and keywords "
+                         f"{', '.join(k + '=' for k in MARKER_ARGS[1:])}; "
                          f"got args {args!r}, kwargs {sorted(kwargs)}")
     name = args[0] if args else kwargs.get("cassette") or ""
     if not isinstance(name, (str, os.PathLike)):
@@ -205,6 +209,7 @@ def _marker_args(item: pytest.Item, settings: Settings) -> tuple[str, bool, froz
 def _open(item: pytest.Item, proxy: ProxyThread) -> Tape:
     """Put the test's cassette on the proxy; a test that cannot run gets a Tape with a refusal (proxy idle)."""
     from graphtape.cassette.paths import UnsafeCassettePath
+    from graphtape.faults.marker import marker_faults
     from graphtape.proxy.runtime import ProxyFailed
     from graphtape.pytest.support import default_cassette_name, recording_path, resolve_cassette
     from graphtape.session.verdict import DEFAULT_FAIL_ON
@@ -212,8 +217,11 @@ def _open(item: pytest.Item, proxy: ProxyThread) -> Tape:
     s = item.config.stash[SETTINGS]
     try:
         name, _, fail_on = _marker_args(item, s)
+        faults = marker_faults(item)  # faults=: this cassette's switch options
     except ValueError as e:
         return Tape(proxy, cassette=s.cassette_dir, mode=Mode.REPLAY, fail_on=DEFAULT_FAIL_ON, refusal=str(e))
+    if simulated(item, s.mode):  # a simulated mailbox, no cassette (pytest/simulate.py)
+        return open_simulated(item, proxy, fail_on, faults)
     cls = getattr(item, "cls", None)
     name = name or default_cassette_name(item.path.stem, item.name, cls.__name__ if cls else None)
     try:
@@ -229,12 +237,12 @@ def _open(item: pytest.Item, proxy: ProxyThread) -> Tape:
         return tape
     try:
         if mode == Mode.REPLAY:
-            proxy.switch(Mode.REPLAY, target)
+            proxy.switch(Mode.REPLAY, target, **faults)
             return tape
         tape.created_dirs = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
         target.parent.mkdir(parents=True, exist_ok=True)
         tape.recording = recording_path(target, f"{os.getpid()}")
-        proxy.switch(Mode.RECORD, tape.recording)
+        proxy.switch(Mode.RECORD, tape.recording, **faults)
     except (ProxyFailed, OSError) as e:
         reason = str(e).removeprefix("graphtape: ").removeprefix(f"cannot {mode} {target}: ")
         tape.refusal = f"graphtape: cannot {mode} {target}: {reason.removeprefix('graphtape: ')}"
@@ -243,10 +251,12 @@ def _open(item: pytest.Item, proxy: ProxyThread) -> Tape:
 
 def _close(item: pytest.Item, tape: Tape, proxy: ProxyThread) -> None:
     """Back to idle; keep a recording only if the test passed; fail on problems met during teardown."""
+    from graphtape.faults.marker import fault_properties
     from graphtape.pytest.support import failure_message
     from graphtape.session.verdict import failures
 
     tape.final = session = proxy.idle()
+    fault_properties(item, session)
     ran = "call" in tape.outcomes and not tape.refusal
     late = failures(session, tape.fail_on - {FailOn.UNUSED}, since=tape.checked, whole=False) if ran else []
     passed = ran and tape.outcomes.get("setup", False) and tape.outcomes["call"] and not late

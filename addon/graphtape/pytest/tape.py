@@ -6,14 +6,16 @@ Sessions come from the proxy as snapshots (copied on its loop), so a test reads 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from graphtape.model import FailOn, Mode
 
 if TYPE_CHECKING:
+    from graphtape.faults.record import InjectedFault
     from graphtape.model import Deviation, Finding
     from graphtape.proxy.inprocess import ProxyThread
     from graphtape.session.exchanges import Exchange, Session
+    from graphtape.simulate import MailboxView, Simulator
 
 
 class Tape:
@@ -30,6 +32,7 @@ class Tape:
         self.checked = (0, 0)  # (exchanges, problems) judged at the end of the test function
         self.outcomes: dict[str, bool] = {}
         self.final: Session | None = None
+        self.simulator: Simulator | None = None  # simulate: the test's mailboxes (pytest/simulate.py)
         self._proxy = proxy
 
     @property
@@ -59,8 +62,29 @@ class Tape:
         return [f for ex in self.requests for f in ex.findings]
 
     @property
+    def faults(self) -> list[InjectedFault]:
+        """The faults injected so far (the marker's ``faults=``): ``source``, ``kind``, ``status``, ``exchange``,
+        ``retried_after_s``, ``reaction(...)``."""
+        log = self.session.faults
+        return list(log.injected) if log is not None else []
+
+    @property
     def deviations(self) -> list[Deviation]:
         return [d for ex in self.requests for d in ex.deviations]
+
+    def mailbox(self, who: str = "me") -> MailboxView:
+        """Simulate: a snapshot of a mailbox ("me", an id or a userPrincipalName): ``.sent_items``, ``.inbox``,
+        ``.drafts``, ``.folder(name)``... (KeyError for one not simulated)."""
+        if self.simulator is None:
+            raise RuntimeError(f"graphtape: no simulated mailbox in a {self.mode} test; mark it "
+                               "@pytest.mark.graphtape(simulate=True) or run with --graphtape-mode=simulate")
+        return self.simulator.mailbox(who)
+
+    def dump(self) -> dict[str, Any]:
+        """Simulate: the whole state of the simulated mailboxes, as plain data (a seed fixture's shape)."""
+        if self.simulator is None:
+            raise RuntimeError("graphtape: no simulated mailboxes in this test (it is not simulated)")
+        return self.simulator.dump()
 
     def calls(self, method: str, path: str) -> int:
         """``calls("POST", "/me/sendMail")``: requests so far with that method and (normalised) path."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from graphtape.faults.record import FaultLog
 from graphtape.model import Deviation, Finding, Mode, Outcome
 from graphtape.privacy.redaction import Redactor
 from graphtape.session.retries import RetryWatch
@@ -47,6 +48,7 @@ class Session:
     redact_url: Callable[[str], str] = field(default=Redactor().url, repr=False, compare=False)
     retries: RetryWatch = field(default_factory=RetryWatch, repr=False, compare=False)  # 429s awaiting a retry
     upstream_refused: int = 0  # replay: upstream connections the server_connect guard refused (offline: 0)
+    faults: FaultLog | None = field(default=None, repr=False, compare=False)  # graphtape_faults: what it injected
 
     def __post_init__(self) -> None:
         self.mode = Mode(self.mode)  # a plain string from an option or a test: refused here unless it is a mode
@@ -81,6 +83,10 @@ class Session:
                 lines.append(f"  sign-in calls answered offline {signed_in} (graphtape's fake tokens, not recorded)")
             if self.upstream_refused:
                 lines.append(f"  upstream connections refused {self.upstream_refused} (replay stays offline)")
+        elif self.mode == Mode.SIMULATE:
+            lines.append(f"  simulated {self.count(Outcome.SIMULATED)}, not simulated or outside Graph "
+                         f"{self.count(Outcome.UNMATCHED)}, rejected by contract {self.count(Outcome.REJECTED)}, "
+                         f"sign-in calls answered offline {self.count(Outcome.SIGNED_IN)}")
         elif self.mode == Mode.RECORD:
             lines.append(f"  recorded {self.count(Outcome.RECORDED)}, not recorded {self.count(Outcome.NOT_RECORDED)}, "
                          f"upstream failures {self.count(Outcome.FAILED)}")
@@ -92,5 +98,7 @@ class Session:
             shown = ", ".join(str(i + 1) for i in self.unused[:20])
             more = f" and {len(self.unused) - 20} more" if len(self.unused) > 20 else ""
             lines.append(f"  never used: interaction {shown}{more}")
+        if self.faults is not None:
+            lines.extend(self.faults.summary_lines(n))
         lines.extend(f"  problem: {p}" for p in self.problems)
         return lines

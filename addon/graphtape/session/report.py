@@ -62,13 +62,17 @@ def session_report(session: Session) -> dict[str, Any]:
             "exhausted": session.count(Outcome.EXHAUSTED),
             "rejected": session.count(Outcome.REJECTED),
             "signed_in_offline": session.count(Outcome.SIGNED_IN),
+            "simulated": session.count(Outcome.SIMULATED),
             "upstream_connections_refused": session.upstream_refused,
             "contract_errors": sum(len(e.errors) for e in exchanges),
             "contract_warnings": sum(len(e.warnings) for e in exchanges),
             "deviations": sum(len(e.deviations) for e in exchanges),
             "unused_interactions": [i + 1 for i in session.unused],
+            "faults_injected": len(session.faults.injected) if session.faults is not None else 0,
+            "faults_seed": session.faults.seed if session.faults is not None else None,
         },
         "requests": [exchange_report(e) for e in exchanges],
+        "faults": session.faults.report(len(exchanges)) if session.faults is not None else None,
         "problems": list(session.problems),
     }
 
@@ -102,6 +106,7 @@ def junit_xml(session: Session) -> str:
         warnings = [f.line() for f in ex.warnings]
         if warnings:
             ET.SubElement(case, "system-out").text = "\n".join(warnings)
+        _fault_properties(case, session, ex)
     for index in session.unused:
         case = ET.SubElement(suite, "testcase", classname="graphtape.unused", name=f"interaction {index + 1}")
         ET.SubElement(case, "skipped", message="recorded interaction never used")
@@ -111,6 +116,15 @@ def junit_xml(session: Session) -> str:
     suite.set("errors", "0")
     ET.indent(suite)
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _fault_properties(case: ET.Element, session: Session, ex: Exchange) -> None:
+    """The faults injected into this request, as the test case's properties (name ``graphtape.fault``)."""
+    faults = session.faults.of_exchange(ex.number) if session.faults is not None else []
+    if faults:
+        props = ET.SubElement(case, "properties")
+        for f in faults:
+            ET.SubElement(props, "property", name="graphtape.fault", value=f.line(len(session.exchanges)))
 
 
 def write_reports(session: Session, json_path: str = "", junit_path: str = "", *,

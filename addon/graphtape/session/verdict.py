@@ -85,6 +85,10 @@ def failures(session: Session, fail_on: Iterable[FailOn], *, since: tuple[int, i
         deviations = sum(len(e.deviations) for e in exchanges)
         if deviations:
             out.append(f"{deviations} deviation(s) from the recording")
+    if FailOn.RETRY in wanted:
+        early = sum(1 for e in exchanges for f in e.findings if f.rule == "retry.too-soon")
+        if early:
+            out.append(f"{early} retry(ies) before Retry-After asked (retry.too-soon)")
     if FailOn.UNUSED in wanted and whole and session.unused:
         out.append(f"{len(session.unused)} recorded interaction(s) never used")
     out.extend(session.problems[judged:])

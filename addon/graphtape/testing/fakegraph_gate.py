@@ -1,26 +1,17 @@
-"""What the stand-in answers before it serves a call: a scripted throttling, or Graph's refusal of a call that
-breaks graphtape's contract.
-
-Throttling is scripted: ``Throttle.next(n, retry_after_s)`` makes the next ``n`` calls answer 429 with
-``Retry-After`` (Outlook's body: ``ApplicationThrottled``), as Graph answers an app over its limits; the calls
-after them are served. The contract (``graphtape.contract``) is consulted for every call, so a recording made
-against the stand-in never holds an answer Graph would not give: a body Graph refuses is answered with the
-status, code and message graphtape's enforcement gives it (without graphtape's ``x-graphtape`` mark, since here
-it stands for Graph's own answer).
+"""Scripted throttling for the stand-in: ``Throttle.next(n, retry_after_s)`` makes the next ``n`` calls answer 429
+with ``Retry-After`` (Outlook's body: ``ApplicationThrottled``), as Graph answers an app over its limits; the calls
+after them are served. (The contract's refusals are the simulator's own: ``graphtape.simulate.gate``.)
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-from graphtape.contract import enforcement_response, validate_request
-from graphtape.contract.responses import MARK_HEADER
 from graphtape.graph import error_body
-from graphtape.model import Headers, HttpRequest, HttpResponse
+from graphtape.model import HttpResponse
 
-GRAPH = "https://graph.microsoft.com"
 THROTTLED_BODY = ("ApplicationThrottled", "Application is over its MailboxConcurrency limit.")
 
 
@@ -49,12 +40,3 @@ class Throttle:
         body = json.dumps(error_body(code, message, "00000000-0000-0000-0000-000000000000")).encode()
         return HttpResponse(429, "Too Many Requests", [("Content-Type", "application/json"),
                                                        ("Retry-After", str(seconds))], body)
-
-
-def refusal(method: str, raw_path: str, headers: Headers, body: bytes) -> HttpResponse | None:
-    """Graph's answer to a call the contract refuses (``raw_path`` as sent, with its query); None to serve it."""
-    req = HttpRequest(method, GRAPH + raw_path, headers, body)
-    answer = enforcement_response(req, validate_request(req))
-    if answer is None:
-        return None
-    return replace(answer, headers=[h for h in answer.headers if (h[0].lower(), h[1]) != MARK_HEADER])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mitmproxy import ctx, http
 from mitmproxy.proxy import server_hooks
@@ -31,6 +31,9 @@ from graphtape.scope import Scope
 from graphtape.session.exchanges import Session
 from graphtape.session.verdict import DEFAULT_FAIL_ON
 
+if TYPE_CHECKING:
+    from graphtape.faults.stage import Injector
+
 
 @dataclass
 class Shared:
@@ -41,6 +44,8 @@ class Shared:
     scrub: Callable[[str], str] = scrub_text  # applied to all graphtape prints and writes about traffic
     inflight: InFlight = field(default_factory=InFlight)  # record: calls sent upstream, not yet recorded
     fail_on: frozenset[FailOn] = DEFAULT_FAIL_ON
+    simulation: Any = None  # simulate: (its settings' key, the Simulator) last opened, for graphtape_simulate_fresh
+    faults: Injector | None = None  # graphtape_faults: the fault stage's state (faults/stage.py); None: no stage
 
 
 class ModeHandler:

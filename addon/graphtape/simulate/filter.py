@@ -1,4 +1,5 @@
-"""The part of OData ``$filter`` the stand-in understands: ``path op literal`` clauses joined by ``and``.
+"""The part of OData ``$filter`` the simulator understands (until ``query.py`` answers listings): ``path op
+literal`` clauses joined by ``and``.
 
 ``op`` is ``eq``, ``ne``, ``gt``, ``ge``, ``lt`` or ``le``; ``path`` a property or a ``/`` path into one
 (``from/emailAddress/address``); the literal a quoted string (``''`` for a quote), ``true``/``false``/``null``,
@@ -21,7 +22,7 @@ _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 
 
 class BadQuery(ValueError):
-    """A query option the stand-in answers with Graph's 400."""
+    """A query option the simulator answers with Graph's 400."""
 
     def __init__(self, message: str, code: str = "BadRequest"):
         super().__init__(message)
@@ -56,7 +57,7 @@ def parse_filter(expression: str) -> Callable[[dict[str, Any]], bool]:
     for part in _AND.split(expression.strip()):
         m = _CLAUSE.fullmatch(part)
         if m is None:
-            raise BadQuery(f"Invalid filter clause: the stand-in cannot read '{part}'.")
+            raise BadQuery(f"Invalid filter clause: the simulator cannot read '{part}'.")
         clauses.append((m.group(1), _OPS[m.group(2).lower()], _literal(m.group(3))))
 
     def keep(doc: dict[str, Any]) -> bool:
