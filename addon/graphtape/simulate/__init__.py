@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from graphtape.graph import error_body, is_graph_host
 from graphtape.model import HttpRequest, HttpResponse, header
-from graphtape.simulate.answers import GraphError, json_answer, not_simulated, reason
+from graphtape.simulate.answers import GraphError, json_answer, not_simulated, reason, with_request_ids
 from graphtape.simulate.batch import answer_batch
 from graphtape.simulate.call import State
 from graphtape.simulate.gate import check
@@ -85,7 +85,7 @@ class Simulator:
                 resp = self._error(GraphError(500, "InternalServerError", f"graphtape simulate failed on this "
                                               f"call ({type(e).__name__}: {e}); please report it"), req, request_id)
             self.state.clock.tick()
-        return _with_ids(resp, request_id, header(req.headers, "client-request-id"))
+        return with_request_ids(resp, request_id, header(req.headers, "client-request-id"))
 
     def _answer(self, req: HttpRequest) -> HttpResponse:
         if self.state.uploads.handles(req.url):
@@ -110,11 +110,3 @@ class Simulator:
                          now=self.state.clock.now())
         body = json.dumps(doc, separators=(",", ":")).encode()
         return HttpResponse(e.status, reason(e.status), [("Content-Type", "application/json"), *e.headers], body)
-
-
-def _with_ids(resp: HttpResponse, request_id: str, client_request_id: str | None) -> HttpResponse:
-    headers = [h for h in resp.headers if h[0].lower() not in ("request-id", "client-request-id")]
-    headers.append(("request-id", request_id))
-    if client_request_id:
-        headers.append(("client-request-id", client_request_id))
-    return HttpResponse(resp.status, resp.reason, headers, resp.body)
