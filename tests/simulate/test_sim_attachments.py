@@ -128,3 +128,13 @@ def test_the_views_and_dump_are_copies_of_the_state() -> None:
     dumped = s.dump()
     assert dumped["me"] == view.id and [b["user_principal_name"] for b in dumped["mailboxes"]] == [ADELE, MEGAN]
     assert dumped["mailboxes"][0]["messages"][0]["resource"]["subject"] == "Report"
+
+
+def test_a_request_over_4_mb_is_refused_as_graph_does() -> None:
+    s = sim()
+    big = {"subject": "x" * (4 * MB + 1)}
+    json_answer = call(s, "POST", "/me/messages", big)
+    assert json_answer.status == 400 and "4MB" in doc(json_answer)["error"]["message"]
+    mime_answer = call(s, "POST", "/me/sendMail", b"A" * (4 * MB + 4), headers=[("Content-Type", "text/plain")])
+    assert mime_answer.status == 413
+    assert s.mailbox("me").messages == []
