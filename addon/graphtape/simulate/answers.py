@@ -61,3 +61,12 @@ def empty(status: int = 202, headers: list[tuple[str, str]] | None = None) -> Ht
 
 def raw(status: int, content_type: str, body: bytes) -> HttpResponse:
     return HttpResponse(status, reason(status), [("Content-Type", content_type)], body)
+
+
+def with_request_ids(resp: HttpResponse, request_id: str, client_request_id: str | None) -> HttpResponse:
+    """The answer with Graph's ``request-id`` header, and the client's ``client-request-id`` echoed."""
+    headers = [h for h in resp.headers if h[0].lower() not in ("request-id", "client-request-id")]
+    headers.append(("request-id", request_id))
+    if client_request_id:
+        headers.append(("client-request-id", client_request_id))
+    return HttpResponse(resp.status, resp.reason, headers, resp.body)

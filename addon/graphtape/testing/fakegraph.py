@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from graphtape.model import HttpRequest, HttpResponse
+from graphtape.model import HttpRequest, HttpResponse, header
 from graphtape.simulate import Simulator
+from graphtape.simulate.answers import with_request_ids
 from graphtape.simulate.uploads import SESSION_PATH, UploadSessions
 from graphtape.testing.fakegraph_gate import Throttle
 from graphtape.testing.fakelogin import serve_signin, signin_request
@@ -56,16 +57,19 @@ class StandIn(Simulator):
         upload = self.uploads.handles(req.url)
         self.fake.received.append(Received(req.method, path, {k.lower(): v for k, v in req.headers},
                                            b"" if upload else req.body))
-        if not upload:
-            if req.method.upper() == "POST":
-                with self.fake.lock:
-                    canned = self.fake.canned.pop(0) if self.fake.canned else None
-                if canned is not None:
-                    return _canned(*canned)
-            throttled = self.fake.throttle.answer() if not path.rstrip("/").endswith("$batch") else None
-            if throttled is not None:
-                return throttled
+        scripted = None if upload else self._scripted(req, path)
+        if scripted is not None:  # a scripted answer, with the ids Graph puts on each
+            return with_request_ids(scripted, self.state.ids.request_id(), header(req.headers, "client-request-id"))
         return super().answer(req)
+
+    def _scripted(self, req: HttpRequest, path: str) -> HttpResponse | None:
+        """A canned answer (POSTs) or a scripted 429 (not for $batch itself: its items are throttled)."""
+        if req.method.upper() == "POST":
+            with self.fake.lock:
+                canned = self.fake.canned.pop(0) if self.fake.canned else None
+            if canned is not None:
+                return _canned(*canned)
+        return self.fake.throttle.answer() if not path.rstrip("/").endswith("$batch") else None
 
 
 def _canned(status: int, doc: Any) -> HttpResponse:
