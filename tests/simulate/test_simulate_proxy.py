@@ -267,3 +267,14 @@ def test_a_seed_fixture_with_a_mistake_stops_the_start_naming_its_line(tmp_path:
         p.start()
     assert p.returncode == 2, p.stderr
     assert f"graphtape: seed {fixture}:6:" in p.stderr and "did you mean 'subject'?" in p.stderr, p.stderr
+
+
+def test_in_reverse_mode_the_state_is_on_the_proxys_own_address(proxy):
+    p = proxy("simulate", "--reverse")
+    with httpx.Client(timeout=30) as http:  # plain HTTP to the proxy, as a client given it as its Graph base URL
+        created = http.post(f"{p.url}/v1.0/me/messages", json={"subject": "Reverse"},
+                            headers={"Authorization": "Bearer t"})
+        state = http.get(f"{p.url}/_graphtape/mailboxes")
+    assert created.status_code == 201 and created.json()["subject"] == "Reverse", created.text
+    assert state.status_code == 200 and '"subject": "Reverse"' in state.text
+    assert p.stop() == 0, p.output
