@@ -13,10 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from dev.bench import clients, stats, workload
 from dev.bench.procs import HERE, ProxyUnderTest
 from graphtape.testing.fakegraph import FakeGraph
+from graphtape.testing.fakeseed import docs_draft
 
 WARMUP = 6  # requests per connection not timed (TLS handshake, certificate generation)
 CONNECTION_WARMUP = 2  # replay: per client connection, drawn from the warm-up pool
@@ -136,7 +138,8 @@ def record_overhead(work: Workdir, n: int, rounds: int, latency_ms: float = 0.0)
     """
     items = workload.interactions(n)
     requests = workload.wire_requests(items)
-    # The stand-in answers create with 201 and send/sendMail with 202, as recorded.
+    warm = workload.wire_requests(workload.send_interactions(n, WARMUP))  # sends of drafts of their own
+    # The stand-in answers create with 201 and send/sendMail with 202, as recorded (each draft sent once).
     with FakeGraph(work.root / "fakegraph-cert", latency_ms=latency_ms) as graph:
         trust = ["--set", f"ssl_verify_upstream_trusted_ca={graph.cert}"]
         per: dict[str, list[dict[str, float]]] = {"passthrough": [], "graphtape_record": []}
@@ -149,9 +152,10 @@ def record_overhead(work: Workdir, n: int, rounds: int, latency_ms: float = 0.0)
                     cassette = work.root / f"record-{latency_ms:g}-{r}.yaml"
                     p = ProxyUnderTest.graphtape(name, work.confdir, "record", str(cassette), "--overwrite",
                                                  "--quiet", "--upstream", graph.url, "--upstream-ca", str(graph.cert))
+                _seed_drafts(graph, warm + requests)
                 with p:
                     conn = clients.connect(p.port, str(work.ca))
-                    per[name].append(stats.summarize(clients.sequential(conn, requests[:WARMUP] + requests, WARMUP)))
+                    per[name].append(stats.summarize(clients.sequential(conn, warm + requests, WARMUP)))
                     conn.close()
                 if name == "graphtape_record":
                     _check_recorded(cassette, n + WARMUP)
@@ -163,6 +167,13 @@ def record_overhead(work: Workdir, n: int, rounds: int, latency_ms: float = 0.0)
                                                             rows["passthrough"]["rps"]),
                        "added_time_pct": (record_ms / pass_ms - 1) * 100,
                        "added_ms": record_ms - pass_ms}}
+
+
+def _seed_drafts(graph: FakeGraph, requests: list[workload.WireRequest]) -> None:
+    """The drafts the workload sends, (re)made in the stand-in's mailbox: it sends only drafts it holds."""
+    for req in requests:
+        if req.path.endswith("/send"):
+            docs_draft(graph.simulator, unquote(req.path.rsplit("/messages/", 1)[1].removesuffix("/send")))
 
 
 def _check_recorded(cassette: Path, expected: int) -> None:

@@ -36,10 +36,6 @@ ERRORS = [e for e in EXAMPLES if e.request is None]
 KNOWN_GAPS: dict[str, str] = {
     "message-send-2": "the docs' example is wrong on purpose: sendMail answers 202 with no body (contract decision "
                       "sendmail-status), the example shows Create Message's 201 body under '201 Accepted'",
-    "create-message-2": "the simulator does not answer a beta draft with mentions as the docs show: no '@odata.id', "
-                        "no 'from'/'sender' (null in the docs), 'mentionsPreview' null not {isMentioned}, and each "
-                        "mention only as sent (no id, @odata.id, createdBy, createdDateTime, serverCreatedDateTime, "
-                        "mentionText, clientReference, deepLink, application)",
 }
 
 

@@ -224,8 +224,6 @@ def _write_raw(tmp_path: Path, text: str) -> Path:
 
 # ---- with the Simulator: its dump, written as a fixture, seeds a Simulator with the same state -------------
 
-@pytest.mark.xfail(strict=True, reason="simcore's seeding gives a seeded attachment a new id instead of keeping the "
-                   "one the seed names (simulate/seeding.py -> attachments.add_attachment)")
 def test_a_simulator_dump_seeds_a_simulator_with_the_same_state(tmp_path: Path) -> None:
     import datetime
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from graphtape.graph import error_body, is_graph_host
@@ -23,9 +23,13 @@ from graphtape.simulate.call import State
 from graphtape.simulate.gate import check
 from graphtape.simulate.ids import Clock, Ids
 from graphtape.simulate.routes import route
-from graphtape.simulate.store import Store, new_mailbox
+from graphtape.simulate.seeding import apply_seed
+from graphtape.simulate.store import Store
 from graphtape.simulate.uploads import UploadSessions
 from graphtape.simulate.view import MailboxView, dump
+
+if TYPE_CHECKING:
+    from graphtape.simulate.fixture import SeedData
 
 __all__ = ["MailboxView", "Simulator"]
 
@@ -33,17 +37,16 @@ DEFAULT_USER = ("AdeleV@contoso.com", "Adele Vance")
 
 
 class Simulator:
-    def __init__(self, *, seed: Any = None, id_seed: int = 0, clock: _dt.datetime | None = None) -> None:
-        ids = Ids(id_seed)
-        self.state = State(Store(), ids, Clock(clock), UploadSessions())
-        if seed is None:
-            user_id = _uuid(ids, "me")
-            self.state.store.mailboxes.append(new_mailbox(ids, user_id, *DEFAULT_USER))
-            self.state.store.me = user_id
-        else:
-            from graphtape.simulate.seeding import apply_seed
+    def __init__(self, *, seed: SeedData | None = None, id_seed: int = 0,
+                 clock: _dt.datetime | None = None) -> None:
+        """``seed``: the mailboxes to start with (``fixture.default_seed()``, one empty /me, without);
+        ``id_seed``: ids, change keys and conversation ids derive from it; ``clock``: a fixed "now" that each
+        answer moves on by a second (None: the wall clock)."""
+        from graphtape.simulate.fixture import default_seed
 
-            apply_seed(self.state, seed)
+        self.state = State(Store(), Ids(id_seed), Clock(clock), UploadSessions())
+        with self.state.lock:
+            apply_seed(self.state, seed if seed is not None else default_seed())
 
     @property
     def uploads(self) -> UploadSessions:
@@ -89,7 +92,12 @@ class Simulator:
             return self.state.uploads.answer(req, self.state.ids, self.state.clock.iso())
         url = req.graph_url
         if url is None:
-            raise not_simulated(req.method.upper(), urlsplit(req.url).path)
+            parts = urlsplit(req.url)
+            if is_graph_host(parts.hostname or ""):  # Graph's host, but no version Graph serves
+                version = parts.path.lstrip("/").split("/", 1)[0]
+                raise GraphError(404, "ResourceNotFound", f"Invalid version: {version!r}. Graph serves /v1.0 and "
+                                                          "/beta.")
+            raise not_simulated(req.method.upper(), parts.path)
         if url.resource.rstrip("/").lower() == "/$batch" and req.method.upper() == "POST":
             base = f"https://{url.host}/{url.version}"
             status, doc = answer_batch(base, req.body, self.answer)
@@ -110,10 +118,3 @@ def _with_ids(resp: HttpResponse, request_id: str, client_request_id: str | None
     if client_request_id:
         headers.append(("client-request-id", client_request_id))
     return HttpResponse(resp.status, resp.reason, headers, resp.body)
-
-
-def _uuid(ids: Ids, name: str) -> str:
-    import hashlib
-
-    h = hashlib.sha256(f"{ids.seed}:user:{name}".encode()).hexdigest()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"

@@ -40,7 +40,8 @@ def content_of(doc: dict[str, Any]) -> bytes:
 
 def add_attachment(call: Call, stored: Stored, given: dict[str, Any], *, direct: bool = True) -> dict[str, Any]:
     """Keep an attachment on a message (a new id, size and lastModifiedDateTime); the resource kept.
-    ``direct``: POSTed by the client (held to the 3 MB limit), not copied from another message."""
+    ``direct``: POSTed by the client (held to the 3 MB limit), not seeded or copied from another message (a seeded
+    one keeps the id and time it names)."""
     kind = str(given.get("@odata.type") or FILE)
     if kind not in KINDS:
         raise bad_request(f"Unknown attachment type {kind!r}: give one of {', '.join(KINDS)}.")
@@ -50,8 +51,10 @@ def add_attachment(call: Call, stored: Stored, given: dict[str, Any], *, direct:
     if direct and len(data) > DIRECT_MAX_BYTES:
         raise too_big(len(data), DIRECT_MAX_BYTES, "bytes an attachment POSTed directly may hold (use an upload "
                                                    "session from 3 MB to 150 MB)")
+    kept = {k: given[k] for k in ("id", "lastModifiedDateTime") if not direct and given.get(k)}  # a seed's own
     doc: dict[str, Any] = {"@odata.type": kind, "@odata.mediaContentType": given.get("contentType"),
-                           "id": call.state.ids.attachment(), "lastModifiedDateTime": call.state.clock.iso(),
+                           "id": kept.get("id") or call.state.ids.attachment(),
+                           "lastModifiedDateTime": kept.get("lastModifiedDateTime") or call.state.clock.iso(),
                            "name": str(given.get("name") or ""), "contentType": given.get("contentType"),
                            "size": int(given.get("size") or 0) or len(data) + 200,
                            "isInline": bool(given.get("isInline", False))}

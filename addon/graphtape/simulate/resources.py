@@ -83,15 +83,12 @@ def new_message(fields: dict[str, Any], *, ids: Ids, clock: Clock, folder_id: st
     if version == "beta":
         doc.update(unsubscribeData=[], unsubscribeEnabled=False, mentionsPreview=None)
     doc["body"] = body
-    for name in ("sender", "from"):
-        if isinstance(fields.get(name), dict):
-            doc[name] = recipient(fields[name])
+    for name in ("sender", "from"):  # null on a draft until it is sent, as the docs' example 2 shows
+        doc[name] = recipient(fields[name]) if isinstance(fields.get(name), dict) else None
     for name in RECIPIENT_LISTS:
         doc[name] = [recipient(r) for r in fields.get(name) or []]
     doc["flag"] = copy.deepcopy(fields.get("flag")) if isinstance(fields.get("flag"), dict) \
         else {"flagStatus": "notFlagged"}
-    if version == "beta" and isinstance(fields.get("mentions"), list):
-        doc["mentions"] = copy.deepcopy(fields["mentions"])
     hidden = {k: copy.deepcopy(fields[k]) for k in HIDDEN if k in fields}
     return doc, hidden
 

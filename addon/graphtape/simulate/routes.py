@@ -65,8 +65,10 @@ def route(state: State, req: HttpRequest, url: GraphUrl) -> HttpResponse:
 
 def _open_mailbox(state: State, who: str) -> Mailbox:
     """A mailbox for a user the stand-in's tenant has (open_users): named by its UPN, or its id."""
+    from graphtape.simulate.fixture import mailbox_id
+
     upn = who if "@" in who else f"{who}@contoso.com"
-    box = new_mailbox(state.ids, who if "@" not in who else state.ids.request_id(), upn)
+    box = new_mailbox(state.ids, who if "@" not in who else mailbox_id(upn), upn)
     state.store.mailboxes.append(box)
     return box
 

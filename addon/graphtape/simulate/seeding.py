@@ -5,13 +5,16 @@ a seeded message keeps the ids it gives."""
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphtape.model import HttpRequest
 from graphtape.simulate.attachments import add_attachment
 from graphtape.simulate.call import Call, State
-from graphtape.simulate.resources import RECIPIENT_LISTS, new_message
+from graphtape.simulate.resources import RECIPIENT_LISTS, new_message, web_link
 from graphtape.simulate.store import Folder, Mailbox, Stored, new_mailbox
+
+if TYPE_CHECKING:
+    from graphtape.simulate.fixture import SeedData
 
 _NO_REQUEST = HttpRequest("POST", "https://graph.microsoft.com/v1.0/me/messages")  # what a seeding "call" is
 _NORMALISED = frozenset({"body", "importance", "inferenceClassification", *RECIPIENT_LISTS})
@@ -24,6 +27,8 @@ def seed_message(state: State, box: Mailbox, folder: Folder, resource: dict[str,
                                domain=box.user_principal_name.partition("@")[2] or "simulate.invalid")
     doc = {**made, **{k: copy.deepcopy(v) for k, v in resource.items() if k not in hidden and k not in _NORMALISED}}
     doc["parentFolderId"] = folder.id
+    if "webLink" not in resource:
+        doc["webLink"] = web_link(str(doc["id"]))
     doc.setdefault("isDraft", folder.well_known == "drafts")
     if "changeKey" in resource and "@odata.etag" not in resource:
         doc["@odata.etag"] = f'W/"{resource["changeKey"]}"'
@@ -34,7 +39,7 @@ def seed_message(state: State, box: Mailbox, folder: Folder, resource: dict[str,
     return stored
 
 
-def apply_seed(state: State, seed: Any) -> None:
+def apply_seed(state: State, seed: SeedData) -> None:
     """The mailboxes of a ``SeedData`` (its ``me`` names /me's mailbox by id or userPrincipalName)."""
     for seeded in seed.mailboxes:
         box = new_mailbox(state.ids, seeded.id, seeded.user_principal_name, seeded.display_name)

@@ -6,7 +6,8 @@ would be refused); each chunk is answered ``200`` with ``nextExpectedRanges: ["{
 ``Location`` header and no body (the attachment is then on the message, its bytes kept), ``DELETE`` with ``204``.
 A chunk the contract refuses (``uploads.chunks``, the ``upload.*`` rules of mail-contract.yaml: ``416
 invalidRange`` for a range out of order, ...) gets the status and code graphtape enforces for it. A session is
-for 3 MB to 150 MB: smaller is ``ErrorAttachmentSizeShouldNotBeLessThanMinimumSize``, larger 413.
+for 3 MB to 150 MB: smaller is ``ErrorAttachmentSizeShouldNotBeLessThanMinimumSize``; larger, the contract refuses
+first (``AttachmentItem.size`` at most 150 MB, overlay.yaml), and 413 here for a caller that skips it.
 
 ``range_style`` is for trying clients against the other forms of ``nextExpectedRanges`` Graph's uploadSession
 type allows (OneDrive's ``"N-"`` and ``"N-M"``): ``outlook`` (the default) is what Outlook sends.

@@ -16,6 +16,7 @@ from graphtape.model import HttpResponse
 from graphtape.simulate.answers import GraphError, bad_request, empty, json_answer
 from graphtape.simulate.attachments import add_attachment
 from graphtape.simulate.call import Call, not_a_draft, resource_answer
+from graphtape.simulate.mentions import add_mentions
 from graphtape.simulate.payload import is_mime, json_object, message_fields, mime_fields, param
 from graphtape.simulate.resources import apply_patch, new_message, recipient, touch, web_link
 from graphtape.simulate.store import DELETED, DRAFTS, INBOX, SENT, Stored
@@ -32,6 +33,8 @@ def store_draft(call: Call, fields: dict[str, Any], attachments: list[dict[str, 
     state = call.state
     doc, hidden = new_message(fields, ids=state.ids, clock=state.clock, folder_id=folder_id, version=call.version,
                               domain=call.domain, conversation=conversation)
+    if call.version == "beta" and isinstance(fields.get("mentions"), list):
+        add_mentions(call, doc, fields["mentions"])
     stored = Stored(doc, folder_id, immutable=call.immutable if immutable is None else immutable, hidden=hidden)
     call.box.put(stored)
     for attachment in attachments:
@@ -103,8 +106,10 @@ def _mark_sent(call: Call, stored: Stored) -> None:
     now = call.state.clock.iso()
     doc = stored.doc
     doc.update(isDraft=False, sentDateTime=now, receivedDateTime=now)
-    doc.setdefault("from", recipient({"emailAddress": call.box.address}))
-    doc.setdefault("sender", doc["from"])
+    if not doc.get("from"):
+        doc["from"] = recipient({"emailAddress": call.box.address})
+    if not doc.get("sender"):
+        doc["sender"] = copy.deepcopy(doc["from"])
     touch(doc, ids=call.state.ids, clock=call.state.clock)
 
 
