@@ -179,6 +179,8 @@ def proxy_options(args: argparse.Namespace, mode: Mode, cassette: str) -> dict[s
         opts["graphtape_allow_repeats"] = args.allow_repeats
         opts["graphtape_ignore"] = args.ignore
         opts["graphtape_signin"] = not args.no_offline_signin
+    if mode == Mode.SIMULATE:
+        opts.update(simulate_command.simulate_options(args))
     if hasattr(args, "fail_on"):
         opts["graphtape_fail_on"] = args.fail_on
     return opts
@@ -190,11 +192,11 @@ def _warn_if_exposed(host: str) -> None:
               "mail and tokens in clear. Use --host 127.0.0.1 unless you mean it.", file=sys.stderr)
 
 
-def cmd_proxy(args: argparse.Namespace, mode: Mode, cassette: str, extra: dict[str, Any] | None = None) -> int:
+def cmd_proxy(args: argparse.Namespace, mode: Mode, cassette: str) -> int:
     _warn_if_exposed(args.host)
 
     async def main() -> int:
-        proxy = ProxyRuntime({**proxy_options(args, mode, cassette), **(extra or {})}, log=True)
+        proxy = ProxyRuntime(proxy_options(args, mode, cassette), log=True)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, proxy.stop_soon)
@@ -212,15 +214,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("graphtape run: give the command after --, e.g. graphtape run --cassette c.yaml -- pytest",
               file=sys.stderr)
         return EXIT_USAGE
-    mode = Mode.SIMULATE if args.simulate else Mode.RECORD if args.record else Mode.REPLAY
-    if (mode == Mode.SIMULATE) == bool(args.cassette) or (args.simulate and args.record):
-        print("graphtape run: give --cassette PATH (replay, or --record), or --simulate without one", file=sys.stderr)
-        return EXIT_USAGE
+    mode = simulate_command.run_mode(args)  # ValueError: neither a cassette nor --simulate, or both
     _warn_if_exposed(args.host)
 
     async def main() -> int:
-        proxy = ProxyRuntime({**proxy_options(args, mode, args.cassette), **simulate_command.run_options(args)},
-                             log=True)
+        proxy = ProxyRuntime(proxy_options(args, mode, args.cassette), log=True)
         host, port = await proxy.open()
         ca, bundle = ca_bundle(args.confdir)
         env, notice = apply_no_proxy({**os.environ, **client_env(proxy_url(host, port, args.proxyauth), ca, bundle)})

@@ -104,9 +104,18 @@ def test_the_simulate_command_takes_replays_proxy_options_and_its_own():
 
 
 def test_run_takes_simulate_instead_of_a_cassette():
-    from graphtape.commands.simulate import run_options
+    from graphtape.cli import proxy_options
+    from graphtape.commands.simulate import run_mode
+    from graphtape.model import Mode
 
     args = build_parser().parse_args(["run", "--simulate", "--seed", "mail.yaml", "--", "true"])
-    assert run_options(args)["graphtape_simulate_seed"] == "mail.yaml" and args.cassette == ""
+    assert run_mode(args) == Mode.SIMULATE and args.cassette == ""
+    opts = proxy_options(args, Mode.SIMULATE, "")
+    assert (opts["graphtape_mode"], opts["graphtape_simulate_seed"], opts["graphtape_cassette"]) == (
+        "simulate", "mail.yaml", "")
     replaying = build_parser().parse_args(["run", "--cassette", "c.yaml", "--", "true"])
-    assert run_options(replaying) == {}
+    assert run_mode(replaying) == Mode.REPLAY and "graphtape_simulate_seed" not in proxy_options(
+        replaying, Mode.REPLAY, "c.yaml")
+    for wrong in (["run", "--", "true"], ["run", "--simulate", "--cassette", "c.yaml", "--", "true"]):
+        with pytest.raises(ValueError, match=r"give --cassette PATH .* or --simulate without one"):
+            run_mode(build_parser().parse_args(wrong))

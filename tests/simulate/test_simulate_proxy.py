@@ -256,3 +256,25 @@ def test_graphtape_run_simulate_runs_a_command_against_a_simulated_mailbox(tmp_p
     assert "From graphtape run" in dump.read_text()
     if status:
         assert "the command passed, but the session had 1 unmatched request(s)" in out.stderr, out.stderr
+
+
+def test_a_seed_fixture_with_a_mistake_stops_the_start_naming_its_line(tmp_path: Path, confdir: Path):
+    fixture = tmp_path / "mail.yaml"
+    fixture.write_text("graphtape_seed: 1\nmailboxes:\n- user_principal_name: alex@contoso.com\n  messages:\n"
+                       "  - folder: inbox\n    subjct: Hello\n")
+    p = ProxyProcess(["simulate", "--seed", str(fixture)], confdir)
+    with pytest.raises(RuntimeError, match="graphtape did not start"):
+        p.start()
+    assert p.returncode == 2, p.stderr
+    assert f"graphtape: seed {fixture}:6:" in p.stderr and "did you mean 'subject'?" in p.stderr, p.stderr
+
+
+def test_in_reverse_mode_the_state_is_on_the_proxys_own_address(proxy):
+    p = proxy("simulate", "--reverse")
+    with httpx.Client(timeout=30) as http:  # plain HTTP to the proxy, as a client given it as its Graph base URL
+        created = http.post(f"{p.url}/v1.0/me/messages", json={"subject": "Reverse"},
+                            headers={"Authorization": "Bearer t"})
+        state = http.get(f"{p.url}/_graphtape/mailboxes")
+    assert created.status_code == 201 and created.json()["subject"] == "Reverse", created.text
+    assert state.status_code == 200 and '"subject": "Reverse"' in state.text
+    assert p.stop() == 0, p.output

@@ -31,9 +31,11 @@ def add_run_args(p: argparse.ArgumentParser) -> None:
     add_simulate_args(p, verdict=False)  # run has replay's --fail-on and --no-offline-signin already
 
 
-def run_options(args: argparse.Namespace) -> dict[str, Any]:
-    """``graphtape run``'s simulate options; none unless ``--simulate``."""
-    return simulate_options(args) if args.simulate else {}
+def run_mode(args: argparse.Namespace) -> Mode:
+    """``graphtape run``'s mode: replay or record a ``--cassette``, or ``--simulate`` (ValueError for neither, both)."""
+    if args.simulate == bool(args.cassette) or (args.simulate and args.record):
+        raise ValueError("graphtape run: give --cassette PATH (replay, or --record), or --simulate without one")
+    return Mode.SIMULATE if args.simulate else Mode.RECORD if args.record else Mode.REPLAY
 
 
 def add_simulate_args(p: argparse.ArgumentParser, *, verdict: bool = True) -> None:
@@ -57,7 +59,8 @@ def add_simulate_args(p: argparse.ArgumentParser, *, verdict: bool = True) -> No
 
 
 def simulate_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The ``graphtape_simulate_*`` options of a command line (pure; checked when the mode opens)."""
+    """The ``graphtape_simulate_*`` options of a command line (pure; checked when the mode opens); cli.proxy_options
+    adds them for the simulate mode."""
     return {
         "graphtape_simulate_seed": args.seed,
         "graphtape_simulate_clock": args.clock,
@@ -70,4 +73,4 @@ def simulate_options(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from graphtape.cli import cmd_proxy
 
-    return cmd_proxy(args, Mode.SIMULATE, "", simulate_options(args))
+    return cmd_proxy(args, Mode.SIMULATE, "")
