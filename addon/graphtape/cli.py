@@ -14,6 +14,7 @@ from typing import Any
 
 from graphtape import __version__
 from graphtape.cassette.format import CassetteError, load_cassette
+from graphtape.commands import har as har_commands
 from graphtape.config import ConfigError, ignore_rules, load_project_config
 from graphtape.diffing.core import diff_cassettes
 from graphtape.model import FailOn, Mode
@@ -130,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("old")
     p.add_argument("new")
     p.add_argument("--ignore", action="append", default=[], metavar="PATH", help="a deviation path to ignore")
+    har_commands.add(sub, _record_args)  # import, export (commands/har.py): each sets args.run
     return parser
 
 
@@ -319,6 +321,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if hasattr(args, "run"):
+            return int(args.run(args))
         if args.command == "record":
             return cmd_proxy(args, Mode.RECORD, args.cassette)
         if args.command == "replay":

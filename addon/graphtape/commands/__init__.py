@@ -1,0 +1,1 @@
+"""graphtape commands that live outside cli.py, each registering itself on the parser (``add``) with ``run``."""
