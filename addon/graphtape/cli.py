@@ -14,6 +14,7 @@ from typing import Any
 
 from graphtape import __version__
 from graphtape.cassette.format import CassetteError, load_cassette
+from graphtape.commands import episodes
 from graphtape.commands import har as har_commands
 from graphtape.config import ConfigError, ignore_rules, load_project_config
 from graphtape.diffing.core import diff_cassettes
@@ -107,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("cassette")
     _proxy_args(p, upstream=False)
     _replay_args(p)
+    episodes.add_args(p)  # --record-missing (commands/episodes.py)
 
     p = sub.add_parser("inspect", help="show every Graph mail call, decoded")
     _proxy_args(p, upstream=True)
@@ -171,7 +173,9 @@ def proxy_options(args: argparse.Namespace, mode: Mode, cassette: str) -> dict[s
         opts["graphtape_pseudonymize"] = args.pseudonymize
         opts["graphtape_fsync"] = args.fsync
         opts["graphtape_upload_bodies"] = args.upload_bodies
-    if mode == Mode.REPLAY:
+    if mode == Mode.NEW_EPISODES:
+        opts.update(episodes.options(args))
+    if mode in (Mode.REPLAY, Mode.NEW_EPISODES):
         opts["graphtape_allow_repeats"] = args.allow_repeats
         opts["graphtape_ignore"] = args.ignore
         opts["graphtape_signin"] = not args.no_offline_signin
@@ -326,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "record":
             return cmd_proxy(args, Mode.RECORD, args.cassette)
         if args.command == "replay":
-            return cmd_proxy(args, Mode.REPLAY, args.cassette)
+            return cmd_proxy(args, episodes.mode(args), args.cassette)
         if args.command == "inspect":
             return cmd_proxy(args, Mode.INSPECT, "")
         if args.command == "run":

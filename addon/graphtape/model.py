@@ -33,6 +33,7 @@ class Mode(StrEnum):
     REPLAY = "replay"
     INSPECT = "inspect"
     OFF = "off"
+    NEW_EPISODES = "new_episodes"  # replay what matches, record (append) what does not (proxy/modes/episodes.py)
 
 
 class PluginMode(StrEnum):
@@ -41,6 +42,7 @@ class PluginMode(StrEnum):
     REPLAY = "replay"
     RECORD = "record"
     ONCE = "once"  # record the missing cassettes, replay the rest
+    NEW_EPISODES = "new_episodes"  # replay what the cassette has, append what it lacks (pytest-recording's name)
 
 
 class Outcome(StrEnum):

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-SWITCH_MODES = (Mode.REPLAY, Mode.RECORD)  # what a cassette is switched to (inspect and off need none)
+SWITCH_MODES = (Mode.REPLAY, Mode.RECORD, Mode.NEW_EPISODES)  # what a cassette is switched to (not inspect, off)
 # Options one cassette may set; each switch puts back the ones it does not name.
 TAPE_DEFAULTS: dict[str, Any] = {
     "graphtape_record_mode": "overwrite",
@@ -262,7 +262,7 @@ class ProxyRuntime:
         ``fallback``'s options are applied.
         """
         if mode not in SWITCH_MODES:
-            raise ValueError(f"graphtape: switch to replay or record, not {mode!r}")
+            raise ValueError(f"graphtape: switch to replay, record or new_episodes, not {mode!r}")
         unknown = sorted(k for k in options if not k.startswith("graphtape_"))
         if unknown:
             raise ValueError(f"graphtape: switch takes graphtape_* options only, not {', '.join(unknown)}")

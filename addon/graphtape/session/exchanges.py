@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from graphtape.model import Deviation, Finding, Mode, Outcome
 from graphtape.privacy.redaction import Redactor
+from graphtape.session.episodes import episodes_lines
 from graphtape.session.retries import RetryWatch
 
 # Outcomes the summary lists request by request
@@ -81,6 +82,8 @@ class Session:
                 lines.append(f"  sign-in calls answered offline {signed_in} (graphtape's fake tokens, not recorded)")
             if self.upstream_refused:
                 lines.append(f"  upstream connections refused {self.upstream_refused} (replay stays offline)")
+        elif self.mode == Mode.NEW_EPISODES:
+            lines += episodes_lines(self)
         elif self.mode == Mode.RECORD:
             lines.append(f"  recorded {self.count(Outcome.RECORDED)}, not recorded {self.count(Outcome.NOT_RECORDED)}, "
                          f"upstream failures {self.count(Outcome.FAILED)}")
