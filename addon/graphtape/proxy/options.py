@@ -26,7 +26,8 @@ class Option(NamedTuple):
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("graphtape_mode", str, Mode.INSPECT.value, "What graphtape does: record, replay, inspect or off.",
+    Option("graphtape_mode", str, Mode.INSPECT.value,
+           "What graphtape does: record, replay, inspect, off or new_episodes (replay; record the missing calls).",
            [m.value for m in Mode]),
     Option("graphtape_cassette", str, "", "The cassette file to record into or replay from."),
     Option("graphtape_record_mode", str, "new",
