@@ -81,6 +81,15 @@ def test_a_session_with_nothing_missing_leaves_the_cassette_byte_for_byte(tmp_pa
     assert "replayed 1, appended 0" in again.stderr
 
 
+def test_record_missing_without_a_cassette_records_every_call_into_a_new_one(tmp_path, proxy, fake_graph):
+    cassette = tmp_path / "new.yaml"
+    first = proxy("replay", str(cassette), "--record-missing", *_upstream(fake_graph))
+    assert _send(first) == 202
+    assert first.stop() == 0, first.output
+    assert "replayed 0, appended 1" in first.stderr
+    assert [i.request.url for i in load_cassette(cassette).interactions] == [f"{GRAPH}/me/sendMail"]
+
+
 def test_an_upstream_without_record_missing_is_refused():
     done = subprocess.run([sys.executable, "-m", "graphtape.cli", "replay", "c.yaml", "--upstream", "https://x"],
                           capture_output=True, text=True, timeout=60)
