@@ -16,6 +16,7 @@ from graphtape import __version__
 from graphtape.cassette.format import CassetteError, load_cassette
 from graphtape.commands import episodes
 from graphtape.commands import har as har_commands
+from graphtape.commands.show import show_json
 from graphtape.config import ConfigError, ignore_rules, load_project_config
 from graphtape.diffing.core import diff_cassettes
 from graphtape.model import FailOn, Mode
@@ -124,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("show", help="list a cassette's interactions")
     p.add_argument("cassettes", nargs="+")
+    p.add_argument("--json", action="store_true", help="one JSON document (a list, one entry per cassette)")
 
     p = sub.add_parser("check", help="validate every recorded request and response against the Graph contract")
     p.add_argument("cassettes", nargs="+", help="cassette files or folders (searched for *.yaml)")
@@ -317,6 +319,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    if args.json:
+        print(show_json(args.cassettes))
+        return 0
     for path in args.cassettes:
         print("\n".join(show_lines(path)))
     return 0
