@@ -14,7 +14,10 @@ from typing import Any
 
 from graphtape import __version__
 from graphtape.cassette.format import CassetteError, load_cassette
+from graphtape.commands import episodes
+from graphtape.commands import har as har_commands
 from graphtape.commands import simulate as simulate_command
+from graphtape.commands.show import show_json
 from graphtape.config import ConfigError, ignore_rules, load_project_config
 from graphtape.diffing.core import diff_cassettes
 from graphtape.faults.cli import add_fault_args, fault_options
@@ -109,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("cassette")
     _proxy_args(p, upstream=False)
     _replay_args(p)
+    episodes.add_args(p)  # --record-missing (commands/episodes.py)
 
     p = sub.add_parser("inspect", help="show every Graph mail call, decoded")
     _proxy_args(p, upstream=True)
@@ -126,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("show", help="list a cassette's interactions")
     p.add_argument("cassettes", nargs="+")
+    p.add_argument("--json", action="store_true", help="one JSON document (a list, one entry per cassette)")
 
     p = sub.add_parser("check", help="validate every recorded request and response against the Graph contract")
     p.add_argument("cassettes", nargs="+", help="cassette files or folders (searched for *.yaml)")
@@ -135,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("old")
     p.add_argument("new")
     p.add_argument("--ignore", action="append", default=[], metavar="PATH", help="a deviation path to ignore")
+    har_commands.add(sub, _record_args)  # import, export (commands/har.py): each sets args.run
     return parser
 
 
@@ -175,7 +181,9 @@ def proxy_options(args: argparse.Namespace, mode: Mode, cassette: str) -> dict[s
         opts["graphtape_pseudonymize"] = args.pseudonymize
         opts["graphtape_fsync"] = args.fsync
         opts["graphtape_upload_bodies"] = args.upload_bodies
-    if mode == Mode.REPLAY:
+    if mode == Mode.NEW_EPISODES:
+        opts.update(episodes.options(args))
+    if mode in (Mode.REPLAY, Mode.NEW_EPISODES):
         opts["graphtape_allow_repeats"] = args.allow_repeats
         opts["graphtape_ignore"] = args.ignore
         opts["graphtape_signin"] = not args.no_offline_signin
@@ -319,6 +327,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    if args.json:
+        print(show_json(args.cassettes))
+        return 0
     for path in args.cassettes:
         print("\n".join(show_lines(path)))
     return 0
@@ -327,10 +338,12 @@ def cmd_show(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if hasattr(args, "run"):
+            return int(args.run(args))
         if args.command == "record":
             return cmd_proxy(args, Mode.RECORD, args.cassette)
         if args.command == "replay":
-            return cmd_proxy(args, Mode.REPLAY, args.cassette)
+            return cmd_proxy(args, episodes.mode(args), args.cassette)
         if args.command == "inspect":
             return cmd_proxy(args, Mode.INSPECT, "")
         if args.command == "simulate":

@@ -34,6 +34,7 @@ class Mode(StrEnum):
     INSPECT = "inspect"
     OFF = "off"
     SIMULATE = "simulate"  # every Graph call answered from an in-memory mailbox (graphtape.simulate), offline
+    NEW_EPISODES = "new_episodes"  # replay what matches, record (append) what does not (proxy/modes/episodes.py)
 
 
 class PluginMode(StrEnum):
@@ -43,6 +44,7 @@ class PluginMode(StrEnum):
     RECORD = "record"
     ONCE = "once"  # record the missing cassettes, replay the rest
     SIMULATE = "simulate"  # every marked test against a fresh simulated mailbox, no cassette
+    NEW_EPISODES = "new_episodes"  # replay what the cassette has, append what it lacks (pytest-recording's name)
 
 
 class Outcome(StrEnum):

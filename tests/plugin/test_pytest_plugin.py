@@ -269,5 +269,6 @@ def test_settings_command_line_over_ini_over_tool_graphtape(pytester: pytest.Pyt
 
 def test_a_bad_mode_in_the_ini_is_a_usage_error(pytester: pytest.Pytester):
     (pytester.path / "pyproject.toml").write_text('[tool.pytest.ini_options]\ngraphtape_mode = "sometimes"\n')
-    with pytest.raises(pytest.UsageError, match="graphtape_mode = 'sometimes'; choose replay, record, once, simulate"):
+    with pytest.raises(pytest.UsageError,
+                       match="graphtape_mode = 'sometimes'; choose replay, record, once, simulate, new_episodes"):
         pytester.parseconfigure()

@@ -151,7 +151,7 @@ def _lower_mime_items(value: Any, entries: Any) -> Any:
     return out
 
 
-def _mime_layout(body: bytes) -> tuple[int, str, bool] | None:
+def base64_layout(body: bytes) -> tuple[int, str, bool] | None:
     """(wrap width, newline, final newline) of a base64 body laid out in regular lines."""
     newline = "\r\n" if b"\r\n" in body else "\n"
     final = body.endswith(newline.encode())
@@ -180,7 +180,7 @@ def _mime_node(body: bytes) -> BodyNode:
         text = decoded.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    layout = _mime_layout(body)
+    layout = base64_layout(body)
     if layout is None:
         return None
     wrap, newline, final = layout

@@ -27,6 +27,7 @@ from graphtape.proxy.options import declare, fit_mitmproxy, opening
 from graphtape.proxy.setup import new_session, open_mode, reopens, take_settings
 from graphtape.replay.pipeline import Replayer
 from graphtape.session.exchanges import Session
+from graphtape.views import mitm as views
 
 __all__ = ["GraphTape", "mark_flow"]  # mark_flow: where it was
 
@@ -67,6 +68,7 @@ class GraphTape:
 
     def load(self, loader: object) -> None:
         declare(loader)
+        views.register()  # Graph-MIME and Graph-batch, in mitmweb and mitmdump's flow detail (views/mitm.py)
 
     def configure(self, updated: set[str]) -> None:
         opts = ctx.options

@@ -42,7 +42,8 @@ SIMULATE_OPTIONS: tuple[Option, ...] = (
 
 OPTIONS: tuple[Option, ...] = (
     Option("graphtape_mode", str, Mode.INSPECT.value,
-           "What graphtape does: record, replay, inspect, simulate or off.",
+           "What graphtape does: record, replay, inspect, simulate, off or new_episodes (replay; record the missing "
+           "calls).",
            [m.value for m in Mode]),
     Option("graphtape_cassette", str, "", "The cassette file to record into or replay from."),
     Option("graphtape_record_mode", str, "new",

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-SWITCH_MODES = (Mode.REPLAY, Mode.RECORD, Mode.SIMULATE)  # what a test is switched to (simulate: no cassette)
+SWITCH_MODES = (Mode.REPLAY, Mode.RECORD, Mode.SIMULATE, Mode.NEW_EPISODES)  # what a test is switched to
 # Options one cassette may set; each switch puts back the ones it does not name.
 TAPE_DEFAULTS: dict[str, Any] = {
     "graphtape_record_mode": "overwrite",
@@ -265,7 +265,7 @@ class ProxyRuntime:
         ``fallback``'s options are applied.
         """
         if mode not in SWITCH_MODES:
-            raise ValueError(f"graphtape: switch to replay, record or simulate, not {mode!r}")
+            raise ValueError(f"graphtape: switch to replay, record, simulate or new_episodes, not {mode!r}")
         unknown = sorted(k for k in options if not k.startswith("graphtape_"))
         if unknown:
             raise ValueError(f"graphtape: switch takes graphtape_* options only, not {', '.join(unknown)}")

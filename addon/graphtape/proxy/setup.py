@@ -17,6 +17,7 @@ from graphtape.privacy.output import ScrubFilter, output_scrubber
 from graphtape.privacy.redaction import Redactor
 from graphtape.proxy.choices import check_choices
 from graphtape.proxy.modes.base import ModeHandler, Shared
+from graphtape.proxy.modes.episodes import NewEpisodesHandler
 from graphtape.proxy.modes.inspect import InspectHandler
 from graphtape.proxy.modes.off import OffHandler
 from graphtape.proxy.modes.record import RecordHandler
@@ -32,6 +33,7 @@ logging.getLogger("graphtape").addFilter(LOG_SCRUB)
 HANDLERS: dict[Mode, type[ModeHandler]] = {
     Mode.RECORD: RecordHandler, Mode.REPLAY: ReplayHandler, Mode.INSPECT: InspectHandler, Mode.OFF: OffHandler,
     Mode.SIMULATE: SimulateHandler,
+    Mode.NEW_EPISODES: NewEpisodesHandler,
 }
 
 

@@ -53,7 +53,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--graphtape-mode", choices=[m.value for m in PluginMode], default=None,
                     help="replay (default): offline, a missing cassette fails the test; record: re-record "
                          "every cassette; once: record the missing cassettes, replay the rest; simulate: every "
-                         "marked test against a simulated mailbox")
+                         "marked test against a simulated mailbox; new_episodes: replay what a cassette has, "
+                         "append what it lacks")
     group.addoption("--graphtape-cassette-dir", default=None, metavar="DIR",
                     help="the cassette folder (default: cassettes under the root dir)")
     group.addoption("--graphtape-upstream", default=None, metavar="URL",
@@ -64,7 +65,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="also fail tests on deviations from the recording and on unused interactions")
     group.addoption("--graphtape-confdir", default=None, metavar="DIR",
                     help="mitmproxy's CA folder (default: a new one under pytest's temp dir; ~/.mitmproxy to reuse)")
-    parser.addini("graphtape_mode", "graphtape: replay, record or once", default=PluginMode.REPLAY.value)
+    parser.addini("graphtape_mode", "graphtape: replay, record, once or new_episodes", default=PluginMode.REPLAY.value)
     parser.addini("graphtape_cassette_dir", "graphtape: the cassette folder, relative to the ini file", default="")
     parser.addini("graphtape_upstream", "graphtape: base URL to record against", default="")
     parser.addini("graphtape_upstream_ca", "graphtape: CA (PEM) of the upstream, relative to the ini file",
@@ -211,6 +212,7 @@ def _open(item: pytest.Item, proxy: ProxyThread) -> Tape:
     from graphtape.cassette.paths import UnsafeCassettePath
     from graphtape.faults.marker import marker_faults
     from graphtape.proxy.runtime import ProxyFailed
+    from graphtape.pytest.episodes import start_recording
     from graphtape.pytest.support import default_cassette_name, recording_path, resolve_cassette
     from graphtape.session.verdict import DEFAULT_FAIL_ON
 
@@ -242,7 +244,7 @@ def _open(item: pytest.Item, proxy: ProxyThread) -> Tape:
         tape.created_dirs = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
         target.parent.mkdir(parents=True, exist_ok=True)
         tape.recording = recording_path(target, f"{os.getpid()}")
-        proxy.switch(Mode.RECORD, tape.recording, **faults)
+        start_recording(proxy, mode, target, tape.recording, **faults)  # new_episodes: a copy appended to
     except (ProxyFailed, OSError) as e:
         reason = str(e).removeprefix("graphtape: ").removeprefix(f"cannot {mode} {target}: ")
         tape.refusal = f"graphtape: cannot {mode} {target}: {reason.removeprefix('graphtape: ')}"

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from graphtape.faults.record import FaultLog
 from graphtape.model import Deviation, Finding, Mode, Outcome
 from graphtape.privacy.redaction import Redactor
+from graphtape.session.episodes import episodes_lines
 from graphtape.session.retries import RetryWatch
 
 # Outcomes the summary lists request by request
@@ -87,6 +88,8 @@ class Session:
             lines.append(f"  simulated {self.count(Outcome.SIMULATED)}, not simulated or outside Graph "
                          f"{self.count(Outcome.UNMATCHED)}, rejected by contract {self.count(Outcome.REJECTED)}, "
                          f"sign-in calls answered offline {self.count(Outcome.SIGNED_IN)}")
+        elif self.mode == Mode.NEW_EPISODES:
+            lines += episodes_lines(self)
         elif self.mode == Mode.RECORD:
             lines.append(f"  recorded {self.count(Outcome.RECORDED)}, not recorded {self.count(Outcome.NOT_RECORDED)}, "
                          f"upstream failures {self.count(Outcome.FAILED)}")

@@ -1,0 +1,1 @@
+"""Other tools' files: HAR and mitmproxy flow files into cassettes, cassettes out as HAR."""

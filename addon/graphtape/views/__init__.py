@@ -1,0 +1,1 @@
+"""mitmproxy contentviews for Graph mail bodies: MIME decoded, $batch item by item."""
