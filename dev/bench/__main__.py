@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dev.bench import inproc, procs, scenarios, table, uploads
+from dev.bench import inproc, procs, scenarios, suite, table, uploads
 from graphtape.cassette import cache
 
 
@@ -39,6 +39,9 @@ class Plan:
     switch_large: int
     upload_mb: int  # the upload-session row: one attachment this big, in 4 MB chunks
     upload_rounds: int
+    suite_sizes: tuple[int, ...] = (20, 100)  # the suite section: tests per suite (the cost of one more: between)
+    suite_workers: tuple[int, ...] = (1, 2)  # 1: no xdist; 2: -n 2
+    suite_rounds: int = 3
 
 
 FULL = Plan(requests=400, rounds=5, parallel=(4, 16), parallel_rounds=3, sizes=(100, 1000, 10000), sample=300,
@@ -48,14 +51,15 @@ FULL = Plan(requests=400, rounds=5, parallel=(4, 16), parallel_rounds=3, sizes=(
 QUICK = Plan(requests=30, rounds=1, parallel=(4,), parallel_rounds=1, sizes=(10, 40), sample=10, mime_bytes=200_000,
              json_bytes=150_000, body_rounds=1, record_requests=12,
              record_latency_ms=5.0, record_latency_requests=6, startup_rounds=1, switch_large=30, upload_mb=20,
-             upload_rounds=1)
+             upload_rounds=1, suite_sizes=(2, 4), suite_workers=(1,), suite_rounds=1)
 
 
-SECTIONS = ("replay", "scale", "big_bodies", "record", "startup", "switch", "uploads")  # replay includes concurrency
+# replay includes concurrency
+SECTIONS = ("replay", "scale", "big_bodies", "record", "startup", "switch", "uploads", "suite")
 
 
 def run(plan: Plan, root: Path, sections: Sequence[str] = SECTIONS, partial: Path | None = None,
-        log: Any = sys.stderr) -> dict[str, Any]:
+        log: Any = sys.stderr, before: str = "") -> dict[str, Any]:
     confdir = root / "confdir"
     confdir.mkdir()
     # The parse cache of this run only (its child processes inherit it): the first loads are cold, never ~/.cache's.
@@ -74,6 +78,8 @@ def run(plan: Plan, root: Path, sections: Sequence[str] = SECTIONS, partial: Pat
         "startup": lambda: {"startup": scenarios.startup(work, plan.startup_rounds)},
         "switch": lambda: {"switch": inproc.switch(work, plan.switch_large, plan.startup_rounds)},
         "uploads": lambda: {"uploads": uploads.upload_row(work, plan.upload_mb, plan.upload_rounds)},
+        "suite": lambda: {"suite": suite.section(work, plan.suite_sizes, plan.suite_workers, plan.suite_rounds,
+                                                 before)},
     }
     for name in sections:
         print(f"graphtape bench: {name} ...", file=log, flush=True)
@@ -92,6 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", metavar="LIST", default=",".join(SECTIONS),
                         help=f"comma-separated sections to run (default all: {','.join(SECTIONS)}); "
                              "the table then has only their rows")
+    parser.add_argument("--suite-before", metavar="TREE", default="",
+                        help="suite section: also run the plugin from this graphtape source tree (e.g. a worktree "
+                             "of main), in the same rounds")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -100,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="graphtape-bench-") as tmp:
-        results = run(plan, Path(tmp), sections, Path(args.json) if args.json else None)
+        results = run(plan, Path(tmp), sections, Path(args.json) if args.json else None, before=args.suite_before)
     rows = table.rows(results)
     if set(sections) != set(SECTIONS):
         print(table.render(rows))  # the rows of the sections run; --json has all their figures
