@@ -55,22 +55,6 @@ TEST = '''
 def test_{n:04d}():
     draft_and_send({n})
 '''
-# The what-if runner: the same graphtape suite with SSL_CERT_FILE naming the proxy's CA alone (not the bundle of
-# the public CAs plus it) while each test runs: what the clients' trust store costs (see the README).
-PROXY_CA_CONFTEST = '''import os
-
-import pytest
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item):
-    bundle = os.environ["SSL_CERT_FILE"]
-    os.environ["SSL_CERT_FILE"] = os.environ["GRAPHTAPE_CA"]
-    try:
-        return (yield)
-    finally:
-        os.environ["SSL_CERT_FILE"] = bundle
-'''
 VCR_CONFTEST = '''import pytest
 
 
@@ -84,14 +68,16 @@ TOOLS: dict[str, dict[str, Any]] = {
     "graphtape": {"marker": "graphtape", "ini": "[pytest]\ngraphtape_cassette_dir = cassettes\n", "conftest": "",
                   "args": ["-p", "no:recording"]},
 }
-TOOLS["proxy_ca"] = {**TOOLS["graphtape"], "conftest": PROXY_CA_CONFTEST}
+# The plugin with --graphtape-client-ca=proxy (the clients trust the proxy's CA alone): what their trust store costs.
+TOOLS["proxy_ca"] = {**TOOLS["graphtape"], "args": [*TOOLS["graphtape"]["args"], "--graphtape-client-ca=proxy"]}
 # Left out of every run: so VCR.py's httpx loads certifi's bundle, as on a machine that sets none of them (an
 # SSL_CERT_DIR, set on some hosts, would make its client's trust store lazy and cheap; graphtape sets SSL_CERT_FILE).
 PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY",
               "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
               "NODE_EXTRA_CA_CERTS")
 LABELS = {"vcr": "pytest-recording (VCR.py, in-process)", "graphtape": "graphtape pytest plugin",
-          "before": "graphtape pytest plugin, before", "proxy_ca": "graphtape, SSL_CERT_FILE = proxy CA alone"}
+          "before": "graphtape pytest plugin, before",
+          "proxy_ca": "graphtape pytest plugin, --graphtape-client-ca=proxy"}
 
 
 class SuiteMissing(RuntimeError):
@@ -186,10 +172,8 @@ def prepare(root: Path, confdir: Path, sizes: tuple[int, ...]) -> Suites:
                 folder = _write_suite(root / f"suite-vcr-{n}", "vcr", n)
                 run_suite(folder, pytest_command("vcr", 1, ["--record-mode=all"]), env, n)
                 suites.folders["vcr", n] = folder
-    for n in sizes:
-        folder = suites.folders["proxy_ca", n] = root / f"suite-proxy_ca-{n}"
-        shutil.copytree(suites.folders["graphtape", n], folder)
-        (folder / "conftest.py").write_text(TOOLS["proxy_ca"]["conftest"], encoding="utf-8")
+    for n in sizes:  # the same suite and cassettes, run with another option
+        suites.folders["proxy_ca", n] = suites.folders["graphtape", n]
     for (tool, n), folder in suites.folders.items():
         found = len(_cassettes(folder))
         if found != n:
@@ -221,7 +205,9 @@ def measure(suites: Suites, chosen: list[Runner], rounds: int) -> dict[str, dict
             env = clean_env(r.pythonpath)
             for n in suites.sizes:
                 command = pytest_command(r.tool, r.workers, ["--record-mode=none"] if r.tool == "vcr" else [])
-                times[r.key][n].append(run_suite(suites.folders[r.tool, n], command, env, n))
+                seconds = run_suite(suites.folders[r.tool, n], command, env, n)
+                times[r.key][n].append(seconds)
+                print(f"graphtape bench: suite {r.key}, {n} tests: {seconds:.2f} s", file=sys.stderr, flush=True)
     return times
 
 
