@@ -5,6 +5,7 @@ The benchmark itself is not a test (see ``make bench``); this keeps it from rott
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from typing import Any
 
 from graphtape.cassette.cache import MIN_BYTES
 
-SECTIONS = ("replay", "concurrency", "scale", "big_bodies", "record", "startup", "switch", "uploads")
+SECTIONS = ("replay", "concurrency", "scale", "big_bodies", "record", "startup", "switch", "uploads", "suite")
 REPLAY_NAMES = ("floor", "server_replay", "graphtape", "graphtape_logging")
 RATE_KEYS = ("rps", "p50_ms", "p99_ms", "requests")
 
@@ -30,6 +31,18 @@ def _replay_section(where: str, data: dict[str, Any]) -> None:
         _positive(f"{where}.{name}", data["rows"][name], RATE_KEYS)
     _positive(f"{where}.ratios", data["ratios"], ("graphtape_vs_server_replay", "graphtape_vs_floor",
                                                   "logging_vs_quiet"))
+
+
+def _suite_section(suite: dict[str, Any]) -> int:
+    """The suite section's figures (its table rows: one a runner), or why it did not run (no pytest-recording)."""
+    if importlib.util.find_spec("pytest_recording") is None:
+        assert "bench" in suite["skipped"]
+        return 1
+    assert set(suite["rows"]) == {"vcr", "graphtape", "proxy_ca"}
+    for name, row in suite["rows"].items():
+        _positive(f"suite.{name}.wall_s", row["wall_s"], tuple(str(n) for n in suite["sizes"]))
+    assert {"graphtape_wall_vs_vcr", "proxy_ca_per_test_vs_vcr"} <= set(suite["ratios"])
+    return len(suite["rows"])
 
 
 def test_quick_bench_reports_every_section(tmp_path: Path) -> None:
@@ -80,9 +93,11 @@ def test_quick_bench_reports_every_section(tmp_path: Path) -> None:
     for name, row in uploads["rows"].items():
         _positive(f"uploads.{name}", row, ("seconds", *(() if name == "direct" else ("peak_rss_mb",))))
     assert 0 < uploads["cassette_kb"] < 64  # the chunks are kept as digests
+    suite_rows = _suite_section(results["suite"])
 
     # The printed table: a header, a rule, then one line per row, every section's rows present.
-    expected_rows = (4 * (1 + len(results["concurrency"])) + 2 * len(scale) + len(bodies) + 2 + 2 + 2 + 2 + 4)
+    expected_rows = (4 * (1 + len(results["concurrency"])) + 2 * len(scale) + len(bodies) + 2 + 2 + 2 + 2 + 4
+                     + suite_rows)
     assert len(results["table"]) == expected_rows
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("section") and set(lines[1].replace(" ", "")) == {"-"}
