@@ -54,8 +54,15 @@ GRAPH_METADATA ?= ../shared/graph-metadata
 contract: install
 	$(PY) -m graphtape.contract.generate --metadata $(GRAPH_METADATA)
 
-# graphtape beside mitmproxy (loopback, a few minutes): one table, the same figures as JSON.
-bench: install
+# graphtape beside mitmproxy (loopback, a few minutes): one table, the same figures as JSON. The bench extra
+# (pytest-recording, vcrpy, py-spy) is for its "suite" section, graphtape's plugin beside VCR.py.
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[test,bench]"
+	@touch $(BENCH_STAMP)
+
+bench: install $(BENCH_STAMP)
 	$(PY) -m dev.bench --json bench-results.json
 
 clean:

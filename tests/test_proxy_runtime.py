@@ -162,3 +162,40 @@ def test_cassettes_and_options_switch_through_the_runtime_record_then_replay(tmp
         runtime.stop()
     assert last.cassette == str(recorded) and [e.outcome for e in last.exchanges] == ["matched"]
     assert not runtime.alive
+
+
+def test_a_cassette_switch_sets_the_options_it_names_and_a_refused_one_changes_nothing(confdir, seed, tmp_path):
+    # The switch takes the quick way (proxy/tapeswitch.py: no options.update round): the options must still say
+    # what is open, a refused value must leave nothing half set, and a cassette that cannot be opened leaves the
+    # previous one open again (a fresh session of it), as mitmproxy's rollback did.
+    draft = seed("send-draft")
+    proxy = ProxyThread(confdir).start()
+    try:
+        assert proxy.master is not None
+        opts = proxy.master.options
+        with httpx.Client(proxy=proxy.url, verify=proxy.env()["SSL_CERT_FILE"]) as c:
+            proxy.switch("replay", draft, graphtape_allow_repeats=True)
+            assert (opts.graphtape_mode, opts.graphtape_cassette, opts.graphtape_allow_repeats) == (
+                "replay", str(draft), True)
+            assert [c.post(SEND).status_code for _ in range(2)] == [202, 202]
+            with pytest.raises(ProxyFailed, match="graphtape_record_mode='apend' is not a valid value"):
+                proxy.switch("record", tmp_path / "new.yaml", graphtape_record_mode="apend")
+            assert (opts.graphtape_mode, opts.graphtape_cassette, opts.graphtape_record_mode,
+                    opts.graphtape_allow_repeats) == ("replay", str(draft), "overwrite", True)
+            assert c.post(SEND).status_code == 202 and not (tmp_path / "new.yaml").exists()
+            assert [e.outcome for e in proxy.snapshot().exchanges] == ["matched"] * 3  # the same session goes on
+
+            broken = tmp_path / "broken.yaml"
+            broken.write_text("graphtape_cassette: 1\ninteractions: [oops\n")
+            with pytest.raises(ProxyFailed, match=r"broken\.yaml:3: invalid YAML"):
+                proxy.switch("replay", broken)
+            assert (opts.graphtape_cassette, opts.graphtape_allow_repeats) == (str(draft), True)
+            assert proxy.snapshot().exchanges == [] and c.post(SEND).status_code == 202
+            ended = proxy.idle()
+            assert ended.cassette == str(draft) and [e.status for e in ended.exchanges] == [202]
+            r = c.post(SEND)
+            assert r.status_code == 404 and r.json()["error"]["code"] == "graphtape.UnmatchedRequest"
+            proxy.switch("replay", draft)
+            assert [c.post(SEND).status_code for _ in range(2)] == [202, 410]  # repeats back to the default
+    finally:
+        proxy.stop()

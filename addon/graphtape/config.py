@@ -9,6 +9,7 @@ Command-line and per-cassette (``meta.ignore``) rules add to these.
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,8 +42,19 @@ def load_project_config(start: Path | None = None) -> ProjectConfig:
     if path is None:
         return ProjectConfig()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"graphtape: cannot read {path}: {e}") from None
+    return _parsed(path, text)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(path: Path, text: str) -> ProjectConfig:
+    """The settings in ``text``, read from ``path``: parsed once per content (a replay opens one per cassette, and
+    the pytest plugin one per test: a pyproject.toml of a few KB takes ~1 ms to parse)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"graphtape: cannot read {path}: {e}") from None
     section = data.get("tool", {}).get("graphtape", {})
     if not isinstance(section, dict):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dev.bench import faults, inproc, procs, recordscale, scenarios, table, uploads
+from dev.bench import faults, inproc, procs, recordscale, scenarios, suite, table, uploads
 from graphtape.cassette import cache
 
 
@@ -42,6 +42,9 @@ class Plan:
     record_scale: tuple[int, ...] = (10, 1000, 10000)  # cassette sizes; the calls timed at each, in-process
     record_scale_calls: int = 20
     record_scale_proxied: tuple[int, ...] = (10, 1000)  # and through graphtape record
+    suite_sizes: tuple[int, ...] = (20, 100)  # the suite section: tests per suite (the cost of one more: between)
+    suite_workers: tuple[int, ...] = (1, 2)  # 1: no xdist; 2: -n 2
+    suite_rounds: int = 3
 
 
 FULL = Plan(requests=400, rounds=5, parallel=(4, 16), parallel_rounds=3, sizes=(100, 1000, 10000), sample=300,
@@ -51,15 +54,17 @@ FULL = Plan(requests=400, rounds=5, parallel=(4, 16), parallel_rounds=3, sizes=(
 QUICK = Plan(requests=30, rounds=1, parallel=(4,), parallel_rounds=1, sizes=(10, 40), sample=10, mime_bytes=200_000,
              json_bytes=150_000, body_rounds=1, record_requests=12,
              record_latency_ms=5.0, record_latency_requests=6, startup_rounds=1, switch_large=30, upload_mb=20,
-             upload_rounds=1, record_scale=(10, 40), record_scale_calls=6, record_scale_proxied=(10,))
+             upload_rounds=1, record_scale=(10, 40), record_scale_calls=6, record_scale_proxied=(10,),
+             suite_sizes=(2, 4), suite_workers=(1,), suite_rounds=1)
 
 
 # replay includes concurrency
-SECTIONS = ("replay", "scale", "big_bodies", "record", "record_scale", "startup", "switch", "uploads", "faults")
+SECTIONS = ("replay", "scale", "big_bodies", "record", "record_scale", "startup", "switch", "uploads", "faults",
+            "suite")
 
 
 def run(plan: Plan, root: Path, sections: Sequence[str] = SECTIONS, partial: Path | None = None,
-        log: Any = sys.stderr) -> dict[str, Any]:
+        log: Any = sys.stderr, before: str = "") -> dict[str, Any]:
     confdir = root / "confdir"
     confdir.mkdir()
     # The parse cache of this run only (its child processes inherit it): the first loads are cold, never ~/.cache's.
@@ -81,6 +86,8 @@ def run(plan: Plan, root: Path, sections: Sequence[str] = SECTIONS, partial: Pat
         "switch": lambda: {"switch": inproc.switch(work, plan.switch_large, plan.startup_rounds)},
         "uploads": lambda: {"uploads": uploads.upload_row(work, plan.upload_mb, plan.upload_rounds)},
         "faults": lambda: {"faults": faults.fault_stage(work, plan.requests, plan.rounds)},
+        "suite": lambda: {"suite": suite.section(work, plan.suite_sizes, plan.suite_workers, plan.suite_rounds,
+                                                 before)},
     }
     for name in sections:
         print(f"graphtape bench: {name} ...", file=log, flush=True)
@@ -99,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", metavar="LIST", default=",".join(SECTIONS),
                         help=f"comma-separated sections to run (default all: {','.join(SECTIONS)}); "
                              "the table then has only their rows")
+    parser.add_argument("--suite-before", metavar="TREE", default="",
+                        help="suite section: also run the plugin from this graphtape source tree (e.g. a worktree "
+                             "of main), in the same rounds")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -107,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="graphtape-bench-") as tmp:
-        results = run(plan, Path(tmp), sections, Path(args.json) if args.json else None)
+        results = run(plan, Path(tmp), sections, Path(args.json) if args.json else None, before=args.suite_before)
     rows = table.rows(results)
     if set(sections) != set(SECTIONS):
         print(table.render(rows))  # the rows of the sections run; --json has all their figures

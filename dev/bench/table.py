@@ -95,6 +95,29 @@ def rows(results: dict[str, Any]) -> list[Row]:
         from dev.bench.faults import fault_rows
 
         out += fault_rows(results["faults"])
+    if "suite" in results:
+        out += _suite_rows(results["suite"])
+    return out
+
+
+def _suite_rows(data: dict[str, Any]) -> list[Row]:
+    from dev.bench.suite import LABELS
+
+    if "skipped" in data:
+        return [("suite", "pytest-recording vs the graphtape plugin", "not run", data["skipped"])]
+    sizes = [str(n) for n in data["sizes"]]
+    out: list[Row] = []
+    for key, r in data["rows"].items():
+        name, _, workers = key.partition("_n")
+        label = LABELS[name] + (f", -n {workers}" if workers else "")
+        walls = "  ".join(f"{n} tests {r['wall_s'][n]:6.2f} s" for n in sizes)
+        ratio = ""
+        if name != "vcr":
+            ratio = (f"{data['ratios'][f'{key}_wall_vs_vcr']:.2f}x VCR wall, "
+                     f"{data['ratios'][f'{key}_per_test_vs_vcr']:.2f}x per test")
+            if workers:
+                ratio += f", {data['ratios'][f'{key}_wall_vs_1']:.2f}x without -n"
+        out.append(("suite", label, f"{walls}  one more test {r['per_test_ms']:6.1f} ms", ratio))
     return out
 
 

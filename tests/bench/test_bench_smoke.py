@@ -5,6 +5,7 @@ The benchmark itself is not a test (see ``make bench``); this keeps it from rott
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from typing import Any
 from graphtape.cassette.cache import MIN_BYTES
 
 SECTIONS = ("replay", "concurrency", "scale", "big_bodies", "record", "record_scale", "startup", "switch", "uploads",
-            "faults")
+            "faults", "suite")
 REPLAY_NAMES = ("floor", "server_replay", "graphtape", "graphtape_logging")
 RATE_KEYS = ("rps", "p50_ms", "p99_ms", "requests")
 
@@ -31,6 +32,18 @@ def _replay_section(where: str, data: dict[str, Any]) -> None:
         _positive(f"{where}.{name}", data["rows"][name], RATE_KEYS)
     _positive(f"{where}.ratios", data["ratios"], ("graphtape_vs_server_replay", "graphtape_vs_floor",
                                                   "logging_vs_quiet"))
+
+
+def _suite_section(suite: dict[str, Any]) -> int:
+    """The suite section's figures (its table rows: one a runner), or why it did not run (no pytest-recording)."""
+    if importlib.util.find_spec("pytest_recording") is None:
+        assert "bench" in suite["skipped"]
+        return 1
+    assert set(suite["rows"]) == {"vcr", "graphtape", "proxy_ca"}
+    for name, row in suite["rows"].items():
+        _positive(f"suite.{name}.wall_s", row["wall_s"], tuple(str(n) for n in suite["sizes"]))
+    assert {"graphtape_wall_vs_vcr", "proxy_ca_per_test_vs_vcr"} <= set(suite["ratios"])
+    return len(suite["rows"])
 
 
 def test_quick_bench_reports_every_section(tmp_path: Path) -> None:
@@ -93,10 +106,12 @@ def test_quick_bench_reports_every_section(tmp_path: Path) -> None:
         _positive(f"faults.{name}", faults["rows"][name], RATE_KEYS)
     assert isinstance(faults["ratios"]["throughput_cost_pct"], float)
 
+    suite_rows = _suite_section(results["suite"])
+
     # The printed table: a header, a rule, then one line per row, every section's rows present.
     record_scale_rows = 2 * len(scale_rows) + 2 * sum("proxy_fsync" in r for r in scale_rows.values()) + 1
     expected_rows = (4 * (1 + len(results["concurrency"])) + 2 * len(scale) + len(bodies) + 2 + 2 + 2 + 2 + 4 + 2
-                     + record_scale_rows)
+                     + record_scale_rows + suite_rows)
     assert len(results["table"]) == expected_rows
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("section") and set(lines[1].replace(" ", "")) == {"-"}

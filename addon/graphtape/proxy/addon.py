@@ -90,6 +90,12 @@ class GraphTape:
             self.handler.retune(updated, opts)
         fit_mitmproxy(self.handler.large_bodies)
 
+    def reopen(self) -> None:
+        """Open the mode and cassette the options name now (a new session), as ``configure`` does when they change
+        (tapeswitch.py: the runtime's quick cassette switch); OptionsError if it cannot."""
+        self._open(Mode(ctx.options.graphtape_mode), ctx.options.graphtape_cassette)
+        fit_mitmproxy(self.handler.large_bodies)
+
     def _open(self, mode: Mode, cassette: str) -> None:
         self.handler.close()
         session = new_session(mode, cassette, self.shared)

@@ -34,9 +34,10 @@ class ProxyThread(ProxyRuntime):
     """``start()``, ``switch(mode, cassette)``, ``idle()``, ``snapshot()``, ``stop()``; ``url``, ``ca``, ``env()``."""
 
     def __init__(self, confdir: Path, *, upstream: str = "", upstream_ca: str = "", host: str = "127.0.0.1",
-                 port: int = 0, timeout: float = 30.0, stop_wait: float | None = None):
+                 port: int = 0, timeout: float = 30.0, stop_wait: float | None = None, client_ca: str = "bundle"):
         super().__init__({}, timeout=timeout, stop_wait=stop_wait)
         self.confdir = Path(confdir).expanduser()
+        self.client_ca = client_ca  # clients.CLIENT_CA: what the CA variables of env() name
         self.host = host
         self._env: dict[str, str] = {}
         self._workdir = Path(tempfile.mkdtemp(prefix="graphtape-proxy-"))
@@ -59,7 +60,7 @@ class ProxyThread(ProxyRuntime):
             self._cleanup()
             raise
         ca, bundle = ca_bundle(str(self.confdir))
-        self._env = client_env(self.url, ca, bundle)
+        self._env = client_env(self.url, ca, ca if self.client_ca == "proxy" else bundle)
         return self
 
     def switch(self, mode: Mode | str, cassette: str | os.PathLike[str], *, fallback: Mapping[str, Any] | None = None,

@@ -36,6 +36,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from graphtape.model import Mode
+from graphtape.proxy import tapeswitch
 from graphtape.proxy.inflight import stop_wait_seconds
 from graphtape.session.exchanges import Session
 
@@ -285,7 +286,10 @@ class ProxyRuntime:
         errors = _Errors()
         logging.getLogger("mitmproxy.addonmanager").addHandler(errors)
         try:
-            master.options.update(**wanted)
+            if tapeswitch.quick(wanted):  # only what a cassette is opened with: no configure round (tapeswitch.py)
+                errors.messages += tapeswitch.swap(master.options, addon, wanted)
+            else:
+                master.options.update(**wanted)
         except exceptions.OptionsError as e:
             raise ProxyFailed(str(e)) from None
         finally:

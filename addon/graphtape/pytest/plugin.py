@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from graphtape.model import FailOn, Mode, PluginMode  # the vocabulary alone: loading the plugin stays cheap
+from graphtape.proxy.clients import CLIENT_CA
 from graphtape.pytest.session_proxy import SessionProxy, temp_folder, uses_graphtape
 from graphtape.pytest.simulate import SIMULATE_ARGS, open_simulated, simulated
 from graphtape.pytest.tape import Tape
@@ -41,6 +42,7 @@ class Settings:
     upstream_ca: str
     strict: bool
     confdir: str  # "" = a folder under pytest's temporary directory (per xdist worker)
+    client_ca: str = "bundle"  # what SSL_CERT_FILE and friends name (proxy/clients.py: CLIENT_CA)
 
 
 SETTINGS = pytest.StashKey[Settings]()
@@ -65,7 +67,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="also fail tests on deviations from the recording and on unused interactions")
     group.addoption("--graphtape-confdir", default=None, metavar="DIR",
                     help="mitmproxy's CA folder (default: a new one under pytest's temp dir; ~/.mitmproxy to reuse)")
-    parser.addini("graphtape_mode", "graphtape: replay, record, once or new_episodes", default=PluginMode.REPLAY.value)
+    group.addoption("--graphtape-client-ca", choices=["bundle", "proxy"], default=None,
+                    help="what SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE name: bundle (default: the public CAs "
+                         "and the proxy's) or proxy (its CA alone: cheaper clients; direct HTTPS calls fail)")
+    parser.addini("graphtape_mode", "graphtape: replay, record, once, simulate or new_episodes",
+                  default=PluginMode.REPLAY.value)
     parser.addini("graphtape_cassette_dir", "graphtape: the cassette folder, relative to the ini file", default="")
     parser.addini("graphtape_upstream", "graphtape: base URL to record against", default="")
     parser.addini("graphtape_upstream_ca", "graphtape: CA (PEM) of the upstream, relative to the ini file",
@@ -73,6 +79,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("graphtape_strict", "graphtape: fail on deviations and unused interactions", type="bool",
                   default=False)
     parser.addini("graphtape_confdir", "graphtape: mitmproxy's CA folder", default="")
+    parser.addini("graphtape_client_ca", "graphtape: bundle or proxy (the CA clients trust)", default="bundle")
 
 
 def _setting(config: pytest.Config, name: str) -> tuple[Any, Path]:
@@ -109,11 +116,13 @@ def settings_of(config: pytest.Config) -> Settings:
     mode = _setting(config, "mode")[0]
     if mode not in tuple(PluginMode):
         raise pytest.UsageError(f"graphtape: graphtape_mode = {mode!r}; choose {', '.join(PluginMode)}")
-    upstream_ca = _path(config, "upstream_ca")
+    upstream_ca, client_ca = _path(config, "upstream_ca"), _setting(config, "client_ca")[0]
+    if client_ca not in CLIENT_CA:
+        raise pytest.UsageError(f"graphtape: graphtape_client_ca = {client_ca!r}; choose {' or '.join(CLIENT_CA)}")
     confdir, base = _setting(config, "confdir")
     return Settings(mode=PluginMode(mode), cassette_dir=_cassette_dir(config), upstream=_setting(config, "upstream")[0],
                     upstream_ca=str(upstream_ca) if upstream_ca else "", strict=bool(_setting(config, "strict")[0]),
-                    confdir=str(base / Path(confdir).expanduser()) if confdir else "")
+                    confdir=str(base / Path(confdir).expanduser()) if confdir else "", client_ca=client_ca)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -142,7 +151,7 @@ def _new_proxy(config: pytest.Config) -> ProxyThread:
 
     s = config.stash[SETTINGS]
     confdir = Path(s.confdir) if s.confdir else temp_folder(config, "graphtape-mitmproxy")
-    return ProxyThread(confdir, upstream=s.upstream, upstream_ca=s.upstream_ca).start()
+    return ProxyThread(confdir, upstream=s.upstream, upstream_ca=s.upstream_ca, client_ca=s.client_ca).start()
 
 
 @pytest.fixture(scope="session")
