@@ -101,8 +101,8 @@ def test_parse_fail_on_and_its_text() -> None:
 
 def test_the_vocabulary_keeps_its_wire_values() -> None:
     """Option values, cassettes and reports carry these strings: they must never change."""
-    assert [m.value for m in Mode] == ["record", "replay", "inspect", "off", "simulate"]
-    assert [m.value for m in PluginMode] == ["replay", "record", "once", "simulate"]
+    assert [m.value for m in Mode] == ["record", "replay", "inspect", "off", "simulate", "new_episodes"]
+    assert [m.value for m in PluginMode] == ["replay", "record", "once", "simulate", "new_episodes"]
     assert [m.value for m in MatchKind] == ["matched", "unmatched", "exhausted"]
     assert [m.value for m in FailOn] == ["unmatched", "violation", "deviation", "unused", "retry"]
     assert [o.value for o in Outcome] == ["", "matched", "unmatched", "exhausted", "rejected", "recorded",
