@@ -14,7 +14,7 @@ from typing import Any
 
 from graphtape import __version__
 from graphtape.cassette.format import CassetteError, load_cassette
-from graphtape.commands import episodes
+from graphtape.commands import episodes, expiry
 from graphtape.commands import har as har_commands
 from graphtape.commands import simulate as simulate_command
 from graphtape.commands.show import show_json
@@ -93,6 +93,7 @@ def _replay_args(p: argparse.ArgumentParser) -> None:
                    help=f"what fails the session: any of {','.join(FailOn)} (default {DEFAULT_FAIL_ON_TEXT})")
     g.add_argument("--no-offline-signin", action="store_true",
                    help="do not answer sign-in calls (token, discovery) offline: they get graphtape.UnmatchedRequest")
+    expiry.add_args(p)  # --max-age, --on-expiry (commands/expiry.py)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="validate every recorded request and response against the Graph contract")
     p.add_argument("cassettes", nargs="+", help="cassette files or folders (searched for *.yaml)")
     p.add_argument("--warnings", action="store_true", help="print warnings too (errors alone fail)")
+    expiry.add_check(p, cmd_check)  # --max-age: the expired interactions too (commands/expiry.py)
 
     p = sub.add_parser("diff", help="compare two cassettes interaction by interaction (drift)")
     p.add_argument("old")
@@ -187,6 +189,7 @@ def proxy_options(args: argparse.Namespace, mode: Mode, cassette: str) -> dict[s
         opts["graphtape_allow_repeats"] = args.allow_repeats
         opts["graphtape_ignore"] = args.ignore
         opts["graphtape_signin"] = not args.no_offline_signin
+        opts.update(expiry.options(args))
     if mode == Mode.SIMULATE:
         opts.update(simulate_command.simulate_options(args))
     if hasattr(args, "fail_on"):

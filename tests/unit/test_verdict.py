@@ -64,7 +64,7 @@ def test_the_default_is_unmatched_and_violation() -> None:
 
 def test_strict_adds_deviations_and_unused_to_what_was_asked() -> None:
     assert fail_on_for(False) == DEFAULT_FAIL_ON
-    assert fail_on_for(True) == set(FailOn) - {FailOn.RETRY}  # strict: deviations and unused, not early retries
+    assert fail_on_for(True) == set(FailOn) - {FailOn.RETRY, FailOn.EXPIRED}  # strict: deviations and unused
     assert {FailOn.DEVIATION, FailOn.UNUSED} == STRICT_ADDS
     assert fail_on_for(True, {FailOn.UNMATCHED}) == {FailOn.UNMATCHED, FailOn.DEVIATION, FailOn.UNUSED}
     assert fail_on_for(False, set()) == set()
@@ -92,8 +92,8 @@ def test_parse_fail_on_and_its_text() -> None:
     assert parse_fail_on(" deviation , unused,") == {FailOn.DEVIATION, FailOn.UNUSED}
     assert parse_fail_on("") == set()
     assert all(isinstance(item, FailOn) for item in parse_fail_on("unmatched,violation"))
-    with pytest.raises(ValueError,
-                       match=r"unknown everything \(choose from unmatched, violation, deviation, unused, retry\)"):
+    choices = "unmatched, violation, deviation, unused, retry, expired"
+    with pytest.raises(ValueError, match=rf"unknown everything \(choose from {choices}\)"):
         parse_fail_on("unmatched,everything")
     assert fail_on_text({FailOn.UNUSED, FailOn.UNMATCHED}) == "unmatched,unused"  # declaration order, stable
     assert parse_fail_on(fail_on_text(set(FailOn))) == set(FailOn)
@@ -104,7 +104,7 @@ def test_the_vocabulary_keeps_its_wire_values() -> None:
     assert [m.value for m in Mode] == ["record", "replay", "inspect", "off", "simulate", "new_episodes"]
     assert [m.value for m in PluginMode] == ["replay", "record", "once", "simulate", "new_episodes"]
     assert [m.value for m in MatchKind] == ["matched", "unmatched", "exhausted"]
-    assert [m.value for m in FailOn] == ["unmatched", "violation", "deviation", "unused", "retry"]
+    assert [m.value for m in FailOn] == ["unmatched", "violation", "deviation", "unused", "retry", "expired"]
     assert [o.value for o in Outcome] == ["", "matched", "unmatched", "exhausted", "rejected", "recorded",
                                           "not-recorded", "observed", "failed", "signed-in", "simulated", "faulted"]
     assert Outcome.NOT_RECORDED == "not-recorded" and f"{Outcome.NOT_RECORDED}" == "not-recorded"

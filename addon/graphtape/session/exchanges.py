@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from graphtape.faults.record import FaultLog
 from graphtape.model import Deviation, Finding, Mode, Outcome
 from graphtape.privacy.redaction import Redactor
+from graphtape.replay.expiry import RULE as EXPIRED
 from graphtape.session.episodes import episodes_lines
 from graphtape.session.retries import RetryWatch
 
@@ -97,6 +98,8 @@ class Session:
         for e in self.exchanges:
             if e.outcome in _LISTED:
                 lines.append(f"  #{e.number} {e.method} {e.url}: {e.outcome}" + (f" - {e.note}" if e.note else ""))
+        lines.extend(f"  #{e.number} {e.method} {e.url}: {f.message}" for e in self.exchanges for f in e.warnings
+                     if f.rule == EXPIRED)
         if self.unused:
             shown = ", ".join(str(i + 1) for i in self.unused[:20])
             more = f" and {len(self.unused) - 20} more" if len(self.unused) > 20 else ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from graphtape.model import FailOn, Mode, Outcome
+from graphtape.replay.expiry import RULE as EXPIRED
 from graphtape.session.exchanges import Session
 
 DEFAULT_FAIL_ON: frozenset[FailOn] = frozenset({FailOn.UNMATCHED, FailOn.VIOLATION})
@@ -89,6 +90,10 @@ def failures(session: Session, fail_on: Iterable[FailOn], *, since: tuple[int, i
         early = sum(1 for e in exchanges for f in e.findings if f.rule == "retry.too-soon")
         if early:
             out.append(f"{early} retry(ies) before Retry-After asked (retry.too-soon)")
+    if FailOn.EXPIRED in wanted:
+        expired = sum(1 for e in exchanges for f in e.findings if f.rule == EXPIRED)
+        if expired:
+            out.append(f"{expired} expired interaction(s) served (cassette.expired)")
     if FailOn.UNUSED in wanted and whole and session.unused:
         out.append(f"{len(session.unused)} recorded interaction(s) never used")
     out.extend(session.problems[judged:])
