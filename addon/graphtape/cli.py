@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from graphtape import __version__
 from graphtape.cassette.format import CassetteError
-from graphtape.commands import episodes
+from graphtape.commands import episodes, helptext
 from graphtape.commands import har as har_commands
 from graphtape.commands import simulate as simulate_command
 from graphtape.commands.check import cmd_check, cmd_diff
@@ -98,12 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("record", help="record Graph calls into a cassette")
-    p.add_argument("cassette")
+    p.add_argument("cassette", help="the cassette (YAML) to write; refused if it exists, unless --append/--overwrite")
     _proxy_args(p, upstream=True)
     _record_args(p)
 
     p = sub.add_parser("replay", help="serve a cassette offline")
-    p.add_argument("cassette")
+    p.add_argument("cassette", help="the cassette (YAML) to answer from")
     _proxy_args(p, upstream=False)
     _replay_args(p)
     episodes.add_args(p)  # --record-missing (commands/episodes.py)
@@ -120,10 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     _replay_args(p)
     simulate_command.add_run_args(p)
     p.set_defaults(port=0)  # run picks a free port unless told otherwise
-    p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND...")
+    p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND...",
+                   help="the command to run (after --), with HTTPS_PROXY and the CA variables set for it")
 
     p = sub.add_parser("show", help="list a cassette's interactions")
-    p.add_argument("cassettes", nargs="+")
+    p.add_argument("cassettes", nargs="+", help="cassette files to list")
     p.add_argument("--json", action="store_true", help="one JSON document (a list, one entry per cassette)")
 
     p = sub.add_parser("check", help="validate every recorded request and response against the Graph contract")
@@ -131,10 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warnings", action="store_true", help="print warnings too (errors alone fail)")
 
     p = sub.add_parser("diff", help="compare two cassettes interaction by interaction (drift)")
-    p.add_argument("old")
-    p.add_argument("new")
+    p.add_argument("old", help="the earlier recording")
+    p.add_argument("new", help="the later recording (differences are numbered by its interactions)")
     p.add_argument("--ignore", action="append", default=[], metavar="PATH", help="a deviation path to ignore")
     har_commands.add(sub, _record_args)  # import, export (commands/har.py): each sets args.run
+    helptext.add_epilogs(sub)
     return parser
 
 

@@ -1,0 +1,41 @@
+"""graphtape's output for people and for tools (issue 18 item 7): ``--help``, start-up errors, run's environment."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+
+import pytest
+
+from graphtape.cli import build_parser
+
+GRAPHTAPE = [sys.executable, "-m", "graphtape.cli"]
+
+
+def graphtape(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*GRAPHTAPE, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def _commands() -> dict[str, argparse.ArgumentParser]:
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(sub.choices)
+
+
+@pytest.mark.parametrize("name", sorted(_commands()))
+def test_every_command_help_has_an_example_described_positionals_and_exit_statuses(name):
+    parser = _commands()[name]
+    text = parser.format_help()
+    assert re.search(rf"example:\s+graphtape {name} ", text), text
+    assert re.search(r"exit status:\s+0 ", text, re.IGNORECASE), text
+    for action in parser._actions:
+        if not action.option_strings and action.help is not argparse.SUPPRESS:
+            assert action.help, f"graphtape {name}: positional {action.dest!r} has no description"
+
+
+def test_help_through_the_command_line_shows_the_exit_statuses():
+    out = graphtape("run", "--help")
+    assert out.returncode == 0, out.stderr
+    assert "graphtape run --cassette" in out.stdout
+    assert "3 " in out.stdout.split("exit status:")[1]
