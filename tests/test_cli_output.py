@@ -39,3 +39,17 @@ def test_help_through_the_command_line_shows_the_exit_statuses():
     assert out.returncode == 0, out.stderr
     assert "graphtape run --cassette" in out.stdout
     assert "3 " in out.stdout.split("exit status:")[1]
+
+
+def test_the_start_failure_reason_names_the_port_and_what_to_do():
+    from graphtape.proxy.startfail import start_failure
+
+    mitm = ("HTTP(S) proxy failed to listen on 127.0.0.1:8080 with [Errno 98] error while attempting to bind on "
+            "address ('127.0.0.1', 8080): address already in use\nTry specifying a different port by using "
+            "`--mode regular@8082`.")
+    said = start_failure([mitm], 1)
+    assert said.startswith("graphtape: port 8080 on 127.0.0.1 is in use"), said
+    assert "--mode" not in said
+    other = start_failure(["some addon failed"], 1)
+    assert other == "graphtape: the proxy could not start: some addon failed"
+    assert start_failure([], 1) == "graphtape: the proxy could not start: mitmproxy exited with status 1"
