@@ -13,13 +13,12 @@ from typing import Any
 from graphtape.commands import episodes
 from graphtape.commands import simulate as simulate_command
 from graphtape.faults.cli import fault_options
+from graphtape.graph import GRAPH_BASE
 from graphtape.model import Mode
 from graphtape.proxy.clients import ca_bundle, client_env, proxy_url
 from graphtape.proxy.runtime import ProxyRuntime
 from graphtape.proxy.standalone import EXIT_SESSION_FAILED, EXIT_USAGE, is_loopback
 from graphtape.proxyenv import apply_no_proxy
-
-GRAPH_BASE = "https://graph.microsoft.com"
 
 
 def proxy_options(args: argparse.Namespace, mode: Mode, cassette: str) -> dict[str, Any]:
