@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
 import subprocess
 import sys
@@ -53,3 +55,22 @@ def test_the_start_failure_reason_names_the_port_and_what_to_do():
     other = start_failure(["some addon failed"], 1)
     assert other == "graphtape: the proxy could not start: some addon failed"
     assert start_failure([], 1) == "graphtape: the proxy could not start: mitmproxy exited with status 1"
+
+
+def test_run_reverse_gives_the_base_url_and_no_proxy_variables(tmp_path, confdir, seed):
+    names = ["HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy", "GRAPHTAPE_PROXY", "GRAPHTAPE_GRAPH_URL"]
+    script = tmp_path / "client.py"
+    script.write_text(
+        "import json, os, httpx\n"
+        f"env = {{n: os.environ.get(n) for n in {names!r}}}\n"
+        "r = httpx.post(env['GRAPHTAPE_GRAPH_URL'] + '/beta/me/messages/AAMkAGRWAAAFSmKXAAA=/send', trust_env=False)\n"
+        "print(json.dumps({**env, 'status': r.status_code}))\n")
+    clean = {k: v for k, v in os.environ.items() if k.lower() not in ("https_proxy", "http_proxy")}
+    out = subprocess.run([*GRAPHTAPE, "run", "--reverse", "--cassette", str(seed("send-draft")), "--confdir",
+                          str(confdir), "--quiet", "--", sys.executable, str(script)],
+                         capture_output=True, text=True, timeout=120, env=clean)
+    assert out.returncode == 0, out.stderr
+    env = json.loads(out.stdout.strip().splitlines()[-1])
+    assert env["GRAPHTAPE_GRAPH_URL"].startswith("http://127.0.0.1:"), env
+    assert all(env[n] is None for n in names[:5]), env  # a reverse proxy is not a forward proxy
+    assert env["status"] == 202, env

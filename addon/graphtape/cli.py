@@ -121,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     simulate_command.add_run_args(p)
     p.set_defaults(port=0)  # run picks a free port unless told otherwise
     p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND...",
-                   help="the command to run (after --), with HTTPS_PROXY and the CA variables set for it")
+                   help="the command to run (after --), with HTTPS_PROXY and the CA variables set for it "
+                        "(with --reverse: GRAPHTAPE_GRAPH_URL, its Graph base URL)")
 
     p = sub.add_parser("show", help="list a cassette's interactions")
     p.add_argument("cassettes", nargs="+", help="cassette files to list")

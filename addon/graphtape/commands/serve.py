@@ -17,7 +17,7 @@ from graphtape.graph import GRAPH_BASE
 from graphtape.model import Mode
 from graphtape.proxy.clients import ca_bundle, client_env, proxy_url
 from graphtape.proxy.runtime import ProxyRuntime
-from graphtape.proxy.standalone import EXIT_SESSION_FAILED, EXIT_USAGE, is_loopback
+from graphtape.proxy.standalone import EXIT_SESSION_FAILED, EXIT_USAGE, is_loopback, url_host
 from graphtape.proxyenv import apply_no_proxy
 
 
@@ -91,6 +91,18 @@ def cmd_proxy(args: argparse.Namespace, mode: Mode, cassette: str) -> int:
     return asyncio.run(main())
 
 
+def run_env(args: argparse.Namespace, host: str, port: int) -> dict[str, str]:
+    """The command's environment: behind the proxy (HTTPS_PROXY, the CA), or with --reverse the Graph base URL to
+    use in GRAPHTAPE_GRAPH_URL and no proxy variables (a reverse proxy is not a forward proxy; no CA is needed)."""
+    if args.reverse:
+        return {**os.environ, "GRAPHTAPE_GRAPH_URL": f"http://{url_host(host)}:{port}"}
+    ca, bundle = ca_bundle(args.confdir)
+    env, notice = apply_no_proxy({**os.environ, **client_env(proxy_url(host, port, args.proxyauth), ca, bundle)})
+    if notice:
+        print(notice, file=sys.stderr)
+    return env
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     command = list(args.cmd)
     if command and command[0] == "--":
@@ -105,10 +117,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     async def main() -> int:
         proxy = ProxyRuntime(proxy_options(args, mode, args.cassette), log=True)
         host, port = await proxy.open()
-        ca, bundle = ca_bundle(args.confdir)
-        env, notice = apply_no_proxy({**os.environ, **client_env(proxy_url(host, port, args.proxyauth), ca, bundle)})
-        if notice:
-            print(notice, file=sys.stderr)
+        env = run_env(args, host, port)
         try:
             child = await asyncio.create_subprocess_exec(*command, env=env)
         except OSError as e:
