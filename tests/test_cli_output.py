@@ -74,3 +74,18 @@ def test_run_reverse_gives_the_base_url_and_no_proxy_variables(tmp_path, confdir
     assert env["GRAPHTAPE_GRAPH_URL"].startswith("http://127.0.0.1:"), env
     assert all(env[n] is None for n in names[:5]), env  # a reverse proxy is not a forward proxy
     assert env["status"] == 202, env
+
+
+def test_replay_says_the_body_differs_when_a_recorded_url_comes_with_a_new_body(tmp_path, confdir, seed):
+    import httpx
+    from dev.harness import ProxyProcess
+
+    cassette = seed("create-draft-json")
+    body = {"subject": "A subject never recorded", "body": {"contentType": "Text", "content": "hi"}}
+    with ProxyProcess(["replay", str(cassette)], confdir) as p, httpx.Client(proxy=p.url, verify=str(p.ca)) as c:
+        first = c.post("https://graph.microsoft.com/beta/me/messages", json=body)  # served, as a deviation
+        r = c.post("https://graph.microsoft.com/beta/me/messages", json=body)
+    assert first.status_code == 201, first.text
+    assert r.status_code == 410, r.text
+    message = r.json()["error"]["message"]
+    assert "not with this body" in message and "body.body.content: 'They were <b>awesome</b>!' -> 'hi'" in message
