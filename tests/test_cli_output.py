@@ -36,6 +36,11 @@ def test_every_command_help_has_an_example_described_positionals_and_exit_status
             assert action.help, f"graphtape {name}: positional {action.dest!r} has no description"
 
 
+def test_the_top_level_help_points_at_each_commands_help():
+    text = build_parser().format_help()
+    assert "example:\n  graphtape run --cassette" in text and "'graphtape COMMAND --help'" in text, text
+
+
 def test_help_through_the_command_line_shows_the_exit_statuses():
     out = graphtape("run", "--help")
     assert out.returncode == 0, out.stderr

@@ -93,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="graphtape",
         description="Record, replay and inspect Microsoft Graph mail traffic through mitmproxy.",
+        epilog=helptext.TOP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"graphtape {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

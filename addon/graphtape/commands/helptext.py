@@ -37,3 +37,11 @@ def add_epilogs(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         example, exits = _EXITS[name]
         parser.epilog = f"example:\n  {example}\n\nexit status:\n" + "\n".join(f"  {line}" for line in exits)
         parser.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
+TOP_EPILOG = """example:
+  graphtape run --cassette cassettes/inbox.yaml -- pytest tests/
+
+'graphtape COMMAND --help' shows each command's arguments, an example and the exit statuses it returns
+(0 passed; 1 the session failed, or a check or diff found something; 2 a usage or start-up error;
+3 'graphtape run': the command passed but the session failed)."""
