@@ -44,7 +44,7 @@ def run_check(args: argparse.Namespace, contract_check: Callable[[argparse.Names
     status = contract_check(args)
     if expiry is None:
         return status
-    from graphtape.cli import _cassette_files  # the files and folders as the contract check takes them
+    from graphtape.commands.check import _cassette_files  # the files and folders as the contract check takes them
 
     lines, expired, files, no_date = check_lines(_cassette_files(args.cassettes), expiry)
     for line in lines:

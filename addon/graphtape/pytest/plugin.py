@@ -139,9 +139,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
+    from graphtape.pytest.support import report_header
+
     s = config.stash[SETTINGS]
-    upstream = f", upstream {s.upstream}" if s.upstream else ""
-    return f"graphtape: {s.mode}, cassettes in {s.cassette_dir}{upstream}{', strict' if s.strict else ''}"
+    return report_header(s.mode, s.cassette_dir, upstream=s.upstream, strict=s.strict)
 
 
 # --------------------------------------------------------------------------- fixtures

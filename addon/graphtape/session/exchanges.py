@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from graphtape.faults.record import FaultLog
@@ -94,7 +94,12 @@ class Session:
         elif self.mode == Mode.RECORD:
             lines.append(f"  recorded {self.count(Outcome.RECORDED)}, not recorded {self.count(Outcome.NOT_RECORDED)}, "
                          f"upstream failures {self.count(Outcome.FAILED)}")
-        lines.append(f"  contract errors {errors}, warnings {warnings}, deviations {deviations}")
+        if self.mode not in (Mode.REPLAY, Mode.SIMULATE) and (self.count(Outcome.UNMATCHED)
+                                                              or self.count(Outcome.EXHAUSTED)):
+            lines.append(f"  unmatched {self.count(Outcome.UNMATCHED)}, exhausted {self.count(Outcome.EXHAUSTED)}")
+        early = too_soon(self.exchanges)  # a warning that --fail-on retry fails on: counted where it can be seen
+        lines.append(f"  contract errors {errors}, warnings {warnings}, deviations {deviations}"
+                     + (f", retries too soon {early} (of the warnings)" if early else ""))
         for e in self.exchanges:
             if e.outcome in _LISTED:
                 lines.append(f"  #{e.number} {e.method} {e.url}: {e.outcome}" + (f" - {e.note}" if e.note else ""))
@@ -108,3 +113,8 @@ class Session:
             lines.extend(self.faults.summary_lines(n))
         lines.extend(f"  problem: {p}" for p in self.problems)
         return lines
+
+
+def too_soon(exchanges: Iterable[Exchange]) -> int:
+    """Retries that came before Retry-After asked (``retry.too-soon`` warnings): the summary and the verdict's count."""
+    return sum(1 for e in exchanges for f in e.findings if f.rule == "retry.too-soon")
