@@ -11,7 +11,8 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from graphtape.proxy.startline import parse_start_line
@@ -82,6 +83,18 @@ class ProxyProcess:
 
         ca, bundle = ca_bundle(str(self.confdir))
         return client_env(self.url, ca, bundle)
+
+    @contextmanager
+    def behind(self) -> Iterator[None]:
+        """This process's environment behind the proxy (HTTPS_PROXY and the CA variables, as `graphtape run`
+        sets them) for the ``with`` block, then as it was."""
+        saved = dict(os.environ)
+        os.environ.update(self.env())
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
 
     def stop(self, sig: int = signal.SIGINT) -> int:
         if self.proc is None:

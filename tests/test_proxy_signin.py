@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as _dt
 import json
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,16 +32,6 @@ SENDER = "alex@contoso.com"
 TID = tenant_id(TENANT)  # the tenant id graphtape's discovery gives a tenant named by its domain
 
 
-@contextmanager
-def through(proxy: ProxyProcess) -> Iterator[None]:
-    """The app's process environment behind the proxy: HTTPS_PROXY and the CA bundle, as `graphtape run` sets."""
-    saved = dict(os.environ)
-    os.environ.update(proxy.env())
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 async def _mail(client: Any, user: str | None) -> tuple[str, str]:
@@ -123,7 +111,7 @@ def record_then_replay(tmp_path: Path, proxy: Callable[..., ProxyProcess], fake_
     cassette, report = tmp_path / "app.yaml", tmp_path / "replay.json"
     rec = proxy("record", str(cassette), "--upstream", fake_graph.url, "--upstream-ca", str(fake_graph.cert),
                 "--upstream-signin")
-    with through(rec):
+    with rec.behind():
         recorded = app()
     assert rec.stop() == 0, rec.output
     signins = [f"{r.method} {r.path}" for r in fake_graph.state.signins]
@@ -137,7 +125,7 @@ def record_then_replay(tmp_path: Path, proxy: Callable[..., ProxyProcess], fake_
     assert "eyJ" not in text  # nor any token
 
     rep = proxy("replay", str(cassette), "--report", str(report))
-    with through(rep):
+    with rep.behind():
         replayed = app()
     assert rep.stop() == 0, rep.output
     assert replayed == recorded
@@ -161,7 +149,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory, confdir: Path) -> Path:
         rec = ProxyProcess(["record", str(cassette), "--upstream", fake.url, "--upstream-ca", str(fake.cert),
                             "--upstream-signin"], confdir).start()
         try:
-            with through(rec):
+            with rec.behind():
                 secret_app()
         finally:
             assert rec.stop() == 0, rec.output
@@ -213,7 +201,7 @@ def test_national_clouds_sign_in_offline(tmp_path, proxy, recorded, authority, g
     """A cassette's Graph calls replay on any cloud's Graph host; the cloud's sign-in is answered on its own host."""
     report = tmp_path / "r.json"
     rep = proxy("replay", str(recorded), "--report", str(report))
-    with through(rep):
+    with rep.behind():
         assert secret_app(f"https://{authority}", graph)[1] == "Quarterly report"
     assert rep.stop() == 0, rep.output
     requests = json.loads(report.read_text())["requests"]
@@ -229,7 +217,7 @@ def test_offline_signin_off_gives_the_404_of_any_host_that_is_not_graph(tmp_path
     with httpx.Client(proxy=rep.url, verify=str(rep.ca)) as c:
         r = c.get(f"https://login.microsoftonline.com/{TENANT}/v2.0/.well-known/openid-configuration")
     assert r.status_code == 404 and r.json()["error"]["code"] == "graphtape.UnmatchedRequest"
-    with through(rep), pytest.raises(ClientAuthenticationError):
+    with rep.behind(), pytest.raises(ClientAuthenticationError):
         secret_app()
     assert rep.stop() != 0  # unmatched requests fail the session, as before
     outcomes = [x["outcome"] for x in json.loads(report.read_text())["requests"]]
@@ -252,12 +240,12 @@ def test_a_token_from_graphtape_is_never_written_to_a_cassette_a_report_or_a_log
     seen: list[str] = []
     rec = proxy("record", str(cassette), "--upstream", fake_graph.url, "--upstream-ca", str(fake_graph.cert),
                 "--upstream-signin", "--report", str(written["record"][0]), "--junit", str(written["record"][1]))
-    with through(rec):
+    with rec.behind():
         _token_app(seen)
     assert rec.stop() == 0, rec.output
     fake_graph.stop()
     rep = proxy("replay", str(cassette), "--report", str(written["replay"][0]), "--junit", str(written["replay"][1]))
-    with through(rep):
+    with rep.behind():
         _token_app(seen)
     assert rep.stop() == 0, rep.output
     assert len(seen) == 2 and all(t.count(".") == 2 for t in seen)

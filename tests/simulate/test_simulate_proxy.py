@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +26,6 @@ APP_SECRET = "-".join(["app", "secret", "from", "config"])  # built here: no sec
 STATE_URL = "https://graph.microsoft.com/_graphtape/mailboxes"
 
 
-@contextmanager
-def through(proxy: ProxyProcess) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.update(proxy.env())
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def http_through(proxy: ProxyProcess) -> httpx.Client:
@@ -57,7 +45,7 @@ def sdk_flow_with_secret(proxy: ProxyProcess) -> dict[str, Any]:
     from dev.simflow import mail_flow
     from msgraph import GraphServiceClient
 
-    with through(proxy):
+    with proxy.behind():
         client = GraphServiceClient(credentials=ClientSecretCredential(TENANT, CLIENT_ID, APP_SECRET),
                                     scopes=["https://graph.microsoft.com/.default"])
         return asyncio.run(mail_flow(client))
