@@ -22,7 +22,7 @@ from graphtape.config import ConfigError, ignore_rules, load_project_config
 from graphtape.diffing.core import diff_cassettes
 from graphtape.faults.cli import add_fault_args, fault_options
 from graphtape.model import FailOn, Mode
-from graphtape.proxy.clients import ca_bundle, client_env, proxy_url
+from graphtape.proxy.clients import client_env, proxy_url
 from graphtape.proxy.runtime import ProxyFailed, ProxyRuntime
 from graphtape.proxy.standalone import EXIT_SESSION_FAILED, is_loopback
 from graphtape.proxyenv import apply_no_proxy
@@ -228,8 +228,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     async def main() -> int:
         proxy = ProxyRuntime(proxy_options(args, mode, args.cassette), log=True)
         host, port = await proxy.open()
-        ca, bundle = ca_bundle(args.confdir)
-        env, notice = apply_no_proxy({**os.environ, **client_env(proxy_url(host, port, args.proxyauth), ca, bundle)})
+        env, notice = apply_no_proxy({**os.environ, **client_env(proxy_url(host, port, args.proxyauth), args.confdir)})
         if notice:
             print(notice, file=sys.stderr)
         try:
