@@ -94,7 +94,7 @@ def test_a_start_that_cannot_bind_says_why_at_once_instead_of_hanging(confdir, s
         port = taken.getsockname()[1]
         runtime = ProxyRuntime(options(confdir, seed("send-draft"), listen_port=port), timeout=120)
         t0 = time.monotonic()
-        with pytest.raises(ProxyFailed, match=rf"could not start: .*127\.0\.0\.1:{port}.*address already in use"):
+        with pytest.raises(ProxyFailed, match=rf"port {port} on 127\.0\.0\.1 is in use"):
             if how == "thread":
                 runtime.start()
             else:

@@ -3,6 +3,8 @@
     [tool.graphtape]
     ignore = ["body.Message.subject", "mime.header.X-Mailer"]   # deviation paths nobody should see
     cassette_dir = "cassettes"                                   # the pytest plugin's root
+    max_age = "90d"                                              # replay: older interactions are expired
+    on_expiry = "warn"                                           # ... and warn (default) or fail the session
 
 Command-line and per-cassette (``meta.ignore``) rules add to these.
 """

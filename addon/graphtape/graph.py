@@ -23,6 +23,7 @@ GRAPH_HOSTS: tuple[str, ...] = (
     "dod-graph.microsoft.us",  # US Government L5 (DoD)
     "microsoftgraph.chinacloudapi.cn",  # China, operated by 21Vianet
 )
+GRAPH_BASE = f"https://{GRAPH_HOSTS[0]}"  # where calls go when no upstream is given
 VERSIONS: tuple[str, ...] = ("v1.0", "beta")
 
 

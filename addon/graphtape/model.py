@@ -80,6 +80,7 @@ class FailOn(StrEnum):
     DEVIATION = "deviation"  # a request differs from its recording
     UNUSED = "unused"  # a recorded interaction was never served
     RETRY = "retry"  # a client retried before Retry-After asked (retry.too-soon)
+    EXPIRED = "expired"  # a served interaction was older than max_age (cassette.expired; replay/expiry.py)
 
 
 Headers = list[tuple[str, str]]

@@ -133,7 +133,7 @@ def _first_loads(case: Case) -> dict[str, float]:
 
 def _proxied(work: Any, case: Case, fsync: bool) -> dict[str, float]:
     from dev.bench.procs import ProxyUnderTest
-    from dev.bench.scenarios import WARMUP
+    from dev.bench.scenarios import WARMUP, seed_drafts
     from graphtape.testing.fakegraph import FakeGraph
 
     path = case.source.with_name(f"{case.source.stem}-proxy-{int(fsync)}.yaml")
@@ -143,6 +143,7 @@ def _proxied(work: Any, case: Case, fsync: bool) -> dict[str, float]:
     with FakeGraph(work.root / "fakegraph-cert") as graph, ProxyUnderTest.graphtape(
             f"record-scale-{path.stem}", work.confdir, "record", str(path), "--append", "--quiet", *extra,
             "--upstream", graph.url, "--upstream-ca", str(graph.cert)) as p:
+        seed_drafts(graph, requests)  # the stand-in sends only drafts it holds
         conn = clients.connect(p.port, str(work.ca))
         run = clients.sequential(conn, requests, min(WARMUP, len(requests) // 2))
         conn.close()

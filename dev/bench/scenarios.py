@@ -152,7 +152,7 @@ def record_overhead(work: Workdir, n: int, rounds: int, latency_ms: float = 0.0)
                     cassette = work.root / f"record-{latency_ms:g}-{r}.yaml"
                     p = ProxyUnderTest.graphtape(name, work.confdir, "record", str(cassette), "--overwrite",
                                                  "--quiet", "--upstream", graph.url, "--upstream-ca", str(graph.cert))
-                _seed_drafts(graph, warm + requests)
+                seed_drafts(graph, warm + requests)
                 with p:
                     conn = clients.connect(p.port, str(work.ca))
                     per[name].append(stats.summarize(clients.sequential(conn, warm + requests, WARMUP)))
@@ -169,7 +169,7 @@ def record_overhead(work: Workdir, n: int, rounds: int, latency_ms: float = 0.0)
                        "added_ms": record_ms - pass_ms}}
 
 
-def _seed_drafts(graph: FakeGraph, requests: list[workload.WireRequest]) -> None:
+def seed_drafts(graph: FakeGraph, requests: list[workload.WireRequest]) -> None:
     """The drafts the workload sends, (re)made in the stand-in's mailbox: it sends only drafts it holds."""
     for req in requests:
         if req.path.endswith("/send"):

@@ -43,7 +43,7 @@ def test_switch_serves_each_cassette_and_returns_the_session_that_ended(tmp_path
             proxy.switch("replay", cassette)  # a fresh session of the same cassette: served again
             assert client.post(SEND).status_code == 202
         assert proxy.port == port and proxy.alive
-        with pytest.raises(ValueError, match="replay or record"):
+        with pytest.raises(ValueError, match="switch to replay, record, simulate or new_episodes"):
             proxy.switch("inspect", cassette)
     finally:
         last = proxy.stop()

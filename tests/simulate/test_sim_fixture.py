@@ -260,8 +260,6 @@ def test_the_default_seed_starts_a_simulator_with_empty_well_known_folders() -> 
     assert (me.inbox, me.drafts, me.sent_items, me.deleted_items, me.messages) == ([], [], [], [], [])
 
 
-@pytest.mark.xfail(strict=True, reason="simcore's seeding: new_message makes every seeded message a draft (isDraft "
-                   "true), so seed_message's setdefault for folders other than Drafts never applies")
 def test_a_seeded_message_outside_drafts_is_no_draft() -> None:
     from graphtape.simulate import Simulator
 

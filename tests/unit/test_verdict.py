@@ -43,13 +43,13 @@ UNUSED = _session(_ex(1), unused=(1, 2, 3))
 
 
 @pytest.mark.parametrize(("item", "session", "reason"), [
-    (FailOn.UNMATCHED, UNMATCHED, "2 unmatched request(s)"),  # exhausted counts as unmatched
+    (FailOn.UNMATCHED, UNMATCHED, "1 unmatched request(s)"),  # exhausted fails on unmatched too (below)
     (FailOn.VIOLATION, VIOLATION, "2 contract error(s)"),  # warnings do not count
     (FailOn.DEVIATION, DEVIATED, "2 deviation(s) from the recording"),
     (FailOn.UNUSED, UNUSED, "3 recorded interaction(s) never used"),
 ])
 def test_each_fail_on_item_fails_its_own_kind_only(item: FailOn, session: Session, reason: str) -> None:
-    assert failures(session, {item}) == [reason]
+    assert failures(session, {item})[0] == reason
     assert failures(session, set(FailOn) - {item}) == []
     assert failures(CLEAN, {item}) == []
 
@@ -57,14 +57,15 @@ def test_each_fail_on_item_fails_its_own_kind_only(item: FailOn, session: Sessio
 def test_the_default_is_unmatched_and_violation() -> None:
     assert {FailOn.UNMATCHED, FailOn.VIOLATION} == DEFAULT_FAIL_ON
     assert DEFAULT_FAIL_ON_TEXT == "unmatched,violation"  # the --fail-on and graphtape_fail_on default, as before
-    assert failures(UNMATCHED, DEFAULT_FAIL_ON) == ["2 unmatched request(s)"]
+    assert failures(UNMATCHED, DEFAULT_FAIL_ON) == [  # named as the summary counts them
+        "1 unmatched request(s)", "1 exhausted request(s) (each recorded answer was already served)"]
     assert failures(VIOLATION, DEFAULT_FAIL_ON) == ["2 contract error(s)"]
     assert failures(DEVIATED, DEFAULT_FAIL_ON) == [] and failures(UNUSED, DEFAULT_FAIL_ON) == []
 
 
 def test_strict_adds_deviations_and_unused_to_what_was_asked() -> None:
     assert fail_on_for(False) == DEFAULT_FAIL_ON
-    assert fail_on_for(True) == set(FailOn) - {FailOn.RETRY}  # strict: deviations and unused, not early retries
+    assert fail_on_for(True) == set(FailOn) - {FailOn.RETRY, FailOn.EXPIRED}  # strict: deviations and unused
     assert {FailOn.DEVIATION, FailOn.UNUSED} == STRICT_ADDS
     assert fail_on_for(True, {FailOn.UNMATCHED}) == {FailOn.UNMATCHED, FailOn.DEVIATION, FailOn.UNUSED}
     assert fail_on_for(False, set()) == set()
@@ -92,8 +93,8 @@ def test_parse_fail_on_and_its_text() -> None:
     assert parse_fail_on(" deviation , unused,") == {FailOn.DEVIATION, FailOn.UNUSED}
     assert parse_fail_on("") == set()
     assert all(isinstance(item, FailOn) for item in parse_fail_on("unmatched,violation"))
-    with pytest.raises(ValueError,
-                       match=r"unknown everything \(choose from unmatched, violation, deviation, unused, retry\)"):
+    choices = "unmatched, violation, deviation, unused, retry, expired"
+    with pytest.raises(ValueError, match=rf"unknown everything \(choose from {choices}\)"):
         parse_fail_on("unmatched,everything")
     assert fail_on_text({FailOn.UNUSED, FailOn.UNMATCHED}) == "unmatched,unused"  # declaration order, stable
     assert parse_fail_on(fail_on_text(set(FailOn))) == set(FailOn)
@@ -101,10 +102,10 @@ def test_parse_fail_on_and_its_text() -> None:
 
 def test_the_vocabulary_keeps_its_wire_values() -> None:
     """Option values, cassettes and reports carry these strings: they must never change."""
-    assert [m.value for m in Mode] == ["record", "replay", "inspect", "off", "simulate"]
-    assert [m.value for m in PluginMode] == ["replay", "record", "once", "simulate"]
+    assert [m.value for m in Mode] == ["record", "replay", "inspect", "off", "simulate", "new_episodes"]
+    assert [m.value for m in PluginMode] == ["replay", "record", "once", "simulate", "new_episodes"]
     assert [m.value for m in MatchKind] == ["matched", "unmatched", "exhausted"]
-    assert [m.value for m in FailOn] == ["unmatched", "violation", "deviation", "unused", "retry"]
+    assert [m.value for m in FailOn] == ["unmatched", "violation", "deviation", "unused", "retry", "expired"]
     assert [o.value for o in Outcome] == ["", "matched", "unmatched", "exhausted", "rejected", "recorded",
                                           "not-recorded", "observed", "failed", "signed-in", "simulated", "faulted"]
     assert Outcome.NOT_RECORDED == "not-recorded" and f"{Outcome.NOT_RECORDED}" == "not-recorded"

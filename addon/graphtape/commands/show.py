@@ -1,14 +1,16 @@
-"""``graphtape show --json CASSETTE...``: the listing of ``show`` as one JSON document, for tools (jq, CI)."""
+"""``graphtape show CASSETTE...``: a cassette's interactions, one line each, or (``--json``) as one JSON document
+for tools (jq, CI)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Sequence
 from typing import Any
 
 from graphtape.cassette.format import load_cassette
 from graphtape.model import Interaction
-from graphtape.session.describe import request_summary, short_path
+from graphtape.session.describe import request_summary, short_path, subject_and_recipients
 
 
 def interaction_json(number: int, interaction: Interaction) -> dict[str, Any]:
@@ -27,3 +29,22 @@ def cassette_json(path: str) -> dict[str, Any]:
 
 def show_json(paths: Sequence[str]) -> str:
     return json.dumps([cassette_json(p) for p in paths], indent=2, ensure_ascii=False, default=str)
+
+
+def show_lines(path: str) -> list[str]:
+    cassette = load_cassette(path)
+    lines = [f"{path}: {len(cassette.interactions)} interaction(s), created {cassette.meta.get('created', '?')}"]
+    for i, it in enumerate(cassette.interactions, 1):
+        req, resp = it.request, it.response
+        extra = subject_and_recipients(req)
+        lines.append(f"{i:4}  {req.method:6} {short_path(req.url)}  {resp.status}" + (f"  {extra}" if extra else ""))
+    return lines
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    if args.json:
+        print(show_json(args.cassettes))
+        return 0
+    for path in args.cassettes:
+        print("\n".join(show_lines(path)))
+    return 0

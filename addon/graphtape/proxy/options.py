@@ -86,6 +86,12 @@ OPTIONS: tuple[Option, ...] = (
            "or truncated answers, latency, Outlook's limits; see the README's Faults."),
     Option("graphtape_faults_seed", int | None, None,
            "The seed for graphtape_faults' random draws (default: the file's seed:, else a new one, printed)."),
+    Option("graphtape_max_age", str, "",
+           "Replay: a recorded interaction older than this (90d, 12h, 2w, P90D) is expired when served, judged by "
+           "its own recorded_at; empty: [tool.graphtape] max_age, else none expire."),
+    Option("graphtape_on_expiry", str, "",
+           "Replay: an expired interaction served is a warning (warn) or fails the session (fail); empty: "
+           "[tool.graphtape] on_expiry, else warn.", ["", "warn", "fail"]),
     Option("graphtape_fail_on", str, DEFAULT_FAIL_ON_TEXT,
            f"What fails the session: any of {', '.join(m.value for m in FailOn)}, comma-separated."),
     Option("graphtape_faults_scale", str, "1",
@@ -103,7 +109,8 @@ OPENED_BY = frozenset({"graphtape_mode", "graphtape_cassette"})
 RECORDER_OPENED_BY = frozenset({"graphtape_record_mode", "graphtape_pseudonymize", "graphtape_upload_bodies"})
 # Replay options a running replay takes on as they change (its session and used interactions kept).
 SIMULATE_OPENED_BY = frozenset(o.name for o in SIMULATE_OPTIONS if o.name != "graphtape_simulate_dump")
-REPLAY_TUNING = {"graphtape_allow_repeats", "graphtape_ignore", "graphtape_policy", "graphtape_signin"}
+REPLAY_TUNING = {"graphtape_allow_repeats", "graphtape_ignore", "graphtape_policy", "graphtape_signin",
+                 "graphtape_max_age", "graphtape_on_expiry"}
 
 
 def declare(loader: object) -> None:

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from graphtape.model import Mode
 from graphtape.proxy import tapeswitch
 from graphtape.proxy.inflight import stop_wait_seconds
+from graphtape.proxy.startfail import HideInUse, start_failure
 from graphtape.session.exchanges import Session
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ TAPE_DEFAULTS: dict[str, Any] = {
     "graphtape_ignore": [],
     "graphtape_faults": "",  # the marker's faults= (faults/marker.py)
     "graphtape_faults_seed": None,
+    "graphtape_max_age": "", "graphtape_on_expiry": "",  # the marker's max_age=, on_expiry= (pytest/expiry.py)
 }
 
 
@@ -163,6 +165,7 @@ class ProxyRuntime:
         if self.log:
             logging.getLogger("graphtape").setLevel(logging.INFO)
             master._termlog_addon = termlog.TermLog(out=sys.stderr)  # uninstalled by the master when done
+            master._termlog_addon.logger.addFilter(HideInUse())
             master.addons.add(master._termlog_addon)
         addon = GraphTape()
         addon.on_listen = self._on_listen
@@ -177,9 +180,7 @@ class ProxyRuntime:
         try:
             await self._master().run()
         except SystemExit as e:  # mitmproxy's errorcheck: errors were logged while it started
-            reason = "; ".join(m.splitlines()[0] for m in self._startup_errors.messages if m.strip())
-            reason = reason or f"mitmproxy exited with status {e.code}"
-            raise ProxyFailed(f"graphtape: the proxy could not start: {reason}") from None
+            raise ProxyFailed(start_failure(self._startup_errors.messages, e.code)) from None
         finally:
             logging.getLogger().removeHandler(self._startup_errors)
 

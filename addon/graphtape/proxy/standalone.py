@@ -14,6 +14,7 @@ from typing import Any
 
 LOOPBACK = "127.0.0.1"
 EXIT_SESSION_FAILED = 3  # graphtape run and mitmdump -s: the session failed (unmatched, unrecorded, rejected...)
+EXIT_USAGE = 2  # graphtape: a usage, configuration or start-up error (bad option, unreadable cassette, port in use)
 
 
 def is_loopback(host: str) -> bool:

@@ -12,8 +12,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from graphtape.cassette.paths import safe_cassette_path
-from graphtape.graph import VERSIONS, normalise_path, parse_graph_url, parse_query, request_key
-from graphtape.model import FailOn, Interaction, Mode, Outcome
+from graphtape.graph import GRAPH_BASE, VERSIONS, normalise_path, parse_graph_url, parse_query, request_key
+from graphtape.model import FailOn, Interaction, Mode, Outcome, PluginMode
 from graphtape.session.describe import short_path
 from graphtape.session.exchanges import Exchange, Session
 
@@ -114,3 +114,17 @@ def count_calls(exchanges: Iterable[Exchange], method: str, path: str) -> int:
         key = request_key(method, path)
         return sum(1 for ex in exchanges if request_key(ex.method, ex.url) == key)
     return sum(1 for ex in exchanges if ex.method.upper() == method and _path_matches(ex.url, path))
+
+
+RECORDING_MODES = (PluginMode.RECORD, PluginMode.ONCE, PluginMode.NEW_EPISODES)
+_WHAT_IT_DOES = {PluginMode.RECORD: "mode record", PluginMode.ONCE: "mode once: for a test without a cassette",
+                 PluginMode.NEW_EPISODES: "mode new_episodes: for calls a cassette lacks"}
+
+
+def report_header(mode: PluginMode, cassette_dir: Path, *, upstream: str, strict: bool) -> str:
+    """pytest's header line: ``record on`` and where the calls go when this run records, else how it answers."""
+    if mode in RECORDING_MODES:
+        head = f"record on ({_WHAT_IT_DOES[mode]}; calls go to {upstream or GRAPH_BASE})"
+    else:
+        head = "replay (offline)" if mode == PluginMode.REPLAY else f"{mode} (offline)"
+    return f"graphtape: {head}, cassettes in {cassette_dir}{', strict' if strict else ''}"

@@ -60,6 +60,7 @@ def body_fingerprint(req: HttpRequest) -> str:
 class Match:
     kind: MatchKind
     index: int | None = None  # the recorded interaction served (0-based)
+    body_recorded: bool = True  # EXHAUSTED: some recording of the URL has this body (else it was never recorded)
 
 
 class Matcher:
@@ -128,7 +129,7 @@ class Matcher:
             if same_body:
                 return Match(MatchKind.MATCHED, same_body[0])
             return Match(MatchKind.MATCHED, candidates[-1])
-        return Match(MatchKind.EXHAUSTED)
+        return Match(MatchKind.EXHAUSTED, body_recorded=bool(same_body))
 
     def use(self, index: int) -> None:
         self.used[index] = True

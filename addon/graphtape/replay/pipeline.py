@@ -15,7 +15,8 @@ from graphtape.diffing.core import diff_requests, nearest
 from graphtape.diffing.ignore import DEFAULT_IGNORE, IgnoreRules
 from graphtape.graph import error_response
 from graphtape.model import Finding, HttpRequest, HttpResponse, Interaction, MatchKind, Outcome, header
-from graphtape.replay.matching import Matcher
+from graphtape.replay.expiry import Expiry
+from graphtape.replay.matching import Match, Matcher
 from graphtape.session.describe import short_path
 from graphtape.session.exchanges import Exchange, Session
 
@@ -31,7 +32,8 @@ class Replayer:
 
     ``rules``: the deviation paths ignored when a served request is diffed against its recording and when the
     nearest recordings of a miss are ranked (the volatile defaults, plus the project's, the command line's and
-    the cassette's own).
+    the cassette's own). ``expiry``: how old a served recording may be (replay/expiry.py): an older one gets a
+    warning finding, and with ``on_expiry = fail`` is a problem of the session too (it fails whatever fail_on says).
     """
 
     cassette: str
@@ -40,6 +42,7 @@ class Replayer:
     allow_repeats: bool = False
     rules: IgnoreRules = DEFAULT_IGNORE
     clock: Callable[[], float] = time.monotonic  # when a request came and was answered (Retry-After checks)
+    expiry: Expiry | None = None
 
     def __post_init__(self) -> None:
         self.matcher = Matcher(self.interactions, allow_repeats=self.allow_repeats)
@@ -64,16 +67,27 @@ class Replayer:
     def _handle(self, ex: Exchange, req: HttpRequest) -> HttpResponse:
         match = self.matcher.find(req)
         if match.index is None:
-            return self._miss(ex, req, match.kind)
+            return self._miss(ex, req, match)
         self.matcher.use(match.index)
         ex.outcome = Outcome.MATCHED
         ex.interaction = match.index
         recorded = self.interactions[match.index]
         ex.deviations = diff_requests(recorded.request, req, self.rules)
+        self._judge_age(ex, match.index, recorded.recorded_at)
         return recorded.response
 
-    def _miss(self, ex: Exchange, req: HttpRequest, kind: MatchKind) -> HttpResponse:
-        if kind == MatchKind.EXHAUSTED:
+    def _judge_age(self, ex: Exchange, index: int, recorded_at: str) -> None:
+        found = self.expiry.finding(index, recorded_at) if self.expiry is not None else None
+        if found is None:
+            return
+        ex.findings.append(found)
+        if self.expiry is not None and self.expiry.fail:
+            self.session.problems.append(f"#{ex.number} {ex.method} {ex.url}: {found.message} (on_expiry = fail)")
+
+    def _miss(self, ex: Exchange, req: HttpRequest, match: Match) -> HttpResponse:
+        if match.kind == MatchKind.EXHAUSTED and not match.body_recorded:
+            return self._body_differs(ex, req)
+        if match.kind == MatchKind.EXHAUSTED:
             ex.outcome = Outcome.EXHAUSTED
             ex.note = "every recorded interaction for it was already served"
             msg = (f"graphtape: {req.method} {short_path(req.url)} was recorded in {self.cassette}, but each "
@@ -87,6 +101,16 @@ class Replayer:
                + (f"Nearest recorded: {near}." if near else "The cassette is empty.")
                + " Re-record the cassette if the call is new.")
         return error_response(UNMATCHED_STATUS, "graphtape.UnmatchedRequest", msg)
+
+    def _body_differs(self, ex: Exchange, req: HttpRequest) -> HttpResponse:
+        """The URL was recorded, never with this body, and its recordings are used: say so, and how it differs."""
+        near = self._nearest_text(req)
+        ex.outcome = Outcome.EXHAUSTED
+        ex.note = f"the body differs from every recording of it; nearest: {near}"
+        msg = (f"graphtape: {req.method} {short_path(req.url)} was recorded in {self.cassette}, but not with this "
+               f"body, and each recorded answer of it was already served. Nearest recorded: {near}. If the new body "
+               "is intended, record the call again (graphtape record --append, or re-record the cassette).")
+        return error_response(EXHAUSTED_STATUS, "graphtape.CassetteExhausted", msg)
 
     def _nearest_text(self, req: HttpRequest) -> str:
         parts = []

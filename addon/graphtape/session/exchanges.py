@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from graphtape.faults.record import FaultLog
 from graphtape.model import Deviation, Finding, Mode, Outcome
 from graphtape.privacy.redaction import Redactor
+from graphtape.replay.expiry import RULE as EXPIRED
 from graphtape.session.episodes import episodes_lines
 from graphtape.session.retries import RetryWatch
 
@@ -93,10 +94,17 @@ class Session:
         elif self.mode == Mode.RECORD:
             lines.append(f"  recorded {self.count(Outcome.RECORDED)}, not recorded {self.count(Outcome.NOT_RECORDED)}, "
                          f"upstream failures {self.count(Outcome.FAILED)}")
-        lines.append(f"  contract errors {errors}, warnings {warnings}, deviations {deviations}")
+        if self.mode not in (Mode.REPLAY, Mode.SIMULATE) and (self.count(Outcome.UNMATCHED)
+                                                              or self.count(Outcome.EXHAUSTED)):
+            lines.append(f"  unmatched {self.count(Outcome.UNMATCHED)}, exhausted {self.count(Outcome.EXHAUSTED)}")
+        early = too_soon(self.exchanges)  # a warning that --fail-on retry fails on: counted where it can be seen
+        lines.append(f"  contract errors {errors}, warnings {warnings}, deviations {deviations}"
+                     + (f", retries too soon {early} (of the warnings)" if early else ""))
         for e in self.exchanges:
             if e.outcome in _LISTED:
                 lines.append(f"  #{e.number} {e.method} {e.url}: {e.outcome}" + (f" - {e.note}" if e.note else ""))
+        lines.extend(f"  #{e.number} {e.method} {e.url}: {f.message}" for e in self.exchanges for f in e.warnings
+                     if f.rule == EXPIRED)
         if self.unused:
             shown = ", ".join(str(i + 1) for i in self.unused[:20])
             more = f" and {len(self.unused) - 20} more" if len(self.unused) > 20 else ""
@@ -105,3 +113,8 @@ class Session:
             lines.extend(self.faults.summary_lines(n))
         lines.extend(f"  problem: {p}" for p in self.problems)
         return lines
+
+
+def too_soon(exchanges: Iterable[Exchange]) -> int:
+    """Retries that came before Retry-After asked (``retry.too-soon`` warnings): the summary and the verdict's count."""
+    return sum(1 for e in exchanges for f in e.findings if f.rule == "retry.too-soon")

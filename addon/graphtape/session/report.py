@@ -18,6 +18,7 @@ from graphtape import __version__
 from graphtape.cassette.atomicfile import atomic_write
 from graphtape.model import Outcome
 from graphtape.privacy.output import scrub_text
+from graphtape.replay.expiry import RULE as EXPIRED
 from graphtape.session.exchanges import Exchange, Session
 
 
@@ -67,6 +68,7 @@ def session_report(session: Session) -> dict[str, Any]:
             "contract_errors": sum(len(e.errors) for e in exchanges),
             "contract_warnings": sum(len(e.warnings) for e in exchanges),
             "deviations": sum(len(e.deviations) for e in exchanges),
+            "expired": sum(1 for e in exchanges for f in e.findings if f.rule == EXPIRED),  # replay/expiry.py
             "unused_interactions": [i + 1 for i in session.unused],
             "faults_injected": len(session.faults.injected) if session.faults is not None else 0,
             "faults_seed": session.faults.seed if session.faults is not None else None,

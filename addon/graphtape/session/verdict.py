@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from graphtape.model import FailOn, Mode, Outcome
-from graphtape.session.exchanges import Session
+from graphtape.replay.expiry import RULE as EXPIRED
+from graphtape.session.exchanges import Session, too_soon
 
 DEFAULT_FAIL_ON: frozenset[FailOn] = frozenset({FailOn.UNMATCHED, FailOn.VIOLATION})
 STRICT_ADDS: frozenset[FailOn] = frozenset({FailOn.DEVIATION, FailOn.UNUSED})  # what strict adds to fail_on
@@ -73,10 +74,13 @@ def failures(session: Session, fail_on: Iterable[FailOn], *, since: tuple[int, i
     whole = since == (0, 0) if whole is None else whole
     exchanges = session.exchanges[first:]
     out: list[str] = []
-    if FailOn.UNMATCHED in wanted:
-        unmatched = sum(1 for e in exchanges if e.outcome in (Outcome.UNMATCHED, Outcome.EXHAUSTED))
+    if FailOn.UNMATCHED in wanted:  # named as the summary counts them (Session.summary_lines)
+        unmatched = sum(1 for e in exchanges if e.outcome == Outcome.UNMATCHED)
+        exhausted = sum(1 for e in exchanges if e.outcome == Outcome.EXHAUSTED)
         if unmatched:
             out.append(f"{unmatched} unmatched request(s)")
+        if exhausted:
+            out.append(f"{exhausted} exhausted request(s) (each recorded answer was already served)")
     if FailOn.VIOLATION in wanted:
         errors = sum(len(e.errors) for e in exchanges)
         if errors:
@@ -86,9 +90,13 @@ def failures(session: Session, fail_on: Iterable[FailOn], *, since: tuple[int, i
         if deviations:
             out.append(f"{deviations} deviation(s) from the recording")
     if FailOn.RETRY in wanted:
-        early = sum(1 for e in exchanges for f in e.findings if f.rule == "retry.too-soon")
+        early = too_soon(exchanges)
         if early:
             out.append(f"{early} retry(ies) before Retry-After asked (retry.too-soon)")
+    if FailOn.EXPIRED in wanted:
+        expired = sum(1 for e in exchanges for f in e.findings if f.rule == EXPIRED)
+        if expired:
+            out.append(f"{expired} expired interaction(s) served (cassette.expired)")
     if FailOn.UNUSED in wanted and whole and session.unused:
         out.append(f"{len(session.unused)} recorded interaction(s) never used")
     out.extend(session.problems[judged:])

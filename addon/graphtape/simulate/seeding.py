@@ -29,7 +29,7 @@ def seed_message(state: State, box: Mailbox, folder: Folder, resource: dict[str,
     doc["parentFolderId"] = folder.id
     if "webLink" not in resource:
         doc["webLink"] = web_link(str(doc["id"]))
-    doc.setdefault("isDraft", folder.well_known == "drafts")
+    doc["isDraft"] = resource.get("isDraft", folder.well_known == "drafts")  # new_message makes every one a draft
     if "changeKey" in resource and "@odata.etag" not in resource:
         doc["@odata.etag"] = f'W/"{resource["changeKey"]}"'
     stored = box.put(Stored(doc, folder.id, immutable=immutable, hidden=hidden))

@@ -26,6 +26,7 @@ from graphtape.proxy.options import REPLAY_TUNING
 from graphtape.proxy.pipeline import answer, report, settle
 from graphtape.proxy.state import FlowState
 from graphtape.replay.batch import serve_batch
+from graphtape.replay.expiry import Expiry, expiry_from
 from graphtape.replay.pipeline import OUTSIDE_NOTE, UNMATCHED_STATUS, Replayer, outside_graph
 from graphtape.scope import Scope
 from graphtape.session.exchanges import Session
@@ -51,7 +52,8 @@ class ReplayHandler(ModeHandler):
         loaded = load_cassette(session.cassette)
         tape_ignore = loaded.meta.get("ignore")
         replayer = Replayer(session.cassette, loaded.interactions, session,
-                            allow_repeats=ctx.options.graphtape_allow_repeats, rules=rules_for(tape_ignore))
+                            allow_repeats=ctx.options.graphtape_allow_repeats, rules=rules_for(tape_ignore),
+                            expiry=expiry_for())
         return cls(session, shared, replayer, tape_ignore, Pseudonymizer.from_meta(loaded.meta),
                    Scope.from_interactions(loaded.interactions))  # Graph, and the upload URLs it recorded
 
@@ -61,10 +63,11 @@ class ReplayHandler(ModeHandler):
         if not updated & REPLAY_TUNING or self.replayer is None:
             return
         try:
-            rules = rules_for(self.tape_ignore)
+            rules, expiry = rules_for(self.tape_ignore), expiry_for()
         except (ValueError, ConfigError) as e:
             raise exceptions.OptionsError(str(e)) from e
         self.replayer.retune(allow_repeats=opts.graphtape_allow_repeats, rules=rules)
+        self.replayer.expiry = expiry
 
     def finish(self) -> None:
         if self.replayer is not None:
@@ -113,3 +116,9 @@ class ReplayHandler(ModeHandler):
 def rules_for(tape_ignore: object) -> IgnoreRules:
     """The deviations replay ignores: the volatile ones, the project's, the command line's and the cassette's."""
     return ignore_rules(load_project_config().ignore, ctx.options.graphtape_ignore, tape_ignore)
+
+
+def expiry_for() -> Expiry | None:
+    """How old a served recording may be: graphtape_max_age / _on_expiry, else the project's (replay/expiry.py)."""
+    return expiry_from(ctx.options.graphtape_max_age, ctx.options.graphtape_on_expiry, load_project_config().raw,
+                       where="graphtape_max_age")
