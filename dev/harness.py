@@ -79,10 +79,9 @@ class ProxyProcess:
         return "\n".join(self.lines) + "\n" + self.stderr
 
     def env(self) -> dict[str, str]:
-        from graphtape.proxy.clients import ca_bundle, client_env
+        from graphtape.proxy.clients import client_env
 
-        ca, bundle = ca_bundle(str(self.confdir))
-        return client_env(self.url, ca, bundle)
+        return client_env(self.url, str(self.confdir))
 
     @contextmanager
     def behind(self) -> Iterator[None]:

@@ -11,9 +11,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from dev.harness import ProxyProcess
+from mitmproxy.certs import CertStore
 
+import tls_clients
 from conftest import REPO, SEEDS
+from tls_clients import clients, localhost_leaf, serve_https
 
 GRAPHTAPE = [sys.executable, "-m", "graphtape.cli"]
 SENDMAIL = {"message": {"subject": "Hi", "toRecipients": [{"emailAddress": {"address": "megan@contoso.com"}}]}}
@@ -58,16 +63,41 @@ def test_run_fails_when_the_command_passes_but_a_request_was_unmatched(tmp_path,
 
 
 def test_run_sets_the_documented_environment(tmp_path, confdir, seed):
-    names = ["HTTPS_PROXY", "HTTP_PROXY", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+    names = ["HTTPS_PROXY", "HTTP_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
              "NODE_EXTRA_CA_CERTS"]
     code = f"import json\nprint(json.dumps({{n: os.environ.get(n) for n in {names!r}}}))\n"
     out = _run(tmp_path, confdir, seed("send-draft"), code, "--allow-repeats")
     env = json.loads(out.stdout.strip().splitlines()[-1])
     assert env["HTTPS_PROXY"].startswith("http://127.0.0.1:") and env["HTTP_PROXY"] == env["HTTPS_PROXY"]
     assert env["NODE_EXTRA_CA_CERTS"] == str(confdir / "mitmproxy-ca-cert.pem")
-    bundle = Path(env["SSL_CERT_FILE"])
-    assert env["REQUESTS_CA_BUNDLE"] == env["CURL_CA_BUNDLE"] == str(bundle)
-    assert (confdir / "mitmproxy-ca-cert.pem").read_text() in bundle.read_text()
+    ca = (confdir / "mitmproxy-ca-cert.pem").read_text()
+    assert env["SSL_CERT_FILE"] == ""  # set, and empty: no file parsed whole at every TLS context
+    folder = Path(env["SSL_CERT_DIR"])  # OpenSSL's hashed directory: read one issuer at a time
+    assert env["REQUESTS_CA_BUNDLE"] == str(folder) and folder.parent == confdir
+    assert sum(p.read_text() == ca for p in folder.iterdir()) == 1 and len(list(folder.iterdir())) > 100
+    bundle = Path(env["CURL_CA_BUNDLE"])  # curl wants a file
+    assert ca in bundle.read_text() and bundle.read_text().count("BEGIN CERTIFICATE") > 100
+
+
+def test_run_clients_verify_the_proxy_and_a_direct_server_with_the_trust_it_sets(tmp_path, confdir, seed):
+    """Each Python client (and curl) behind `graphtape run` verifies the proxy's certificate; a direct call (NO_PROXY)
+    to a local server whose leaf chains to a CA of the directory (the proxy's own: it holds the key) verifies too."""
+    CertStore.from_store(confdir, "mitmproxy", 2048)  # the confdir's CA, as the proxy will load it
+    pem = (confdir / "mitmproxy-ca.pem").read_bytes()
+    leaf = localhost_leaf(x509.load_pem_x509_certificate(pem), load_pem_private_key(pem, None), tmp_path / "leaf")
+    names = " ".join(clients())
+    script = tmp_path / "clients.sh"
+    script.write_text(f'NO_PROXY=127.0.0.1 "{sys.executable}" "{tls_clients.__file__}" GET "$1" {names}\n'
+                      f'"{sys.executable}" "{tls_clients.__file__}" POST "{SEND_DRAFT}" {names}\n'
+                      f'curl -sS -w "%{{http_code}}" -X POST -H "Content-Length: 0" "{SEND_DRAFT}"\n')
+    with serve_https(*leaf) as url:
+        out = graphtape("run", "--cassette", str(seed("send-draft")), "--port", "0", "--confdir", str(confdir),
+                        "--quiet", "--allow-repeats", "--", "sh", str(script), url)
+    assert out.returncode == 0, out.stderr
+    direct, proxied, curl = out.stdout.strip().splitlines()
+    assert json.loads(direct) == dict.fromkeys(clients(), "200 hello")
+    assert json.loads(proxied) == dict.fromkeys(clients(), "202 ")
+    assert curl == "202"
 
 
 def test_run_curl_subprocess_is_captured(tmp_path, confdir, seed):

@@ -114,7 +114,7 @@ def test_a_snapshot_does_not_change_when_the_proxy_serves_more_requests(confdir,
     proxy = ProxyThread(confdir).start()
     try:
         proxy.switch("replay", seed("send-draft"))
-        with httpx.Client(proxy=proxy.url, verify=proxy.env()["SSL_CERT_FILE"]) as c:
+        with httpx.Client(proxy=proxy.url, verify=proxy.env()["CURL_CA_BUNDLE"]) as c:
             assert c.post(SEND).status_code == 202
             first = proxy.snapshot()
             assert [(e.number, e.outcome, e.status) for e in first.exchanges] == [(1, "matched", 202)]
@@ -173,7 +173,7 @@ def test_a_cassette_switch_sets_the_options_it_names_and_a_refused_one_changes_n
     try:
         assert proxy.master is not None
         opts = proxy.master.options
-        with httpx.Client(proxy=proxy.url, verify=proxy.env()["SSL_CERT_FILE"]) as c:
+        with httpx.Client(proxy=proxy.url, verify=proxy.env()["CURL_CA_BUNDLE"]) as c:
             proxy.switch("replay", draft, graphtape_allow_repeats=True)
             assert (opts.graphtape_mode, opts.graphtape_cassette, opts.graphtape_allow_repeats) == (
                 "replay", str(draft), True)

@@ -71,7 +71,7 @@ TOOLS: dict[str, dict[str, Any]] = {
 # The plugin with --graphtape-client-ca=proxy (the clients trust the proxy's CA alone): what their trust store costs.
 TOOLS["proxy_ca"] = {**TOOLS["graphtape"], "args": [*TOOLS["graphtape"]["args"], "--graphtape-client-ca=proxy"]}
 # Left out of every run: so VCR.py's httpx loads certifi's bundle, as on a machine that sets none of them (an
-# SSL_CERT_DIR, set on some hosts, would make its client's trust store lazy and cheap; graphtape sets SSL_CERT_FILE).
+# SSL_CERT_DIR, set on some hosts, would make its client's trust store lazy and cheap, as graphtape's default does).
 PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY",
               "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
               "NODE_EXTRA_CA_CERTS")

@@ -25,7 +25,7 @@ def test_switch_serves_each_cassette_and_returns_the_session_that_ended(tmp_path
     proxy = ProxyThread(confdir, upstream=f"http://127.0.0.1:{listener.port}").start()
     try:
         port = proxy.port
-        with httpx.Client(proxy=proxy.url, verify=proxy.env()["SSL_CERT_FILE"]) as client:
+        with httpx.Client(proxy=proxy.url, verify=proxy.env()["CURL_CA_BUNDLE"]) as client:
             assert client.post(SEND).status_code == 404  # idle: nothing is served
             idle = proxy.switch("replay", cassette)
             assert [e.outcome for e in idle.exchanges] == ["unmatched"]
@@ -70,7 +70,7 @@ def test_a_cassette_whose_setup_mitmproxy_only_logs_is_refused_and_the_proxy_sta
     monkeypatch.setattr(GraphTape, "_open", failing)
     proxy = ProxyThread(confdir).start()
     try:
-        with httpx.Client(proxy=proxy.url, verify=proxy.env()["SSL_CERT_FILE"]) as client:
+        with httpx.Client(proxy=proxy.url, verify=proxy.env()["CURL_CA_BUNDLE"]) as client:
             with pytest.raises(ProxyFailed, match=r"cannot replay .*odd\.yaml: .*the loader tripped"):
                 proxy.switch("replay", tmp_path / "odd.yaml")
             r = client.post(SEND)
@@ -125,7 +125,7 @@ def test_a_call_in_flight_is_recorded_before_the_proxy_switches_or_stops(how, tm
     proxy = ProxyThread(confdir, upstream=f"http://127.0.0.1:{graph.port}", stop_wait=5).start()
     try:
         proxy.switch("record", cassette)
-        with httpx.Client(proxy=proxy.url, verify=proxy.env()["SSL_CERT_FILE"]) as client, \
+        with httpx.Client(proxy=proxy.url, verify=proxy.env()["CURL_CA_BUNDLE"]) as client, \
                 ThreadPoolExecutor(1) as pool:
             answer = pool.submit(client.get, "https://graph.microsoft.com/v1.0/me")
             assert graph.arrived.wait(10)

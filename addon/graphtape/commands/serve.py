@@ -15,7 +15,7 @@ from graphtape.commands import simulate as simulate_command
 from graphtape.faults.cli import fault_options
 from graphtape.graph import GRAPH_BASE
 from graphtape.model import Mode
-from graphtape.proxy.clients import ca_bundle, client_env, proxy_url
+from graphtape.proxy.clients import client_env, proxy_url
 from graphtape.proxy.runtime import ProxyRuntime
 from graphtape.proxy.standalone import EXIT_SESSION_FAILED, EXIT_USAGE, is_loopback, url_host
 from graphtape.proxyenv import apply_no_proxy
@@ -97,8 +97,7 @@ def run_env(args: argparse.Namespace, host: str, port: int) -> dict[str, str]:
     use in GRAPHTAPE_GRAPH_URL and no proxy variables (a reverse proxy is not a forward proxy; no CA is needed)."""
     if args.reverse:
         return {**os.environ, "GRAPHTAPE_GRAPH_URL": f"http://{url_host(host)}:{port}"}
-    ca, bundle = ca_bundle(args.confdir)
-    env, notice = apply_no_proxy({**os.environ, **client_env(proxy_url(host, port, args.proxyauth), ca, bundle)})
+    env, notice = apply_no_proxy({**os.environ, **client_env(proxy_url(host, port, args.proxyauth), args.confdir)})
     if notice:
         print(notice, file=sys.stderr)
     return env

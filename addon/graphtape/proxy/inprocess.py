@@ -25,7 +25,7 @@ from typing import Any
 from graphtape.cassette.atomicfile import atomic_write
 from graphtape.cassette.format import new_meta, render
 from graphtape.model import Mode
-from graphtape.proxy.clients import ca_bundle, client_env, proxy_url
+from graphtape.proxy.clients import client_env, proxy_url
 from graphtape.proxy.runtime import TAPE_DEFAULTS, ProxyFailed, ProxyRuntime
 from graphtape.session.exchanges import Session
 
@@ -59,8 +59,7 @@ class ProxyThread(ProxyRuntime):
         except ProxyFailed:
             self._cleanup()
             raise
-        ca, bundle = ca_bundle(str(self.confdir))
-        self._env = client_env(self.url, ca, ca if self.client_ca == "proxy" else bundle)
+        self._env = client_env(self.url, str(self.confdir), self.client_ca)
         return self
 
     def switch(self, mode: Mode | str, cassette: str | os.PathLike[str], *, fallback: Mapping[str, Any] | None = None,
