@@ -21,7 +21,7 @@ from dev.harness import ProxyProcess
 from graphtape.cassette.format import load_cassette
 from graphtape.graph import LOGIN_HOSTS
 from graphtape.testing.fakegraph import FakeGraph
-from test_proxy_signin import CLIENT_ID, SENDER, TENANT, through
+from test_proxy_signin import CLIENT_ID, SENDER, TENANT
 
 SECRET = "-".join(["whole", "session", "app", "secret"])  # built here: no secret-looking literal in the repo
 MB = 1024 * 1024
@@ -89,7 +89,7 @@ def test_sign_in_a_10_mb_upload_session_and_batch_run_unchanged_against_a_record
         rec = ProxyProcess(["record", str(cassette), "--upstream", fake.url, "--upstream-ca", str(fake.cert),
                             "--upstream-signin", "--upstream-uploads"], confdir).start()
         try:
-            with through(rec):
+            with rec.behind():
                 recorded = app()
         finally:
             assert rec.stop() == 0, rec.output
@@ -108,7 +108,7 @@ def test_sign_in_a_10_mb_upload_session_and_batch_run_unchanged_against_a_record
         "graph.microsoft.com"]
 
     rep = ProxyProcess(["replay", str(cassette), "--report", str(report)], confdir).start()
-    with through(rep):
+    with rep.behind():
         replayed = app()
     assert rep.stop() == 0, rep.output
     assert replayed == recorded

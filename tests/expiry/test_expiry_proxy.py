@@ -62,7 +62,7 @@ def test_only_fresh_and_undated_interactions_served_pass_even_with_fail(tmp_path
 
 def test_run_with_fail_exits_3_naming_them(tmp_path, confdir):
     cassette = write_aged(tmp_path / "c.yaml")
-    client = ("import httpx, os; c = httpx.Client(verify=os.environ['SSL_CERT_FILE']); "
+    client = ("import httpx, os; c = httpx.Client(verify=os.environ['CURL_CA_BUNDLE']); "
               f"[c.get('{GRAPH}/me/messages/' + n).raise_for_status() for n in {list(NAMES)!r}]")
     done = subprocess.run([*GRAPHTAPE, "run", "--confdir", str(confdir), "--cassette", str(cassette),
                            "--max-age", "90d", "--on-expiry", "fail", "--", sys.executable, "-c", client],
