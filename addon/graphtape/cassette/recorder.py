@@ -242,7 +242,7 @@ def user_settings(path: Path) -> dict[str, Any]:
         data = read_bytes(path)
         cut = data.find(_HEAD_END)
         head = data[:cut if cut >= 0 else len(data)].decode("utf-8")
-        meta = parse_cassette(path, head + "\ninteractions: []\n").meta
+        meta = parse_cassette(path, head + "\ninteractions: []\n" + end_marker(0)).meta
     except (OSError, UnicodeDecodeError, CassetteError):
         return {}
     return {key: meta[key] for key in SETTINGS if key in meta}
