@@ -163,3 +163,15 @@ def test_recording_again_keeps_the_cassettes_match_on(tmp_path: Path, proxy: Any
     assert loaded.meta["match_on"] == ["method", "url", "body"] and loaded.meta["ignore"] == ["body.categories"]
     assert len(loaded.interactions) == (4 if how == "--append" else 1)
     assert json.loads(loaded.interactions[-1].response.body)["value"] is not None
+
+
+def test_record_missing_appends_a_body_match_on_refuses(tmp_path: Path, proxy: Any, fake_graph: Any) -> None:
+    cassette = write(tmp_path / "c.yaml", match_on=["method", "url", "body"])
+    p = proxy("replay", str(cassette), "--record-missing", "--upstream", fake_graph.url,
+              "--upstream-ca", str(fake_graph.cert))
+    assert _post_draft(p, draft("Report")).json()["id"] == "AAMk-draft"  # replayed: the body is the recorded one
+    appended = _post_draft(p, draft("Report (final)"))  # refused by body: sent to the stand-in, and appended
+    assert appended.status_code == 201 and appended.json()["subject"] == "Report (final)", appended.text
+    assert p.stop() == 0, p.output
+    loaded = load_cassette(cassette)
+    assert len(loaded.interactions) == 4 and loaded.meta["match_on"] == ["method", "url", "body"]

@@ -1,4 +1,4 @@
-"""match_on: parsing and precedence (replay/matchon.py), the matcher under it (replay/matching.py, criteria.py)
+"""match_on: parsing and precedence (cassette/matchon.py), the matcher under it (replay/matching.py, criteria.py)
 and the replayer's explanation of a refused request. Pure: no proxy."""
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from graphtape.cassette.format import CassetteError, parse_cassette
+from graphtape.cassette.matchon import DEFAULT, MatchOn, parse_match_on, resolve_match_on
 from graphtape.config import ignore_rules
 from graphtape.diffing.ignore import DEFAULT_IGNORE, IgnoreRules
 from graphtape.model import Headers, HttpRequest, HttpResponse, Interaction, MatchKind, Mode, Outcome
 from graphtape.privacy.redaction import REDACTED
 from graphtape.replay import criteria
 from graphtape.replay.matching import Matcher
-from graphtape.replay.matchon import DEFAULT, MatchOn, parse_match_on, resolve_match_on
 from graphtape.replay.pipeline import UNMATCHED_STATUS, Replayer
 from graphtape.session.exchanges import Session
 

@@ -23,8 +23,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from graphtape.bodies.digest import DIGEST_KEYS, BodyDigest
 from graphtape.cassette.bodycodec import BODY_FORMS, BodyFormatError, decode_body
+from graphtape.cassette.matchon import parse_match_on
 from graphtape.model import Headers, HttpRequest, HttpResponse, Interaction
-from graphtape.replay.matchon import parse_match_on
 
 
 class CassetteError(Exception):

@@ -1,12 +1,12 @@
-"""``--match-on`` for replay and run: what a request must share with a recording (``graphtape.replay.matchon``)."""
+"""``--match-on`` for replay and run: what a request must share with a recording (``graphtape.cassette.matchon``)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+from graphtape.cassette.matchon import ALLOWED_TEXT, resolve_match_on
 from graphtape.config import load_project_config
-from graphtape.replay.matchon import ALLOWED_TEXT, resolve_match_on
 
 MATCH_ON_HELP = (f"what a request must share with a recording to be served by it, comma-separated: {ALLOWED_TEXT} "
                  "(e.g. method,url,body); default: the cassette's meta.match_on, else [tool.graphtape] match_on, "

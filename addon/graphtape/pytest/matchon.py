@@ -15,7 +15,7 @@ MATCH_ON_ARGS = ("match_on",)
 def marker_match_on(item: pytest.Item) -> dict[str, Any]:
     """The switch option for the closest ``graphtape`` marker's ``match_on=``; ValueError naming the bad item (the
     test is refused with it before the proxy is touched)."""
-    from graphtape.replay.matchon import parse_match_on
+    from graphtape.cassette.matchon import parse_match_on
 
     marker = item.get_closest_marker("graphtape")
     value = marker.kwargs.get("match_on") if marker is not None else None

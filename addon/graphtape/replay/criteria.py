@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from graphtape.cassette.matchon import MatchOn
 from graphtape.diffing.ignore import DEFAULT_IGNORE, IgnoreRules
 from graphtape.diffing.matchable import body_deviations, header_value
 from graphtape.model import HttpRequest
 from graphtape.privacy.output import redacted_matches, scrub_deviations, scrub_value
-from graphtape.replay.matchon import MatchOn
 
 SHOWN = 3  # body deviations named when a body differs
 

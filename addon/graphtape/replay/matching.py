@@ -7,7 +7,7 @@ recorded order. A ``$batch`` is equal to another with the same items whatever th
 every run); failing that, one whose items make the same calls (methods and paths) is served first.
 Each interaction is served once unless repeats are allowed.
 
-``match_on`` (``replay/matchon.py``) narrows or widens that: without ``method`` or ``url`` requests are indexed
+``match_on`` (``cassette/matchon.py``) narrows or widens that: without ``method`` or ``url`` requests are indexed
 by what is left of the key; with ``body`` or ``headers:NAME`` (``replay/criteria.py``) only the recordings meeting
 them may serve, and a request none of its recordings meets is unmatched (``Match.refused`` names them).
 
@@ -30,12 +30,12 @@ from urllib.parse import urlsplit
 from graphtape.bodies.batch import batch_fingerprint, batch_shape, is_batch
 from graphtape.bodies.digest import digest_of
 from graphtape.bodies.kinds import is_json_type, is_mime_upload_type
+from graphtape.cassette.matchon import DEFAULT, MatchOn
 from graphtape.diffing.ignore import DEFAULT_IGNORE, IgnoreRules
 from graphtape.graph import parse_query, request_key
 from graphtape.model import HttpRequest, Interaction, MatchKind, header
 from graphtape.privacy.redaction import REDACTED, Redactor
 from graphtape.replay.criteria import Criteria
-from graphtape.replay.matchon import DEFAULT, MatchOn
 
 
 def body_fingerprint(req: HttpRequest) -> str:

@@ -11,13 +11,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from graphtape.cassette.matchon import DEFAULT, MatchOn
 from graphtape.diffing.core import diff_requests, nearest
 from graphtape.diffing.ignore import DEFAULT_IGNORE, IgnoreRules
 from graphtape.graph import error_response
 from graphtape.model import Finding, HttpRequest, HttpResponse, Interaction, MatchKind, Outcome, header
 from graphtape.replay.expiry import Expiry
 from graphtape.replay.matching import Match, Matcher
-from graphtape.replay.matchon import DEFAULT, MatchOn
 from graphtape.session.describe import short_path
 from graphtape.session.exchanges import Exchange, Session
 
@@ -35,7 +35,7 @@ class Replayer:
     nearest recordings of a miss are ranked (the volatile defaults, plus the project's, the command line's and
     the cassette's own). ``expiry``: how old a served recording may be (replay/expiry.py): an older one gets a
     warning finding, and with ``on_expiry = fail`` is a problem of the session too (it fails whatever fail_on says).
-    ``match_on``: what a request must share with a recording (replay/matchon.py); a request refused by its body or
+    ``match_on``: what a request must share with a recording (cassette/matchon.py); a request refused by its body or
     header criteria is unmatched, and the answer says which criterion failed against the nearest recording.
     """
 

@@ -15,6 +15,7 @@ from mitmproxy.proxy import server_hooks
 
 from graphtape.bodies.limits import BodyTooLarge
 from graphtape.cassette.format import load_cassette
+from graphtape.cassette.matchon import MatchOn, resolve_match_on
 from graphtape.config import ConfigError, ignore_rules, load_project_config
 from graphtape.diffing.ignore import IgnoreRules
 from graphtape.graph import error_response
@@ -27,7 +28,6 @@ from graphtape.proxy.pipeline import answer, report, settle
 from graphtape.proxy.state import FlowState
 from graphtape.replay.batch import serve_batch
 from graphtape.replay.expiry import Expiry, expiry_from
-from graphtape.replay.matchon import MatchOn, resolve_match_on
 from graphtape.replay.pipeline import OUTSIDE_NOTE, UNMATCHED_STATUS, Replayer, outside_graph
 from graphtape.scope import Scope
 from graphtape.session.exchanges import Session

@@ -8,6 +8,8 @@ it always was: among those, a recording with an equal body is served first, else
 
 Where it is set, the first that says wins: the pytest marker's ``match_on=`` or the command line's ``--match-on``
 (the mitmproxy option ``graphtape_match_on``), the cassette's ``meta.match_on``, ``[tool.graphtape] match_on``.
+Here, with the cassette's code, because the cassette reader checks ``meta.match_on`` (and the parse cache's key
+covers the reader's code); the matching itself is ``replay/matching.py`` and ``replay/criteria.py``.
 """
 
 from __future__ import annotations
