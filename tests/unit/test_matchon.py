@@ -176,6 +176,24 @@ def test_bodies_are_diffed_only_among_the_recordings_of_the_same_key(monkeypatch
     assert len(calls) == 2  # the two recordings of that URL, not the 2,001
 
 
+def test_recordings_of_one_url_served_in_order_are_each_checked_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    checked: list[int] = []
+    real = criteria.Criteria._headers_equal
+
+    def counted(self: criteria.Criteria, recorded: tuple[str | None, ...], live: tuple[str | None, ...]) -> bool:
+        checked.append(1)
+        return real(self, recorded, live)
+
+    monkeypatch.setattr(criteria.Criteria, "_headers_equal", counted)
+    polls = [HttpRequest("GET", f"{GRAPH}/me/mailFolders/inbox/messages", [("Prefer", "a")], b"")] * 3000
+    m = Matcher(rec(*polls), match_on=parse_match_on("method,url,headers:Prefer", "t"))
+    for expected in range(3000):
+        got = m.find(polls[0])
+        assert got.index == expected
+        m.use(expected)
+    assert len(checked) == 3000  # the first unused one meets it: the search ends there, not after the 3,000
+
+
 # ------------------------------------------------------------------ the replayer
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import itertools
 import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -162,13 +163,13 @@ class Matcher:
     def _find_meeting(self, req: HttpRequest, key: str, candidates: Sequence[int], same_body: Sequence[int],
                       ok: Callable[[int], bool]) -> Match:
         """``find`` under match_on's body or header criteria: the same preferences, among the recordings that
-        meet them (``ok``); the unused ones first, and only then are the used ones looked at."""
-        unused = [i for i in same_body if not self.used[i]]
-        if self._batches and is_batch(req):
-            unused += [i for i in self._batches.get(batch_shape(req), []) if not self.used[i] and i in candidates]
+        meet them (``ok``); the unused ones first (lazily: the first that meets them ends the search), and only then
+        are the used ones looked at."""
+        batch = self._batches.get(batch_shape(req), ()) if self._batches and is_batch(req) else ()
         start = self._next_unused(key)
-        if start is not None:
-            unused += [i for i in candidates[self._next[key]:] if not self.used[i]]
+        in_order = itertools.islice(candidates, self._next[key], None) if start is not None else ()
+        unused = (i for i in itertools.chain(same_body, (i for i in batch if i in candidates), in_order)
+                  if not self.used[i])
         pick = next((i for i in unused if ok(i)), None)
         if pick is not None:
             return Match(MatchKind.MATCHED, pick)
