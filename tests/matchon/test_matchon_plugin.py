@@ -55,6 +55,16 @@ def test_marker_match_on_typo_refuses_the_test(pytester: pytest.Pytester):
     assert "graphtape: match_on=: unknown match_on item 'boddy'; did you mean 'body'?" in run.stdout.str()
 
 
+def test_the_projects_match_on_applies_under_pytest_and_a_typo_in_it_refuses_the_test(pytester: pytest.Pytester):
+    pytester.makepyprojecttoml('[tool.graphtape]\nmatch_on = ["method", "url", "body"]\n')
+    _run(pytester, "", draft("Report (final)")).assert_outcomes(failed=1)
+    _run(pytester, "", draft("Report")).assert_outcomes(passed=1)
+    pytester.makepyprojecttoml('[tool.graphtape]\nmatch_on = ["method", "url", "bdy"]\n')
+    run = _run(pytester, "", draft("Report"))
+    assert run.ret != 0
+    assert "graphtape: [tool.graphtape] match_on: unknown match_on item 'bdy'; did you mean 'body'?" in run.stdout.str()
+
+
 def test_plugin_re_recording_keeps_the_cassettes_match_on(pytester: pytest.Pytester, fake_graph: Any):
     run = _run(pytester, "", draft("Report"), "--graphtape-mode=record", f"--graphtape-upstream={fake_graph.url}",
                f"--graphtape-upstream-ca={fake_graph.cert}", match_on=["method", "url", "body"])

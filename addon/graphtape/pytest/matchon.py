@@ -13,13 +13,13 @@ MATCH_ON_ARGS = ("match_on",)
 
 
 def marker_match_on(item: pytest.Item) -> dict[str, Any]:
-    """The switch option for the closest ``graphtape`` marker's ``match_on=``; ValueError naming the bad item (the
-    test is refused with it before the proxy is touched)."""
-    from graphtape.cassette.matchon import parse_match_on
+    """The switch option for the closest ``graphtape`` marker's ``match_on=``; ValueError naming the bad item, in it
+    or in the project's ``[tool.graphtape] match_on`` (the test is refused with it before the proxy is touched)."""
+    from graphtape.cassette.matchon import resolve_match_on
+    from graphtape.config import load_project_config
 
     marker = item.get_closest_marker("graphtape")
     value = marker.kwargs.get("match_on") if marker is not None else None
-    if value is None:
-        return {}
-    chosen = parse_match_on(value, "match_on=")
-    return {"graphtape_match_on": chosen.text().replace(", ", ",")}
+    chosen = resolve_match_on(value, None, load_project_config(item.path.parent).raw, option_where="match_on=",
+                              cassette_where="")
+    return {} if value is None else {"graphtape_match_on": chosen.text().replace(", ", ",")}
