@@ -199,18 +199,18 @@ def _raw_diff_requests(recorded: HttpRequest, actual: HttpRequest, ignore: Ignor
                        batch: bool = True) -> list[Deviation]:
     a_host, a_path, a_query = _target(recorded)
     b_host, b_path, b_query = _target(actual)
-    return [
+    return mark_headers([  # the cosmetic header deviations marked (diffing/cosmetic.py)
         *_compare("method", recorded.method.upper(), actual.method.upper()),
         *_compare("host", a_host, b_host),
         *_compare("path", a_path, b_path),
         *_compare_maps("query", _query_values(a_query), _query_values(b_query)),
-        *mark_headers(_compare_maps(
+        *_compare_maps(
             "header",
             _header_values(recorded.headers, COMPARED_REQUEST_HEADERS),
             _header_values(actual.headers, COMPARED_REQUEST_HEADERS),
-        )),
+        ),
         *_request_body(recorded, actual, ignore, batch),
-    ]
+    ])
 
 
 def diff_requests(recorded: HttpRequest, actual: HttpRequest, ignore: IgnoreRules = DEFAULT_IGNORE) -> list[Deviation]:

@@ -37,7 +37,7 @@ _HEADER = "header."
 
 
 def mark_headers(deviations: list[Deviation]) -> list[Deviation]:
-    """The request header deviations (``header.Accept``) with the cosmetic ones marked."""
+    """A request's deviations with the cosmetic header ones (``header.Accept``) marked; the others as they are."""
     return [_marked(d, COSMETIC_HEADERS.get(d.path[len(_HEADER):].lower(), "")) if d.path.startswith(_HEADER)
             else d for d in deviations]
 
