@@ -108,6 +108,16 @@ def test_body_equal_after_the_ignore_rules_and_the_default_volatile_fields_is_se
     assert m.find(send(b"Tue, 01 Dec 2026 22:00:00 +0000")).index == 0  # mime.header.Date is volatile
 
 
+def test_a_body_differing_only_cosmetically_meets_body() -> None:
+    def create(content_type: str, **extra: object) -> HttpRequest:
+        return post("a", body={"contentType": content_type, "content": "Hi"}, **extra)
+
+    m = Matcher(rec(create("html")), match_on=BODY)
+    assert m.find(create("HTML")).index == 0  # an enum's case (Graph's enums are case-insensitive)
+    assert m.find(create("html", **{"@odata.type": "#microsoft.graph.message"})).index == 0  # the declared type
+    assert m.find(create("text")).kind == MatchKind.UNMATCHED  # another member is another body
+
+
 def test_among_those_meeting_it_same_body_first_then_recorded_order_then_exhausted() -> None:
     rules = ignore_rules(["body.trace"])
     m = Matcher(rec(post("a", trace="1"), post("a", trace="2"), post("b")), match_on=BODY, rules=rules)

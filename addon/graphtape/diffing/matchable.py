@@ -17,10 +17,11 @@ def _root(path: str) -> str:
 def body_deviations(recorded: HttpRequest, actual: HttpRequest,
                     rules: IgnoreRules = DEFAULT_IGNORE) -> list[Deviation]:
     """How ``actual``'s body differs from ``recorded``'s as the diff shows it (JSON parsed, base64 MIME decoded, a
-    ``$batch`` item by item; a recorded ``<redacted>`` any value), after ``rules``: none, the bodies are equal."""
+    ``$batch`` item by item; a recorded ``<redacted>`` any value), after ``rules``, leaving out the cosmetic ones
+    (an enum's case, a redundant ``@odata.type``: ``diffing.cosmetic``): none, the bodies are equal."""
     if recorded.body == actual.body and recorded.body_digest == actual.body_digest:
         return []
-    return [d for d in diff_requests(recorded, actual, rules) if _root(d.path) in BODY_ROOTS]
+    return [d for d in diff_requests(recorded, actual, rules) if _root(d.path) in BODY_ROOTS and not d.cosmetic]
 
 
 def header_value(headers: Headers, name: str) -> str | None:
