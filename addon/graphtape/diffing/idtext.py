@@ -1,0 +1,153 @@
+"""Replacing server ids in an interaction's texts (``diffing.ids`` says which ids, and by which).
+
+An id is found as a whole (not inside a longer run of id characters), as it stands or percent-encoded
+(``AAMk...AAA%3D`` in a URL), and replaced in the same encoding: in the URL, every header value, a JSON body's
+strings (a ``$batch`` item's base64 MIME body decoded and encoded again), a base64 MIME body, a text body. All
+the ids are tried at once (``Replacer``: one regex shaped as a trie), so the time grows with the text's length.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import quote, unquote
+
+from graphtape.bodies.kinds import decode_base64_mime, looks_like_rfc5322
+from graphtape.model import Headers, HttpRequest, Interaction
+
+_ID_CHARS = r"A-Za-z0-9_\-"  # what may not stand right before or after an id that is replaced
+_UNRESERVED = frozenset("-_.~")
+
+
+def json_or_none(body: bytes) -> Any:
+    """A body's JSON value; None if it is empty or not JSON."""
+    try:
+        return json.loads(body.decode("utf-8-sig")) if body else None
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+
+
+def _unit(ch: str) -> str:
+    """A regex for one character of an id as a URL may carry it: itself, or percent-encoded (either hex case)."""
+    if ch.isalnum() or ch in _UNRESERVED or ord(ch) > 127:
+        return re.escape(ch)
+    code = f"{ord(ch):02X}"
+    hi, lo = code[0], code[1]
+    return f"(?:{re.escape(ch)}|%{hi}[{lo}{lo.lower()}])"
+
+
+def _trie(words: Iterable[str]) -> str:
+    """One regex for all ``words`` that tries them as a trie (longest first): time grows with the text, not with
+    how many words there are."""
+    root: dict[str, Any] = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    return _emit(root)
+
+
+def _emit(node: dict[str, Any]) -> str:
+    chain = ""
+    while len(node) == 1 and "" not in node:  # one way on: a literal run, no group
+        ch, node = next(iter(node.items()))
+        chain += _unit(ch)
+    branches = [_unit(ch) + _emit(child) for ch, child in sorted(node.items()) if ch]
+    if not branches:
+        return chain
+    group = "(?:" + "|".join(branches) + ")"
+    return chain + (group + "?" if "" in node else group)
+
+
+class Replacer:
+    """Finds the keys of ``mapping`` in texts (as whole ids, percent-encoded or not) and replaces them."""
+
+    def __init__(self, mapping: dict[str, str]) -> None:
+        self.mapping = mapping
+        words = [w for w in mapping if w]
+        self.regex = re.compile(f"(?<![{_ID_CHARS}])(?:{_trie(words)})(?![{_ID_CHARS}])") if words else None
+
+    def _id(self, text: str) -> str:
+        return text if text in self.mapping else unquote(text)
+
+    def find(self, text: str) -> list[str]:
+        """The keys found in ``text``, in order, each once."""
+        if self.regex is None:
+            return []
+        return list(dict.fromkeys(self._id(m.group(0)) for m in self.regex.finditer(text)))
+
+    def sub(self, text: str) -> str:
+        if self.regex is None or not text:
+            return text
+
+        def one(m: re.Match[str]) -> str:
+            found = m.group(0)
+            if found in self.mapping:
+                return self.mapping[found]
+            return quote(self.mapping.get(unquote(found), found), safe="")
+
+        return self.regex.sub(one, text)
+
+
+def _sub_string(text: str, sub: Callable[[str], str]) -> str:
+    """A string with ids replaced; a base64 MIME string (a ``$batch`` item's body) decoded, replaced, re-encoded."""
+    if len(text) >= 16 and ":" not in text:
+        decoded = decode_base64_mime(text.encode("ascii", "ignore"))
+        if decoded is not None and looks_like_rfc5322(decoded):
+            mime = decoded.decode("utf-8", "surrogateescape")
+            changed = sub(mime)
+            if changed == mime:
+                return text
+            return base64.b64encode(changed.encode("utf-8", "surrogateescape")).decode("ascii")
+    return sub(text)
+
+
+def _sub_json(value: Any, sub: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return _sub_string(value, sub)
+    if isinstance(value, dict):
+        return {k: _sub_json(v, sub) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_sub_json(v, sub) for v in value]
+    return value
+
+
+def _sub_body(body: bytes, sub: Callable[[str], str]) -> bytes:
+    """A body with ids replaced: JSON by its strings, base64 MIME decoded and re-encoded, text as text."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body
+    value = json_or_none(body)
+    if value is not None:
+        try:
+            changed = _sub_json(value, sub)
+        except RecursionError:
+            return body
+        return body if changed == value else json.dumps(changed, ensure_ascii=False).encode("utf-8")
+    result = _sub_string(text, sub)
+    return body if result == text else result.encode("utf-8")
+
+
+def _sub_headers(headers: Headers, sub: Callable[[str], str]) -> Headers:
+    return [(k, sub(v)) for k, v in headers]
+
+
+def substitute(interaction: Interaction, replacer: Replacer) -> Interaction:
+    """The interaction with ``replacer``'s ids replaced everywhere; the same object when it has none."""
+    if replacer.regex is None:
+        return interaction
+    sub = replacer.sub
+    req, resp = interaction.request, interaction.response
+    body = req.body if req.body_digest is not None else _sub_body(req.body, sub)
+    request = HttpRequest(req.method, sub(req.url), _sub_headers(req.headers, sub), body, req.body_digest)
+    response = dataclasses.replace(resp, headers=_sub_headers(resp.headers, sub),
+                                   body=resp.body if resp.body_as_sent else _sub_body(resp.body, sub))
+    if request == req and response == resp:
+        return interaction
+    return dataclasses.replace(interaction, request=request, response=response)
