@@ -217,3 +217,13 @@ def test_the_replacer_takes_the_longest_id_and_whole_ids_only() -> None:
     assert r.sub("AAMkAGI2TG93AAA%3D and xMSZZVlhQ and MSZZVlhQ") == "Y and xMSZZVlhQ and Z"
     assert r.find("a AAMkAGI2TG93AAA%3d b AAMkAGI2") == ["AAMkAGI2TG93AAA=", "AAMkAGI2"]
     assert Replacer({}).sub("anything") == "anything"
+
+
+def test_the_replacer_finds_ids_after_a_query_name_angled_ids_and_ids_of_other_shapes() -> None:
+    r = Replacer({"MSZZVlhQAC4x": "MSZZVlhQAC4y", "<AM6PR01@x.outlook.com>": "<AM6PR02@x.outlook.com>",
+                  "image001.png@01DA": "image001.png@01DB"})
+    assert r.sub("/m?%24skiptoken=MSZZVlhQAC4x&a=1") == "/m?%24skiptoken=MSZZVlhQAC4y&a=1"
+    assert r.sub("In-Reply-To: <AM6PR01@x.outlook.com>\r\n") == "In-Reply-To: <AM6PR02@x.outlook.com>\r\n"
+    assert r.sub('src="cid:image001.png@01DA" cid:ximage001.png@01DA') == \
+        'src="cid:image001.png@01DB" cid:ximage001.png@01DA'
+    assert r.find("a <AM6PR01@x.outlook.com> b MSZZVlhQAC4x") == ["<AM6PR01@x.outlook.com>", "MSZZVlhQAC4x"]

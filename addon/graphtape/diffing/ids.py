@@ -49,6 +49,7 @@ LINK_KEYS = frozenset({"uploadurl", "@odata.nextlink", "@odata.deltalink", "@oda
 ID_HEADERS = ("Location", "Content-Location", "ETag")
 ID_TOKEN = re.compile(r"[A-Za-z0-9_+\-]{8,}={0,2}")  # base64 (either alphabet, no '/'), guids, skip tokens
 _QUOTED = re.compile(r"'([^']*)'")
+_SPACE = re.compile(r"\s")
 
 Kind = Literal["whole", "etag", "link"]
 
@@ -71,7 +72,7 @@ def looks_like_id(token: str) -> bool:
 
 
 def _usable(value: str) -> bool:
-    return len(value) >= MIN_LENGTH and REDACTED not in value and not any(c.isspace() for c in value)
+    return len(value) >= MIN_LENGTH and REDACTED not in value and _SPACE.search(value) is None
 
 
 def link_parts(url: str) -> list[str]:

@@ -2,8 +2,8 @@
 
 An id is found as a whole (not inside a longer run of id characters), as it stands or percent-encoded
 (``AAMk...AAA%3D`` in a URL), and replaced in the same encoding: in the URL, every header value, a JSON body's
-strings (a ``$batch`` item's base64 MIME body decoded and encoded again), a base64 MIME body, a text body. All
-the ids are tried at once (``Replacer``: one regex shaped as a trie), so the time grows with the text's length.
+strings (a ``$batch`` item's base64 MIME body decoded and encoded again), a base64 MIME body, a text body. The
+time grows with the text's length, not with how many ids there are (``Replacer``).
 """
 
 from __future__ import annotations
@@ -64,34 +64,73 @@ def _emit(node: dict[str, Any]) -> str:
     return chain + (group + "?" if "" in node else group)
 
 
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_+\-]+={0,2}")  # Graph's ids, change keys, guids, skip tokens
+_RUN = re.compile(r"[A-Za-z0-9_+\-=%]+")  # where a plain id stands in a text: ``=`` and percent-encoding included
+_ANGLED = re.compile(r"<[^<>\s]+>")  # an internetMessageId, as MIME's In-Reply-To and References carry it
+
+
 class Replacer:
-    """Finds the keys of ``mapping`` in texts (as whole ids, percent-encoded or not) and replaces them."""
+    """Finds the keys of ``mapping`` in texts (as whole ids, percent-encoded or not) and replaces them.
+
+    Plain ids (``_PLAIN_ID``) and ``<...>`` ones are found by one fixed regex each and looked up, whatever their
+    number; the others (rare: ``contentId``-like values) are tried at once by a regex shaped as a trie."""
 
     def __init__(self, mapping: dict[str, str]) -> None:
         self.mapping = mapping
-        words = [w for w in mapping if w]
-        self.regex = re.compile(f"(?<![{_ID_CHARS}])(?:{_trie(words)})(?![{_ID_CHARS}])") if words else None
+        self.plain = {k for k in mapping if _PLAIN_ID.fullmatch(k)}
+        self.angled = {k for k in mapping if _ANGLED.fullmatch(k)}
+        others = [k for k in mapping if k and k not in self.plain and k not in self.angled]
+        self.others = re.compile(f"(?<![{_ID_CHARS}])(?:{_trie(others)})(?![{_ID_CHARS}])") if others else None
 
-    def _id(self, text: str) -> str:
+    @property
+    def empty(self) -> bool:
+        return not self.plain and not self.angled and self.others is None
+
+    def _in_run(self, run: str) -> tuple[int, str] | None:
+        """Where a plain id starts in a run of id characters (the run itself, or what follows one of its
+        ``=``, as in ``$skiptoken=ID``), and which id."""
+        for start in (0, *(i + 1 for i, c in enumerate(run) if c == "=")):
+            part = run[start:]
+            key = part if part in self.plain else unquote(part) if "%" in part else ""
+            if part and key in self.plain:
+                return start, key
+        return None
+
+    def _spans(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, id) of every id found, in order, none overlapping."""
+        found: list[tuple[int, int, str]] = []
+        if self.plain:
+            for m in _RUN.finditer(text):
+                hit = self._in_run(m.group(0))
+                if hit is not None:
+                    found.append((m.start() + hit[0], m.end(), hit[1]))
+        if self.angled:
+            found += [(m.start(), m.end(), m.group(0)) for m in _ANGLED.finditer(text) if m.group(0) in self.angled]
+        if self.others is not None:
+            found += [(m.start(), m.end(), self._key(m.group(0))) for m in self.others.finditer(text)]
+        found.sort()
+        kept: list[tuple[int, int, str]] = []
+        for span in found:
+            if not kept or span[0] >= kept[-1][1]:
+                kept.append(span)
+        return kept
+
+    def _key(self, text: str) -> str:
         return text if text in self.mapping else unquote(text)
 
     def find(self, text: str) -> list[str]:
         """The keys found in ``text``, in order, each once."""
-        if self.regex is None:
-            return []
-        return list(dict.fromkeys(self._id(m.group(0)) for m in self.regex.finditer(text)))
+        return [] if self.empty or not text else list(dict.fromkeys(key for _, _, key in self._spans(text)))
 
     def sub(self, text: str) -> str:
-        if self.regex is None or not text:
+        if self.empty or not text:
             return text
-
-        def one(m: re.Match[str]) -> str:
-            found = m.group(0)
-            if found in self.mapping:
-                return self.mapping[found]
-            return quote(self.mapping.get(unquote(found), found), safe="")
-
-        return self.regex.sub(one, text)
+        out, last = [], 0
+        for start, end, key in self._spans(text):
+            new = self.mapping[key]
+            out += [text[last:start], new if text[start:end] == key else quote(new, safe="")]
+            last = end
+        return "".join(out) + text[last:] if out else text
 
 
 def _sub_string(text: str, sub: Callable[[str], str]) -> str:
@@ -140,7 +179,7 @@ def _sub_headers(headers: Headers, sub: Callable[[str], str]) -> Headers:
 
 def substitute(interaction: Interaction, replacer: Replacer) -> Interaction:
     """The interaction with ``replacer``'s ids replaced everywhere; the same object when it has none."""
-    if replacer.regex is None:
+    if replacer.empty:
         return interaction
     sub = replacer.sub
     req, resp = interaction.request, interaction.response
