@@ -227,3 +227,20 @@ def test_the_replacer_finds_ids_after_a_query_name_angled_ids_and_ids_of_other_s
     assert r.sub('src="cid:image001.png@01DA" cid:ximage001.png@01DA') == \
         'src="cid:image001.png@01DB" cid:ximage001.png@01DA'
     assert r.find("a <AM6PR01@x.outlook.com> b MSZZVlhQAC4x") == ["<AM6PR01@x.outlook.com>", "MSZZVlhQAC4x"]
+
+
+def test_two_conflicts_in_one_link_are_both_reported_each_with_its_note() -> None:
+    link = "https://outlook.office.com/api/v2.0/Users('u')/Messages('{}')/AttachmentSessions('{}')"
+    s1, s2, s3 = "AAMkAGI2c2Vzc2lvbjE=", "AAMkAGI2c2Vzc2lvbjI=", "AAMkAGI2c2Vzc2lvbjM="
+
+    def session(message: str, sid: str) -> Interaction:
+        return Interaction(req("POST", "/me/messages/m/attachments/createUploadSession", {"x": 1}),
+                           resp(201, {"uploadUrl": link.format(message, sid)}))
+
+    old, new = [created(A1), session(A1, s1), session(A1, s1)], [created(B1), session(B1, s2), session(B2, s3)]
+    ids = map_ids(old, new)
+    assert [(c.place, c.old, c.new) for c in ids.conflicts] == [
+        (Place(2, "response.body.uploadUrl"), A1, B2), (Place(2, "response.body.uploadUrl"), s1, s3)]
+    ((index, devs),) = with_conflicts(diff_cassettes(old, new, remap=lambda i: remap(i, ids)), ids, lambda d: d)
+    assert index == 2 and [(d.recorded, d.actual) for d in devs] == [(A1, B2), (s1, s3)]
+    assert [explain(ids, 2, d) for d in devs] == [c.note() for c in ids.conflicts]

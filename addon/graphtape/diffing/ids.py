@@ -240,7 +240,7 @@ def explain(ids: IdMap, index: int, d: Deviation) -> str:
     """Why a deviation involves server ids ("" if it does not): the id NEW's server gave where OLD's request
     used its own, or an id conflict at this place."""
     for c in ids.conflicts:
-        if c.place == Place(index, d.path):
+        if c.place == Place(index, d.path) and (c.old, c.new) == (d.recorded, d.actual):
             return c.note()
     recorded, actual = _text(d.recorded), _text(d.actual)
     if not recorded and not actual:
@@ -263,9 +263,11 @@ def with_conflicts(found: Sequence[tuple[int, list[Deviation]]], ids: IdMap,
     """``diff_cassettes``' deviations with each id conflict added at its place (a deviation already there at that
     path is replaced by it); ``keep`` filters the conflicts (the user's own ignore rules, scrubbing)."""
     merged = {index: list(devs) for index, devs in found}
+    conflicts: list[Deviation] = []  # two conflicts at one place (a link's two parts) are both kept
     for c in ids.conflicts:
         extra = keep([c.deviation()])
         if extra:
             here = merged.setdefault(c.place.index, [])
-            merged[c.place.index] = [d for d in here if d.path != c.place.path] + extra
-    return sorted((i, devs) for i, devs in merged.items() if devs)
+            here[:] = [d for d in here if d.path != c.place.path or d in conflicts] + extra
+            conflicts.extend(extra)
+    return sorted(((i, devs) for i, devs in merged.items() if devs), key=lambda item: item[0])
