@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,4 +34,5 @@ def shorten(value: Any, limit: int = MAX_SHOWN) -> Any:
 
 def format_deviations(deviations: Sequence[Deviation]) -> str:
     """One line per deviation (``Deviation.line()``), long values shortened."""
-    return "\n".join(Deviation(d.path, d.kind, shorten(d.recorded), shorten(d.actual)).line() for d in deviations)
+    return "\n".join(dataclasses.replace(d, recorded=shorten(d.recorded), actual=shorten(d.actual)).line()
+                     for d in deviations)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from graphtape import __version__
 from graphtape.cassette.format import CassetteError
-from graphtape.commands import episodes, expiry, helptext
+from graphtape.commands import episodes, expiry, helptext, matchon
 from graphtape.commands import har as har_commands
 from graphtape.commands import simulate as simulate_command
 from graphtape.commands.check import cmd_check, cmd_diff
@@ -88,6 +88,7 @@ def _replay_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-offline-signin", action="store_true",
                    help="do not answer sign-in calls (token, discovery) offline: they get graphtape.UnmatchedRequest")
     expiry.add_args(p)  # --max-age, --on-expiry (commands/expiry.py)
+    matchon.add_args(g)  # --match-on (commands/matchon.py)
 
 
 def build_parser() -> argparse.ArgumentParser:

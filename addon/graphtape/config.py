@@ -5,6 +5,7 @@
     cassette_dir = "cassettes"                                   # the pytest plugin's root
     max_age = "90d"                                              # replay: older interactions are expired
     on_expiry = "warn"                                           # ... and warn (default) or fail the session
+    match_on = ["method", "url", "body"]                         # replay: what a request shares with a recording
 
 Command-line and per-cassette (``meta.ignore``) rules add to these.
 """

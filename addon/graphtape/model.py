@@ -77,10 +77,11 @@ class FailOn(StrEnum):
 
     UNMATCHED = "unmatched"
     VIOLATION = "violation"  # a contract error
-    DEVIATION = "deviation"  # a request differs from its recording
+    DEVIATION = "deviation"  # a request differs from its recording (cosmetic differences aside)
     UNUSED = "unused"  # a recorded interaction was never served
     RETRY = "retry"  # a client retried before Retry-After asked (retry.too-soon)
     EXPIRED = "expired"  # a served interaction was older than max_age (cassette.expired; replay/expiry.py)
+    COSMETIC = "cosmetic"  # a cosmetic deviation (Accept, enum case, redundant @odata.type: diffing/cosmetic.py)
 
 
 Headers = list[tuple[str, str]]
@@ -197,10 +198,13 @@ class Deviation:
     kind: Literal["changed", "added", "removed"]
     recorded: Any = None
     actual: Any = None
+    # Why it is cosmetic ("header Accept", "enum case", "redundant @odata.type"); "" = it counts (diffing/cosmetic.py)
+    cosmetic: str = ""
 
     def line(self) -> str:
+        mark = f" (cosmetic: {self.cosmetic})" if self.cosmetic else ""
         if self.kind == "changed":
-            return f"{self.path}: {self.recorded!r} -> {self.actual!r}"
+            return f"{self.path}: {self.recorded!r} -> {self.actual!r}{mark}"
         if self.kind == "added":
-            return f"{self.path}: added {self.actual!r}"
-        return f"{self.path}: removed {self.recorded!r}"
+            return f"{self.path}: added {self.actual!r}{mark}"
+        return f"{self.path}: removed {self.recorded!r}{mark}"

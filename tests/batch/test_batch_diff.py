@@ -27,8 +27,9 @@ def test_a_changed_json_item_is_named_by_its_position() -> None:
 def test_a_mime_item_is_diffed_as_mime() -> None:
     old = batch_request(draft("1"), send("2"), send_mime("3", subject="Report"))
     new = batch_request(draft("1"), send("2"), send_mime("3", subject="Report v2", to="adele@contoso.com"))
-    assert lines(old, new) == ["batch[2].mime.header.To: ['Megan <megan@contoso.com>'] -> "
-                               "['Megan <adele@contoso.com>']",
+    assert lines(old, new) == ["batch[2].mime.header.To[address=megan@contoso.com]: removed "
+                               "'Megan <megan@contoso.com>'",
+                               "batch[2].mime.header.To[address=adele@contoso.com]: added 'Megan <adele@contoso.com>'",
                                "batch[2].mime.header.Subject: 'Report' -> 'Report v2'"]
 
 
@@ -65,3 +66,14 @@ def test_a_body_that_is_not_a_batch_shape_is_compared_as_json() -> None:
     new = batch_request(draft("1"))
     broken = type(new)(new.method, new.url, new.headers, b'{"requests": 5}')
     assert lines(old, broken)[0].startswith("body.requests: ")
+
+
+def test_an_items_recipients_are_keyed_and_its_cosmetic_deviations_keep_their_mark() -> None:
+    megan = {"emailAddress": {"address": "megan@contoso.com"}}
+    adele = {"emailAddress": {"address": "adele@contoso.com", "name": "Adele"}}
+    old = batch_request(draft("1", importance="low", toRecipients=[megan, adele]))
+    new = batch_request(draft("1", importance="Low",
+                              toRecipients=[{"emailAddress": {**adele["emailAddress"], "name": "Adele Vance"}}, megan]))
+    assert lines(old, new) == [
+        "batch[0].body.importance: 'low' -> 'Low' (cosmetic: enum case)",
+        "batch[0].body.toRecipients[address=adele@contoso.com].emailAddress.name: 'Adele' -> 'Adele Vance'"]

@@ -19,6 +19,15 @@ from graphtape.model import Deviation
         ("body.*.internetMessageHeaders", "body.internetMessageHeaders", False),  # * is one segment
         ("body.toRecipients[*].emailAddress.name", "body.toRecipients[3].emailAddress.name", True),
         ("body.toRecipients[*].emailAddress.name", "body.toRecipients[3].emailAddress.address", False),
+        # keyed lists (diffing.keyed): [*] names every item, by key or by position; a key can be named
+        ("body.toRecipients[*].emailAddress.name", "body.toRecipients[address=b@contoso.com].emailAddress.name", True),
+        ("body.toRecipients[*].emailAddress.name", "body.toRecipients[address=bob@contoso.com]", False),
+        ("body.toRecipients[*]", "body.toRecipients[address=bob@contoso.com]", True),
+        ("body.toRecipients[address=bob@contoso.com]", "body.toRecipients[address=bob@contoso.com].emailAddress.name",
+         True),
+        ("body.toRecipients[address=bob@contoso.com]", "body.toRecipients[address=bob@contoso.com.au]", False),
+        ("body.**.name", "body.message.attachments[name=a.b.txt].name", True),
+        ("mime.header.to[*]", "mime.header.To[address=carol@contoso.com]", True),
         ("header.*", "header.Prefer", True),
         ("header.*", "query.$top", False),
         ("header.prefer", "header.Prefer", True),  # header names are case-insensitive

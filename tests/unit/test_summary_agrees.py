@@ -15,9 +15,11 @@ URL = "https://graph.microsoft.com/v1.0/me/sendMail"
 ERROR = Finding("mime.base64", "error", "mime:body", "not base64")
 TOO_SOON = Finding("retry.too-soon", "warning", "header:Retry-After", "came 1 s after a 429 asked for 5 s")
 DEVIATION = Deviation("body.subject", "changed", "a", "b")
+COSMETIC = Deviation("header.Accept", "added", None, "application/json", cosmetic="header Accept")
 # A failure reason's count and noun -> the summary's label for the same count.
 LABELS = [(r"(\d+) unmatched request\(s\)", "unmatched"), (r"(\d+) exhausted request\(s\)", "exhausted"),
           (r"(\d+) contract error\(s\)", "contract errors"), (r"(\d+) deviation\(s\)", "deviations"),
+          (r"(\d+) cosmetic deviation\(s\)", "cosmetic"),
           (r"(\d+) retry\(ies\) before Retry-After", "retries too soon"),
           (r"(\d+) recorded interaction\(s\) never used", "unused interactions")]
 
@@ -30,7 +32,7 @@ def _failing_session(mode: Mode) -> Session:
     served = Outcome.RECORDED if mode == Mode.RECORD else Outcome.MATCHED
     return Session(mode=mode, cassette="c.yaml", unused=[4] if mode != Mode.RECORD else [], exchanges=[
         _ex(1, Outcome.UNMATCHED), _ex(2, Outcome.EXHAUSTED), _ex(3, Outcome.EXHAUSTED),
-        _ex(4, served, findings=[ERROR, TOO_SOON, TOO_SOON], deviations=[DEVIATION])])
+        _ex(4, served, findings=[ERROR, TOO_SOON, TOO_SOON], deviations=[DEVIATION, COSMETIC, COSMETIC])])
 
 
 @pytest.mark.parametrize("mode", [Mode.REPLAY, Mode.RECORD, Mode.NEW_EPISODES])

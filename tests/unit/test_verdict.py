@@ -24,6 +24,7 @@ URL = "https://graph.microsoft.com/v1.0/me/sendMail"
 ERROR = Finding("mime.base64", "error", "mime:body", "not base64")
 WARNING = Finding("mime.date", "warning", "mime:header:Date", "no Date")
 DEVIATION = Deviation("body.subject", "changed", "a", "b")
+COSMETIC = Deviation("body.importance", "changed", "low", "Low", cosmetic="enum case")
 
 
 def _session(*exchanges: Exchange, unused: tuple[int, ...] = (), problems: tuple[str, ...] = ()) -> Session:
@@ -39,6 +40,7 @@ CLEAN = _session(_ex(1), _ex(2, findings=[WARNING]))
 UNMATCHED = _session(_ex(1, Outcome.UNMATCHED), _ex(2, Outcome.EXHAUSTED))
 VIOLATION = _session(_ex(1, findings=[ERROR, WARNING]), _ex(2, Outcome.REJECTED, findings=[ERROR]))
 DEVIATED = _session(_ex(1, deviations=[DEVIATION, DEVIATION]))
+COSMETIC_ONLY = _session(_ex(1, deviations=[COSMETIC]), _ex(2, deviations=[COSMETIC, COSMETIC]))
 UNUSED = _session(_ex(1), unused=(1, 2, 3))
 
 
@@ -46,6 +48,7 @@ UNUSED = _session(_ex(1), unused=(1, 2, 3))
     (FailOn.UNMATCHED, UNMATCHED, "1 unmatched request(s)"),  # exhausted fails on unmatched too (below)
     (FailOn.VIOLATION, VIOLATION, "2 contract error(s)"),  # warnings do not count
     (FailOn.DEVIATION, DEVIATED, "2 deviation(s) from the recording"),
+    (FailOn.COSMETIC, COSMETIC_ONLY, "3 cosmetic deviation(s) from the recording"),  # not under deviation
     (FailOn.UNUSED, UNUSED, "3 recorded interaction(s) never used"),
 ])
 def test_each_fail_on_item_fails_its_own_kind_only(item: FailOn, session: Session, reason: str) -> None:
@@ -61,11 +64,22 @@ def test_the_default_is_unmatched_and_violation() -> None:
         "1 unmatched request(s)", "1 exhausted request(s) (each recorded answer was already served)"]
     assert failures(VIOLATION, DEFAULT_FAIL_ON) == ["2 contract error(s)"]
     assert failures(DEVIATED, DEFAULT_FAIL_ON) == [] and failures(UNUSED, DEFAULT_FAIL_ON) == []
+    assert failures(COSMETIC_ONLY, DEFAULT_FAIL_ON) == []
+
+
+def test_cosmetic_deviations_count_apart_from_the_others() -> None:
+    mixed = _session(_ex(1, deviations=[DEVIATION, COSMETIC]))
+    assert failures(mixed, {FailOn.DEVIATION}) == ["1 deviation(s) from the recording"]
+    assert failures(mixed, {FailOn.COSMETIC}) == ["1 cosmetic deviation(s) from the recording"]
+    assert failures(mixed, {FailOn.DEVIATION, FailOn.COSMETIC}) == [
+        "1 deviation(s) from the recording", "1 cosmetic deviation(s) from the recording"]
+    assert "deviations 1, cosmetic 1" in "\n".join(mixed.summary_lines())
+    assert failures(COSMETIC_ONLY, fail_on_for(True)) == []  # strict adds deviations, not cosmetic ones
 
 
 def test_strict_adds_deviations_and_unused_to_what_was_asked() -> None:
     assert fail_on_for(False) == DEFAULT_FAIL_ON
-    assert fail_on_for(True) == set(FailOn) - {FailOn.RETRY, FailOn.EXPIRED}  # strict: deviations and unused
+    assert fail_on_for(True) == set(FailOn) - {FailOn.RETRY, FailOn.EXPIRED, FailOn.COSMETIC}  # deviations, unused
     assert {FailOn.DEVIATION, FailOn.UNUSED} == STRICT_ADDS
     assert fail_on_for(True, {FailOn.UNMATCHED}) == {FailOn.UNMATCHED, FailOn.DEVIATION, FailOn.UNUSED}
     assert fail_on_for(False, set()) == set()
@@ -93,7 +107,7 @@ def test_parse_fail_on_and_its_text() -> None:
     assert parse_fail_on(" deviation , unused,") == {FailOn.DEVIATION, FailOn.UNUSED}
     assert parse_fail_on("") == set()
     assert all(isinstance(item, FailOn) for item in parse_fail_on("unmatched,violation"))
-    choices = "unmatched, violation, deviation, unused, retry, expired"
+    choices = "unmatched, violation, deviation, unused, retry, expired, cosmetic"
     with pytest.raises(ValueError, match=rf"unknown everything \(choose from {choices}\)"):
         parse_fail_on("unmatched,everything")
     assert fail_on_text({FailOn.UNUSED, FailOn.UNMATCHED}) == "unmatched,unused"  # declaration order, stable
@@ -105,7 +119,8 @@ def test_the_vocabulary_keeps_its_wire_values() -> None:
     assert [m.value for m in Mode] == ["record", "replay", "inspect", "off", "simulate", "new_episodes"]
     assert [m.value for m in PluginMode] == ["replay", "record", "once", "simulate", "new_episodes"]
     assert [m.value for m in MatchKind] == ["matched", "unmatched", "exhausted"]
-    assert [m.value for m in FailOn] == ["unmatched", "violation", "deviation", "unused", "retry", "expired"]
+    assert [m.value for m in FailOn] == ["unmatched", "violation", "deviation", "unused", "retry", "expired",
+                                         "cosmetic"]
     assert [o.value for o in Outcome] == ["", "matched", "unmatched", "exhausted", "rejected", "recorded",
                                           "not-recorded", "observed", "failed", "signed-in", "simulated", "faulted"]
     assert Outcome.NOT_RECORDED == "not-recorded" and f"{Outcome.NOT_RECORDED}" == "not-recorded"

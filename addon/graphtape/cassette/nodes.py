@@ -23,6 +23,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from graphtape.bodies.digest import DIGEST_KEYS, BodyDigest
 from graphtape.cassette.bodycodec import BODY_FORMS, BodyFormatError, decode_body
+from graphtape.cassette.matchon import parse_match_on
 from graphtape.model import Headers, HttpRequest, HttpResponse, Interaction
 
 
@@ -44,7 +45,7 @@ _AS_WRITTEN = {_TAG + "timestamp", _TAG + "value"}  # 2017-12-23T07:29:57Z and a
 INTERACTION_KEYS = ("request", "response", "recorded_at", "duration_ms")
 REQUEST_KEYS = ("method", "url", "headers", "body")
 RESPONSE_KEYS = ("status", "reason", "headers", "body")
-META_KEYS = ("created", "graphtape_version", "mitmproxy_version", "appended", "ignore", "pseudonymized")
+META_KEYS = ("created", "graphtape_version", "mitmproxy_version", "appended", "ignore", "pseudonymized", "match_on")
 AS_SENT = "as_sent"  # a response body kept as it came, its Content-Encoding not undone (it could not be)
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 token: a header name or a method
 _UNSENDABLE = re.compile(r"[\r\n\x00]")
@@ -291,6 +292,8 @@ class Reader:
                 out[key] = self._ignore(value_node)
             elif key == "pseudonymized":
                 out[key] = self._pseudonymized(value_node)
+            elif key == "match_on":
+                out[key] = self._match_on(value_node)
             else:
                 out[key] = self.text(value_node, f"meta.{key}")
         return out
@@ -303,6 +306,14 @@ class Reader:
             raise self.fail(node, "meta.ignore must be a list of paths (strings)",
                             "e.g. ignore: ['body.Message.subject', 'query.$top']")
         return value
+
+    def _match_on(self, node: Node) -> Any:
+        value = self.value(node)
+        try:
+            parse_match_on(value, "meta.match_on")  # a typo is refused here, with its line
+        except ValueError as e:
+            raise self.fail(node, str(e).removeprefix("graphtape: "), "e.g. match_on: [method, url, body]") from None
+        return value if isinstance(value, str) else list(value)
 
     def _pseudonymized(self, node: Node) -> dict[str, str]:
         f = self.fields(node, "meta.pseudonymized", ("salt", "method"))

@@ -113,6 +113,8 @@ class Recorder:
                 self.meta = {**existing.meta, "appended": new_meta()["created"]}
                 self.chunks = [interaction_chunk(interaction_to_data(i)).encode() for i in existing.interactions]
                 _check_rewrite(path, self.meta, self.chunks, existing.interactions)
+            else:  # overwrite: the recordings start anew, the user's settings for the cassette stay
+                self.meta.update(user_settings(path))
         self.pseudonymizer = pseudonymizer_for(path, self.meta, pseudonymize, has_interactions=bool(self.chunks))
         if self.pseudonymizer is not None:
             self.meta[META_KEY] = self.pseudonymizer.meta()
@@ -227,6 +229,23 @@ class Recorder:
         self._persist(interaction_chunk(data).encode())
         self._untouched = False
         return len(self.chunks) - 1
+
+
+SETTINGS = ("ignore", "match_on")  # meta keys a person sets for the cassette (not about one recording)
+_HEAD_END = b"\ninteractions:"
+
+
+def user_settings(path: Path) -> dict[str, Any]:
+    """The user's settings in an existing cassette's meta (``SETTINGS``), read from its head only (the text before
+    ``interactions:``); none from a file that cannot be read so: an overwrite never fails for it."""
+    try:
+        data = read_bytes(path)
+        cut = data.find(_HEAD_END)
+        head = data[:cut if cut >= 0 else len(data)].decode("utf-8")
+        meta = parse_cassette(path, head + "\ninteractions: []\n" + end_marker(0)).meta
+    except (OSError, UnicodeDecodeError, CassetteError):
+        return {}
+    return {key: meta[key] for key in SETTINGS if key in meta}
 
 
 def _check_rewrite(path: Path, meta: dict[str, Any], chunks: list[bytes], held: list[Interaction]) -> None:

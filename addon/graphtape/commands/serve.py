@@ -10,7 +10,7 @@ import signal
 import sys
 from typing import Any
 
-from graphtape.commands import episodes, expiry
+from graphtape.commands import episodes, expiry, matchon
 from graphtape.commands import simulate as simulate_command
 from graphtape.faults.cli import fault_options
 from graphtape.graph import GRAPH_BASE
@@ -65,6 +65,7 @@ def proxy_options(args: argparse.Namespace, mode: Mode, cassette: str) -> dict[s
         opts["graphtape_ignore"] = args.ignore
         opts["graphtape_signin"] = not args.no_offline_signin
         opts.update(expiry.options(args))
+        opts.update(matchon.options(args))  # --match-on
     if mode == Mode.SIMULATE:
         opts.update(simulate_command.simulate_options(args))
     if hasattr(args, "fail_on"):

@@ -180,7 +180,8 @@ def concrete(types: Mapping[str, Any], name: str) -> dict[str, Any]:
     return schema
 
 
-def _names(type_name: str) -> list[str]:
+def odata_type_names(type_name: str) -> list[str]:
+    """The ``@odata.type`` values naming a type: ``#microsoft.graph.X`` (and without ``#`` where the overlay allows)."""
     names = [f"#{NAMESPACE}.{type_name}"]
     return [*names, f"{NAMESPACE}.{type_name}"] if overlay()["discriminator_hash_optional"] else names
 
@@ -189,10 +190,11 @@ def dispatcher(types: Mapping[str, Any], name: str) -> dict[str, Any]:
     """The def of a base with derived types: ``@odata.type`` picks the derived type's def."""
     spec = types[name]
     checked = list(spec.get("derived", ()))
-    known = [n for t in checked + list(spec.get("derivedUnchecked", ())) for n in _names(t)]
+    known = [n for t in checked + list(spec.get("derivedUnchecked", ())) for n in odata_type_names(t)]
     if not spec.get("abstract"):
-        known += _names(name)
-    branches = [{"if": {"required": ["@odata.type"], "properties": {"@odata.type": {"x-enumAnyCase": _names(t)}}},
+        known += odata_type_names(name)
+    branches = [{"if": {"required": ["@odata.type"],
+                        "properties": {"@odata.type": {"x-enumAnyCase": odata_type_names(t)}}},
                  "then": {"$ref": f"#/$defs/{ITEM_PREFIX}{t}" if name in ITEM_BASES else f"#/$defs/{t}"}}
                 for t in checked]
     schema: dict[str, Any] = {

@@ -18,6 +18,7 @@ have them (``mime.header.Date``, ``header.client-request-id`` stay ignored insid
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
@@ -36,7 +37,7 @@ def _summary(item: Any, batch: HttpRequest) -> str:
 
 
 def _prefixed(index: int, found: list[Deviation]) -> list[Deviation]:
-    return [Deviation(item_path(index, d.path), d.kind, d.recorded, d.actual) for d in found]
+    return [dataclasses.replace(d, path=item_path(index, d.path)) for d in found]
 
 
 def _pair(recorded: HttpRequest, actual: HttpRequest, items: tuple[Sequence[Any], Sequence[Any]],

@@ -4,9 +4,12 @@ Paths (the prefix is ``body`` for requests, ``response.body`` for responses):
 
 - JSON: ``body.Message.toRecipients[1].emailAddress.address``; keys that are not plain words are
   quoted: ``body.Message["@odata.type"]``; a change of the whole document is at ``body``.
-  Lists are compared position by position (deepdiff's ``zip_ordered_iterables``): a reordered list
-  is a change at every index whose item differs, a longer list has its extra items ``added`` at
-  the end, a shorter one has them ``removed``.
+  Lists of recipients, attachments and internet message headers are compared by their items' ids
+  (``toRecipients[address=bob@contoso.com].emailAddress.name``: ``diffing.keyed``) where the contract
+  knows the body's type; other lists position by position (deepdiff's ``zip_ordered_iterables``): a
+  reordered list is a change at every index whose item differs, a longer list has its extra items
+  ``added`` at the end, a shorter one has them ``removed``. Cosmetic deviations (enum case, a redundant
+  ``@odata.type``) are marked (``diffing.cosmetic``).
   Strings longer than ``BIG_STRING`` characters (``contentBytes``) are compared by sha256 and shown as
   ``'<4000000 chars, sha256 1a2b3c4d5e6f7a8b>'``; multi-line strings are compared line by line.
 - Text: ``body.text`` when both sides are one line, else ``body.text.line[N]`` with N counted from 1
@@ -27,6 +30,9 @@ from typing import Any, Literal
 from deepdiff import DeepDiff
 
 from graphtape.bodies import kinds as bodies
+from graphtape.contract.shapes import Slot
+from graphtape.diffing.cosmetic import mark_json
+from graphtape.diffing.keyed import ItemKey, keyed_pair
 from graphtape.diffing.mime import MimeView, diff_mime, mime_view, read_mime
 from graphtape.diffing.text import diff_text, digest_bytes, digest_text, sha256_short
 from graphtape.model import Deviation, HttpRequest
@@ -107,8 +113,10 @@ def _read(content_type: str, raw: bytes, json_of: Callable[[], bodies.JsonBody],
     return Body("text", raw, text) if "\x00" not in text else Body("binary", raw)
 
 
-def diff_bodies(prefix: str, mime_prefix: str, recorded: Body, actual: Body) -> list[Deviation]:
-    """Deviations between two bodies; anything that fails to compare is compared as bytes."""
+def diff_bodies(prefix: str, mime_prefix: str, recorded: Body, actual: Body,
+                slot: Slot | None = None) -> list[Deviation]:
+    """Deviations between two bodies; anything that fails to compare is compared as bytes. ``slot``: the type of
+    a JSON body (``contract.shapes.request_slot``), for keyed lists and cosmetic deviations; None: plain JSON."""
     if recorded.raw == actual.raw:
         return []
     if recorded.kind != actual.kind:
@@ -119,7 +127,7 @@ def diff_bodies(prefix: str, mime_prefix: str, recorded: Body, actual: Body) -> 
         return [Deviation(prefix, "changed", recorded.summary(), actual.summary())]
     try:
         if recorded.kind == "json":
-            return diff_json(prefix, recorded.value, actual.value)
+            return diff_json(prefix, recorded.value, actual.value, slot)
         if recorded.kind == "mime":
             return diff_mime(mime_prefix, recorded.value, actual.value)
         if recorded.kind == "text":
@@ -151,10 +159,10 @@ def shrink(value: Any) -> Any:
 
 
 def json_path(prefix: str, keys: list[Any]) -> str:
-    """``["Message", "toRecipients", 1]`` -> ``body.Message.toRecipients[1]``."""
+    """``["Message", "toRecipients", 1]`` -> ``body.Message.toRecipients[1]``; an ``ItemKey`` -> ``[address=a@b.c]``."""
     out = [prefix]
     for key in keys:
-        if isinstance(key, int):
+        if isinstance(key, (int, ItemKey)):
             out.append(f"[{key}]")
         elif isinstance(key, str) and _PLAIN_KEY.match(key):
             out.append(f".{key}")
@@ -175,21 +183,21 @@ def canonical_json(value: Any) -> str | None:
         return None
 
 
-def diff_json(prefix: str, recorded: Any, actual: Any) -> list[Deviation]:
-    """Structural deviations between two JSON values, in path order.
+def diff_json(prefix: str, recorded: Any, actual: Any, slot: Slot | None = None) -> list[Deviation]:
+    """Structural deviations between two JSON values, in path order; ``slot`` as for ``diff_bodies``.
 
     Values with the same canonical text have no deviation (the same keys, items, types and values;
     NaN equals NaN, as ``ignore_nan_inequality`` says): that is found in C, without deepdiff's walk,
     which costs ~0.5 ms for a small message. Anything else goes through deepdiff.
     """
-    a, b = shrink(recorded), shrink(actual)
+    a, b = keyed_pair(shrink(recorded), shrink(actual), slot)
     same = canonical_json(a)
     if same is not None and same == canonical_json(b):
         return []
-    return _deepdiff(prefix, a, b)
+    return _deepdiff(prefix, a, b, slot)
 
 
-def _deepdiff(prefix: str, a: Any, b: Any) -> list[Deviation]:
+def _deepdiff(prefix: str, a: Any, b: Any, slot: Slot | None = None) -> list[Deviation]:
     tree = DeepDiff(
         a,
         b,
@@ -211,6 +219,6 @@ def _deepdiff(prefix: str, a: Any, b: Any) -> list[Deviation]:
                 devs = diff_text(path, level.t1, level.t2)
             else:
                 devs = [Deviation(path, "changed", level.t1, level.t2)]
-            found.append((_sort_key(keys), devs))
+            found.append((_sort_key(keys), mark_json(slot, keys, devs)))
     found.sort(key=lambda item: item[0])
     return [d for _, devs in found for d in devs]

@@ -7,7 +7,8 @@ Every deviation has a path; the first segment says where it is:
   (``$select=a,b`` equals ``$select=b,a``), shown sorted;
 - ``header.Prefer``: the request headers in ``COMPARED_REQUEST_HEADERS`` only (names case-insensitive;
   ``Accept``, ``Prefer`` and ``Preference-Applied`` compared as sets of comma-separated items,
-  ``Content-Type`` with its parameters sorted); tokens, ids and telemetry are not compared;
+  ``Content-Type`` with its parameters sorted); tokens, ids and telemetry are not compared; ``Accept`` and
+  ``Accept-Language`` deviations are cosmetic (``diffing_cosmetic``: shown, counted apart);
 - ``body...``: JSON, text or bytes (see ``diffing_body``); ``mime...``: base64 MIME bodies (``diffing_mime``);
 - ``batch[N]...``: a ``$batch``'s items, each diffed as the request it stands for (``diffing_batch``);
 - ``response.status``, ``response.header.X``, ``response.body...``, ``response.mime...``: responses;
@@ -28,8 +29,10 @@ from urllib.parse import urlsplit
 
 from graphtape.bodies.batch import is_batch
 from graphtape.bodies.digest import diff_digests, digest_of
+from graphtape.contract.shapes import request_slot
 from graphtape.diffing.batch import diff_batch
 from graphtape.diffing.body import diff_bodies, read_body, read_request_body
+from graphtape.diffing.cosmetic import mark_headers
 from graphtape.diffing.ignore import DEFAULT_IGNORE, IgnoreRules
 from graphtape.graph import normalise_path, parse_query
 from graphtape.model import Deviation, Headers, HttpRequest, HttpResponse, Interaction
@@ -176,9 +179,9 @@ def _diff_body_of(
     mime_prefix = "mime" if request else "response.mime"
     if isinstance(recorded, HttpRequest) and isinstance(actual, HttpRequest):
         a, b = read_request_body(recorded), read_request_body(actual)
-    else:
-        a = read_body(recorded.content_type, recorded.body, base64_mime=request)
-        b = read_body(actual.content_type, actual.body, base64_mime=request)
+        return diff_bodies(prefix, mime_prefix, a, b, request_slot(recorded))
+    a = read_body(recorded.content_type, recorded.body, base64_mime=request)
+    b = read_body(actual.content_type, actual.body, base64_mime=request)
     return diff_bodies(prefix, mime_prefix, a, b)
 
 
@@ -196,7 +199,7 @@ def _raw_diff_requests(recorded: HttpRequest, actual: HttpRequest, ignore: Ignor
                        batch: bool = True) -> list[Deviation]:
     a_host, a_path, a_query = _target(recorded)
     b_host, b_path, b_query = _target(actual)
-    return [
+    return mark_headers([  # the cosmetic header deviations marked (diffing/cosmetic.py)
         *_compare("method", recorded.method.upper(), actual.method.upper()),
         *_compare("host", a_host, b_host),
         *_compare("path", a_path, b_path),
@@ -207,7 +210,7 @@ def _raw_diff_requests(recorded: HttpRequest, actual: HttpRequest, ignore: Ignor
             _header_values(actual.headers, COMPARED_REQUEST_HEADERS),
         ),
         *_request_body(recorded, actual, ignore, batch),
-    ]
+    ])
 
 
 def diff_requests(recorded: HttpRequest, actual: HttpRequest, ignore: IgnoreRules = DEFAULT_IGNORE) -> list[Deviation]:

@@ -1,17 +1,22 @@
 """Which deviations nobody wants to see: the volatile fields, and rules users add by path.
 
-A deviation path reads like ``body.Message.toRecipients[1].emailAddress.address``,
-``mime.header.Subject``, ``query.$select`` or ``response.header.Content-Type`` (see ``diffing``).
+A deviation path reads like ``body.Message.toRecipients[address=bob@contoso.com].emailAddress.name``,
+``body.Message.categories[1]``, ``mime.header.Subject``, ``query.$select`` or ``response.header.Content-Type``
+(see ``diffing``; lists with a natural id are keyed, ``[address=...]`` or ``[name=...]``: ``diffing.keyed``).
 An ignore pattern is a glob over those paths:
 
 - ``*`` matches within one segment: ``body.*.internetMessageHeaders``, ``header.*``,
-  ``body.Message.toRecipients[*].emailAddress.name``, ``mime.attachment[*].sha256``;
+  ``body.Message.toRecipients[*].emailAddress.name`` (every recipient, keyed or by position),
+  ``mime.attachment[*].sha256``, ``mime.header.To[*]``; a key can be named too:
+  ``body.Message.toRecipients[address=bob@contoso.com]`` (the key as shown: lower case for addresses);
 - ``**`` matches any number of segments, none included: ``response.body.**.changeKey`` matches
   ``response.body.changeKey`` and ``response.body.value[3].changeKey``;
 - everything else is literal (``[``, ``]``, ``$``, ``@``, quotes); keys that are not plain words are
   written quoted in paths, so patterns quote them too: ``response.body.**["@odata.etag"]``;
 - a pattern also ignores everything below what it names: ``body.Message.toRecipients`` ignores
-  ``body.Message.toRecipients[0].emailAddress.address``, but not ``body.Message.toRecipientsX``;
+  ``body.Message.toRecipients[address=a@b.c].emailAddress.name``, but not ``body.Message.toRecipientsX``;
+  a recipient added or removed is one deviation at ``toRecipients[address=...]``, which
+  ``toRecipients[*].emailAddress.address`` does not name (``toRecipients[*]`` does);
 - header names are case-insensitive, like in HTTP and MIME: a pattern with a ``header`` segment
   (``header.prefer``, ``mime.header.x-mailer``) is matched without regard to case.
 

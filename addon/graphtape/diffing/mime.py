@@ -4,7 +4,9 @@ Paths (the prefix is ``mime`` for requests, ``response.mime`` for responses):
 
 - ``mime.header.Subject``: top-level headers, names case-insensitive (shown as the recorded side
   spells them), folded values unfolded and RFC 2047 words decoded; address headers (To, Cc, From,
-  ...) as a list of ``Name <address>``; ``Content-Type`` without its ``boundary`` parameter.
+  ...) as a list of ``Name <address>``, diffed by address (``mime.header.To[address=carol@contoso.com]:
+  added 'Carol <carol@contoso.com>'``; the same addresses in another order are no deviation:
+  ``diffing.keyed``); ``Content-Type`` without its ``boundary`` parameter.
   A header that appears more than once is a list. Content-Transfer-Encoding is not compared.
 - ``mime.part[0].type``, ``mime.part[0].text`` (or ``.text.line[N]``), ``.size``, ``.sha256``:
   the body parts (leaf parts that are not attachments) counted from 0 in message order; text parts
@@ -28,6 +30,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from graphtape.bodies.mime import MimePart, read_message
+from graphtape.diffing.keyed import diff_addresses, is_address_header
 from graphtape.diffing.text import diff_text, sha256_short
 from graphtape.model import Deviation
 
@@ -189,6 +192,16 @@ def _diff_leaves(path: str, a_leaf: Leaf | None, b_leaf: Leaf | None) -> list[De
     return out
 
 
+def _diff_header(path: str, lname: str, recorded: Any, actual: Any) -> list[Deviation]:
+    """A header both sides have, with different values: an address list by address, anything else whole."""
+    if isinstance(recorded, list) and isinstance(actual, list) and is_address_header(lname) and all(
+            isinstance(v, str) for v in [*recorded, *actual]):
+        found = diff_addresses(path, recorded, actual)
+        if found is not None:
+            return found
+    return [Deviation(path, "changed", recorded, actual)]
+
+
 def diff_mime(prefix: str, recorded: MimeView, actual: MimeView) -> list[Deviation]:
     """Deviations between two messages: headers, then body parts, then attachments."""
     out: list[Deviation] = []
@@ -200,7 +213,7 @@ def diff_mime(prefix: str, recorded: MimeView, actual: MimeView) -> list[Deviati
         elif b is None and a is not None:
             out.append(Deviation(path, "removed", a[1], None))
         elif a is not None and b is not None and a[1] != b[1]:
-            out.append(Deviation(path, "changed", a[1], b[1]))
+            out.extend(_diff_header(path, lname, a[1], b[1]))
     for i in range(max(len(recorded.parts), len(actual.parts))):
         a_part = recorded.parts[i] if i < len(recorded.parts) else None
         b_part = actual.parts[i] if i < len(actual.parts) else None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import functools
 import logging
 import re
@@ -127,7 +128,7 @@ def scrub_deviation(d: Deviation) -> Deviation:
         scrub_value(d.actual, secret=secret)
     if (path, recorded, actual) == (d.path, d.recorded, d.actual) and type(recorded) is type(d.recorded):
         return d
-    return Deviation(path, d.kind, recorded, actual)
+    return dataclasses.replace(d, path=path, recorded=recorded, actual=actual)  # its cosmetic reason kept
 
 
 def scrub_deviations(deviations: Sequence[Deviation]) -> list[Deviation]:

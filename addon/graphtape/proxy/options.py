@@ -92,6 +92,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("graphtape_on_expiry", str, "",
            "Replay: an expired interaction served is a warning (warn) or fails the session (fail); empty: "
            "[tool.graphtape] on_expiry, else warn.", ["", "warn", "fail"]),
+    Option("graphtape_match_on", str, "",
+           "Replay: what a request must share with a recording to be served by it, comma-separated: method, url, "
+           "body, headers:NAME; empty: the cassette's meta.match_on, else [tool.graphtape] match_on, else method,url."),
     Option("graphtape_fail_on", str, DEFAULT_FAIL_ON_TEXT,
            f"What fails the session: any of {', '.join(m.value for m in FailOn)}, comma-separated."),
     Option("graphtape_faults_scale", str, "1",
@@ -110,7 +113,7 @@ RECORDER_OPENED_BY = frozenset({"graphtape_record_mode", "graphtape_pseudonymize
 # Replay options a running replay takes on as they change (its session and used interactions kept).
 SIMULATE_OPENED_BY = frozenset(o.name for o in SIMULATE_OPTIONS if o.name != "graphtape_simulate_dump")
 REPLAY_TUNING = {"graphtape_allow_repeats", "graphtape_ignore", "graphtape_policy", "graphtape_signin",
-                 "graphtape_max_age", "graphtape_on_expiry"}
+                 "graphtape_max_age", "graphtape_on_expiry", "graphtape_match_on"}
 
 
 def declare(loader: object) -> None:

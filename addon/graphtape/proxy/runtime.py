@@ -58,6 +58,7 @@ TAPE_DEFAULTS: dict[str, Any] = {
     "graphtape_faults": "",  # the marker's faults= (faults/marker.py)
     "graphtape_faults_seed": None,
     "graphtape_max_age": "", "graphtape_on_expiry": "",  # the marker's max_age=, on_expiry= (pytest/expiry.py)
+    "graphtape_match_on": "",  # the marker's match_on= (pytest/matchon.py)
 }
 
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 # What a switch may name to take the quick way: the cassette and mode, and the options read when it is opened.
 SWITCH_KEYS = frozenset({"graphtape_mode", "graphtape_cassette", "graphtape_record_mode", "graphtape_allow_repeats",
-                         "graphtape_ignore", "graphtape_max_age", "graphtape_on_expiry"})
+                         "graphtape_ignore", "graphtape_max_age", "graphtape_on_expiry", "graphtape_match_on"})
 
 
 def quick(wanted: Mapping[str, Any]) -> bool:

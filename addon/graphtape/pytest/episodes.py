@@ -9,6 +9,8 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from graphtape.cassette.format import new_meta, save_cassette
+from graphtape.cassette.recorder import user_settings
 from graphtape.model import Mode
 
 if TYPE_CHECKING:
@@ -17,8 +19,13 @@ if TYPE_CHECKING:
 
 def start_recording(proxy: ProxyThread, mode: Mode, target: Path, recording: Path, **switch_opts: Any) -> None:
     """Switch the proxy to record ``recording`` (new_episodes: a copy of ``target`` appended to); ``switch_opts``
-    go to ``switch`` as they are (the test's faults)."""
+    go to ``switch`` as they are (the test's faults). A re-recording keeps the user's settings of ``target``
+    (``meta.ignore``, ``meta.match_on``): the recording starts as ``target``'s head, which the recorder's
+    overwrite keeps."""
     if mode != Mode.NEW_EPISODES:
+        settings = user_settings(target) if target.exists() else {}
+        if settings:
+            save_cassette(recording, [], {**new_meta(), **settings})
         proxy.switch(Mode.RECORD, recording, **switch_opts)
         return
     if target.exists():

@@ -25,6 +25,7 @@ import pytest
 from graphtape.model import FailOn, Mode, PluginMode  # the vocabulary alone: loading the plugin stays cheap
 from graphtape.proxy.clients import CLIENT_CA
 from graphtape.pytest.expiry import EXPIRY_ARGS, marker_expiry
+from graphtape.pytest.matchon import MATCH_ON_ARGS, marker_match_on
 from graphtape.pytest.options import add_options
 from graphtape.pytest.session_proxy import SessionProxy, temp_folder, uses_graphtape
 from graphtape.pytest.simulate import SIMULATE_ARGS, open_simulated, simulated
@@ -33,7 +34,7 @@ from graphtape.pytest.tape import Tape
 if TYPE_CHECKING:
     from graphtape.proxy.inprocess import ProxyThread
 
-MARKER_ARGS = ("cassette", "strict", "fail_on", "faults", *SIMULATE_ARGS, *EXPIRY_ARGS)
+MARKER_ARGS = ("cassette", "strict", "fail_on", "faults", *SIMULATE_ARGS, *EXPIRY_ARGS, *MATCH_ON_ARGS)
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "graphtape(cassette=None, *, strict=False, fail_on=None, faults=None, simulate=False, seed=None): serve "
         "this test's Graph traffic from a cassette through graphtape's proxy (default cassettes/<test module>/<test "
         "name>.yaml), or with simulate=True from a simulated mailbox; faults= injects faults (a file or a dict); "
-        "max_age='90d', on_expiry='warn'|'fail': recordings older than that are expired")
+        "max_age='90d', on_expiry='warn'|'fail': recordings older than that are expired; "
+        "match_on=['method', 'url', 'body', 'headers:NAME']: what a request must share with a recording")
     config.stash[SETTINGS] = settings_of(config)
     config.stash[SESSION] = SessionProxy(config, lambda: _new_proxy(config))
     config.pluginmanager.register(config.stash[SESSION], "graphtape-session")
@@ -204,7 +206,7 @@ def _open(item: pytest.Item, proxy: ProxyThread) -> Tape:
     s = item.config.stash[SETTINGS]
     try:
         name, _, fail_on = _marker_args(item, s)
-        faults = {**marker_faults(item), **marker_expiry(item)}  # faults=, max_age=: this cassette's switch options
+        faults = {**marker_faults(item), **marker_expiry(item), **marker_match_on(item)}  # this cassette's options
     except ValueError as e:
         return Tape(proxy, cassette=s.cassette_dir, mode=Mode.REPLAY, fail_on=DEFAULT_FAIL_ON, refusal=str(e))
     if simulated(item, s.mode):  # a simulated mailbox, no cassette (pytest/simulate.py)

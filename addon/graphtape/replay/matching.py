@@ -7,6 +7,10 @@ recorded order. A ``$batch`` is equal to another with the same items whatever th
 every run); failing that, one whose items make the same calls (methods and paths) is served first.
 Each interaction is served once unless repeats are allowed.
 
+``match_on`` (``cassette/matchon.py``) narrows or widens that: without ``method`` or ``url`` requests are indexed
+by what is left of the key; with ``body`` or ``headers:NAME`` (``replay/criteria.py``) only the recordings meeting
+them may serve, and a request none of its recordings meets is unmatched (``Match.refused`` names them).
+
 A recorded query value ``<redacted>`` (a secret the recorder replaced) stands for any value: a
 request whose URL differs from a recording only in the values of those parameters matches it.
 
@@ -17,18 +21,22 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import itertools
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from graphtape.bodies.batch import batch_fingerprint, batch_shape, is_batch
 from graphtape.bodies.digest import digest_of
 from graphtape.bodies.kinds import is_json_type, is_mime_upload_type
+from graphtape.cassette.matchon import DEFAULT, MatchOn
+from graphtape.diffing.ignore import DEFAULT_IGNORE, IgnoreRules
 from graphtape.graph import parse_query, request_key
 from graphtape.model import HttpRequest, Interaction, MatchKind, header
 from graphtape.privacy.redaction import REDACTED, Redactor
+from graphtape.replay.criteria import Criteria
 
 
 def body_fingerprint(req: HttpRequest) -> str:
@@ -61,37 +69,55 @@ class Match:
     kind: MatchKind
     index: int | None = None  # the recorded interaction served (0-based)
     body_recorded: bool = True  # EXHAUSTED: some recording of the URL has this body (else it was never recorded)
+    refused: tuple[int, ...] = ()  # UNMATCHED: the recordings of its method and URL that match_on refused
 
 
 class Matcher:
     """Serves recorded interactions to requests; keeps which ones are used."""
 
-    def __init__(self, interactions: Sequence[Interaction], *, allow_repeats: bool = False):
+    def __init__(self, interactions: Sequence[Interaction], *, allow_repeats: bool = False,
+                 match_on: MatchOn = DEFAULT, rules: IgnoreRules = DEFAULT_IGNORE):
         self.interactions = interactions
         self.allow_repeats = allow_repeats
+        self.match_on = match_on
         self.used = [False] * len(interactions)
         by_key: dict[str, list[int]] = defaultdict(list)
         self._by_key_body: dict[tuple[str, str], list[int]] = defaultdict(list)
         self._batches: dict[str, list[int]] = defaultdict(list)  # a $batch's items' methods and paths
         self._next: dict[str, int] = defaultdict(int)  # position in _by_key[key] of the next unused
+        fingerprints = []
         for i, interaction in enumerate(interactions):
-            key = interaction.request.key
+            key = match_on.slot(interaction.request.key)
             by_key[key].append(i)
-            self._by_key_body[(key, body_fingerprint(interaction.request))].append(i)
+            fingerprints.append(body_fingerprint(interaction.request))
+            self._by_key_body[(key, fingerprints[-1])].append(i)
             if is_batch(interaction.request):
                 self._batches[batch_shape(interaction.request)].append(i)
         self._by_key: dict[str, tuple[int, ...]] = {key: tuple(indices) for key, indices in by_key.items()}
         # The sets of query parameters recorded as <redacted>: a live request's values of those are masked.
         masks = {_redacted_params(i.request) for i in interactions}
         self._masks = [Redactor(params=mask) for mask in sorted(masks - {frozenset()}, key=sorted)]
+        self.criteria = (Criteria(match_on, [i.request for i in interactions], fingerprints, rules)
+                         if match_on.strict else None)
+
+    def retuned(self, match_on: MatchOn, rules: IgnoreRules) -> Matcher:
+        """This matcher under another ``match_on``, the interactions used so far kept used."""
+        if match_on == self.match_on:
+            if self.criteria is not None:
+                self.criteria.rules = rules
+            return self
+        other = Matcher(self.interactions, allow_repeats=self.allow_repeats, match_on=match_on, rules=rules)
+        other.used = self.used
+        return other
 
     def _key(self, req: HttpRequest) -> str:
         """The request's key; if no recording has it, its key with secret values masked as some recordings are."""
-        key = req.key
+        key = self.match_on.slot(req.key)
         if key in self._by_key or not self._masks:
             return key
         for mask in self._masks:
-            masked = request_key(req.method, mask.url(req.url), header(req.headers, "content-range") or "")
+            masked = self.match_on.slot(
+                request_key(req.method, mask.url(req.url), header(req.headers, "content-range") or ""))
             if masked in self._by_key:
                 return masked
         return key
@@ -116,7 +142,10 @@ class Matcher:
         candidates = self._by_key.get(key)
         if not candidates:
             return Match(MatchKind.UNMATCHED)
-        same_body = self._by_key_body.get((key, body_fingerprint(req)), [])
+        fingerprint = body_fingerprint(req)
+        same_body = self._by_key_body.get((key, fingerprint), [])
+        if self.criteria is not None:
+            return self._find_meeting(req, key, candidates, same_body, self.criteria.checker(req, fingerprint))
         pick = self._first_unused(same_body)
         if pick is None and self._batches and is_batch(req):  # then a batch of the same calls, its bodies changed
             pick = self._first_unused(self._batches.get(batch_shape(req), []))
@@ -130,6 +159,26 @@ class Matcher:
                 return Match(MatchKind.MATCHED, same_body[0])
             return Match(MatchKind.MATCHED, candidates[-1])
         return Match(MatchKind.EXHAUSTED, body_recorded=bool(same_body))
+
+    def _find_meeting(self, req: HttpRequest, key: str, candidates: Sequence[int], same_body: Sequence[int],
+                      ok: Callable[[int], bool]) -> Match:
+        """``find`` under match_on's body or header criteria: the same preferences, among the recordings that
+        meet them (``ok``); the unused ones first (lazily: the first that meets them ends the search), and only then
+        are the used ones looked at."""
+        batch = self._batches.get(batch_shape(req), ()) if self._batches and is_batch(req) else ()
+        start = self._next_unused(key)
+        in_order = itertools.islice(candidates, self._next[key], None) if start is not None else ()
+        unused = (i for i in itertools.chain(same_body, (i for i in batch if i in candidates), in_order)
+                  if not self.used[i])
+        pick = next((i for i in unused if ok(i)), None)
+        if pick is not None:
+            return Match(MatchKind.MATCHED, pick)
+        met = [i for i in candidates if self.used[i] and ok(i)]
+        if not met:
+            return Match(MatchKind.UNMATCHED, refused=tuple(candidates))
+        if self.allow_repeats:
+            return Match(MatchKind.MATCHED, next((i for i in same_body if ok(i)), met[-1]))
+        return Match(MatchKind.EXHAUSTED, body_recorded=bool(same_body) or self.match_on.body)
 
     def use(self, index: int) -> None:
         self.used[index] = True

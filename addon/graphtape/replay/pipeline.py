@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from graphtape.cassette.matchon import DEFAULT, MatchOn
 from graphtape.diffing.core import diff_requests, nearest
 from graphtape.diffing.ignore import DEFAULT_IGNORE, IgnoreRules
 from graphtape.graph import error_response
@@ -34,6 +35,8 @@ class Replayer:
     nearest recordings of a miss are ranked (the volatile defaults, plus the project's, the command line's and
     the cassette's own). ``expiry``: how old a served recording may be (replay/expiry.py): an older one gets a
     warning finding, and with ``on_expiry = fail`` is a problem of the session too (it fails whatever fail_on says).
+    ``match_on``: what a request must share with a recording (cassette/matchon.py); a request refused by its body or
+    header criteria is unmatched, and the answer says which criterion failed against the nearest recording.
     """
 
     cassette: str
@@ -43,15 +46,19 @@ class Replayer:
     rules: IgnoreRules = DEFAULT_IGNORE
     clock: Callable[[], float] = time.monotonic  # when a request came and was answered (Retry-After checks)
     expiry: Expiry | None = None
+    match_on: MatchOn = DEFAULT
 
     def __post_init__(self) -> None:
-        self.matcher = Matcher(self.interactions, allow_repeats=self.allow_repeats)
+        self.matcher = Matcher(self.interactions, allow_repeats=self.allow_repeats, match_on=self.match_on,
+                               rules=self.rules)
         self._requests = [i.request for i in self.interactions]
 
-    def retune(self, *, allow_repeats: bool, rules: IgnoreRules) -> None:
+    def retune(self, *, allow_repeats: bool, rules: IgnoreRules, match_on: MatchOn | None = None) -> None:
         """Options changed mid-replay: the session and the interactions used so far are kept."""
         self.allow_repeats = self.matcher.allow_repeats = allow_repeats
         self.rules = rules
+        self.match_on = match_on or self.match_on
+        self.matcher = self.matcher.retuned(self.match_on, rules)
 
     def handle(self, req: HttpRequest, findings: Sequence[Finding] = ()) -> tuple[Exchange, HttpResponse]:
         """The session's entry for ``req`` (its contract ``findings`` on it) and the answer to send."""
@@ -94,6 +101,8 @@ class Replayer:
                    f"recorded answer was already served (pass --allow-repeats to serve them again, or record "
                    f"the extra call).")
             return error_response(EXHAUSTED_STATUS, "graphtape.CassetteExhausted", msg)
+        if match.refused:
+            return self._refused(ex, req, match.refused)
         near = self._nearest_text(req)
         ex.outcome = Outcome.UNMATCHED
         ex.note = f"nearest: {near}" if near else "the cassette has no interactions"
@@ -111,6 +120,21 @@ class Replayer:
                f"body, and each recorded answer of it was already served. Nearest recorded: {near}. If the new body "
                "is intended, record the call again (graphtape record --append, or re-record the cassette).")
         return error_response(EXHAUSTED_STATUS, "graphtape.CassetteExhausted", msg)
+
+    def _refused(self, ex: Exchange, req: HttpRequest, refused: Sequence[int]) -> HttpResponse:
+        """Recorded with its method and URL, but match_on's body or header criteria refused every recording: which
+        criterion failed against the nearest of them."""
+        assert self.matcher.criteria is not None
+        closest = nearest(req, [self._requests[i] for i in refused], 1, self.rules)
+        index = refused[closest[0][0]] if closest else refused[0]
+        why = "; ".join(self.matcher.criteria.failures(index, req)) or "a match_on criterion failed"
+        ex.outcome = Outcome.UNMATCHED
+        ex.note = f"match_on {self.match_on.text()}: nearest #{index + 1}: {why}"
+        msg = (f"graphtape: no interaction in {self.cassette} matches {req.method} {short_path(req.url)} on match_on "
+               f"{self.match_on.text()}: it was recorded ({len(refused)} time(s)), but against the nearest recording, "
+               f"#{index + 1}, {why}. If the change is intended, record the call again; or match on less "
+               "(match_on, --match-on) or ignore the field (ignore, --ignore).")
+        return error_response(UNMATCHED_STATUS, "graphtape.UnmatchedRequest", msg)
 
     def _nearest_text(self, req: HttpRequest) -> str:
         parts = []

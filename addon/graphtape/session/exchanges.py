@@ -38,6 +38,16 @@ class Exchange:
     def warnings(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == "warning"]
 
+    @property
+    def counted(self) -> list[Deviation]:
+        """The deviations that count (``--fail-on deviation``): all but the cosmetic ones."""
+        return [d for d in self.deviations if not d.cosmetic]
+
+    @property
+    def cosmetic(self) -> list[Deviation]:
+        """The cosmetic deviations (diffing/cosmetic.py): shown, counted apart, failing only ``--fail-on cosmetic``."""
+        return [d for d in self.deviations if d.cosmetic]
+
 
 @dataclass
 class Session:
@@ -71,7 +81,8 @@ class Session:
         n = len(self.exchanges)
         errors = sum(len(e.errors) for e in self.exchanges)
         warnings = sum(len(e.warnings) for e in self.exchanges)
-        deviations = sum(len(e.deviations) for e in self.exchanges)
+        deviations = sum(len(e.counted) for e in self.exchanges)
+        cosmetic = sum(len(e.cosmetic) for e in self.exchanges)
         where = f" ({self.cassette})" if self.cassette else ""
         lines = [f"graphtape: {self.mode} session{where}: {n} request{'s' * (n != 1)}"]
         if self.mode == Mode.REPLAY:
@@ -99,6 +110,7 @@ class Session:
             lines.append(f"  unmatched {self.count(Outcome.UNMATCHED)}, exhausted {self.count(Outcome.EXHAUSTED)}")
         early = too_soon(self.exchanges)  # a warning that --fail-on retry fails on: counted where it can be seen
         lines.append(f"  contract errors {errors}, warnings {warnings}, deviations {deviations}"
+                     + (f", cosmetic {cosmetic}" if cosmetic else "")
                      + (f", retries too soon {early} (of the warnings)" if early else ""))
         for e in self.exchanges:
             if e.outcome in _LISTED:

@@ -43,7 +43,7 @@ def exchange_report(ex: Exchange) -> dict[str, Any]:
         "findings": [asdict(f) for f in ex.findings],
         "deviations": [
             {"path": d.path, "kind": d.kind, "recorded": _value(d.recorded), "actual": _value(d.actual),
-             "line": d.line()}
+             "cosmetic": d.cosmetic or None, "line": d.line()}
             for d in ex.deviations
         ],
         "note": ex.note,
@@ -67,7 +67,8 @@ def session_report(session: Session) -> dict[str, Any]:
             "upstream_connections_refused": session.upstream_refused,
             "contract_errors": sum(len(e.errors) for e in exchanges),
             "contract_warnings": sum(len(e.warnings) for e in exchanges),
-            "deviations": sum(len(e.deviations) for e in exchanges),
+            "deviations": sum(len(e.counted) for e in exchanges),  # as --fail-on deviation counts them
+            "cosmetic_deviations": sum(len(e.cosmetic) for e in exchanges),  # counted by --fail-on cosmetic only
             "expired": sum(1 for e in exchanges for f in e.findings if f.rule == EXPIRED),  # replay/expiry.py
             "unused_interactions": [i + 1 for i in session.unused],
             "faults_injected": len(session.faults.injected) if session.faults is not None else 0,
@@ -86,15 +87,16 @@ def _case_failure(ex: Exchange) -> tuple[str, str] | None:
     """(message, details) when this request is a failed test case in JUnit terms."""
     if ex.outcome in _FAILED_OUTCOMES:  # each fails the session (session/verdict.py): so its test case too
         return f"{ex.outcome}: {ex.note}", ex.note
-    problems = [f.line() for f in ex.errors] + [f"deviation {d.line()}" for d in ex.deviations]
+    problems = [f.line() for f in ex.errors] + [f"deviation {d.line()}" for d in ex.counted]
     if ex.outcome == Outcome.REJECTED or problems:
-        head = ex.errors[0].line() if ex.errors else f"deviation {ex.deviations[0].line()}"
+        head = ex.errors[0].line() if ex.errors else f"deviation {ex.counted[0].line()}"
         return head, "\n".join(problems)
     return None
 
 
 def junit_xml(session: Session) -> str:
-    """One test case per request; unmatched requests, contract errors and deviations are failures."""
+    """One test case per request; unmatched requests, contract errors and deviations are failures (cosmetic
+    deviations are not: they are in the case's system-out, with the warnings)."""
     suite = ET.Element("testsuite", name=f"graphtape {session.mode} {session.cassette}".strip())
     failed = 0
     for ex in session.exchanges:
@@ -105,7 +107,7 @@ def junit_xml(session: Session) -> str:
             failed += 1
             element = ET.SubElement(case, "failure", message=failure[0][:500])
             element.text = failure[1]
-        warnings = [f.line() for f in ex.warnings]
+        warnings = [f.line() for f in ex.warnings] + [f"deviation {d.line()}" for d in ex.cosmetic]
         if warnings:
             ET.SubElement(case, "system-out").text = "\n".join(warnings)
         _fault_properties(case, session, ex)

@@ -85,10 +85,14 @@ def failures(session: Session, fail_on: Iterable[FailOn], *, since: tuple[int, i
         errors = sum(len(e.errors) for e in exchanges)
         if errors:
             out.append(f"{errors} contract error(s)")
-    if FailOn.DEVIATION in wanted:
-        deviations = sum(len(e.deviations) for e in exchanges)
+    if FailOn.DEVIATION in wanted:  # cosmetic ones apart: FailOn.COSMETIC
+        deviations = sum(len(e.counted) for e in exchanges)
         if deviations:
             out.append(f"{deviations} deviation(s) from the recording")
+    if FailOn.COSMETIC in wanted:
+        cosmetic = sum(len(e.cosmetic) for e in exchanges)
+        if cosmetic:
+            out.append(f"{cosmetic} cosmetic deviation(s) from the recording")
     if FailOn.RETRY in wanted:
         early = too_soon(exchanges)
         if early:

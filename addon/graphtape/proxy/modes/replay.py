@@ -15,6 +15,7 @@ from mitmproxy.proxy import server_hooks
 
 from graphtape.bodies.limits import BodyTooLarge
 from graphtape.cassette.format import load_cassette
+from graphtape.cassette.matchon import MatchOn, resolve_match_on
 from graphtape.config import ConfigError, ignore_rules, load_project_config
 from graphtape.diffing.ignore import IgnoreRules
 from graphtape.graph import error_response
@@ -46,6 +47,7 @@ class ReplayHandler(ModeHandler):
         self.replayer: Replayer | None = replayer
         self.tape_ignore = tape_ignore  # the cassette's meta.ignore
         self.pseudonymizer = pseudonymizer  # replay of a pseudonymized cassette
+        self.tape_meta: dict[str, Any] = {}  # the cassette's meta (its match_on)
 
     @classmethod
     def open(cls, session: Session, shared: Shared) -> ModeHandler:
@@ -53,9 +55,11 @@ class ReplayHandler(ModeHandler):
         tape_ignore = loaded.meta.get("ignore")
         replayer = Replayer(session.cassette, loaded.interactions, session,
                             allow_repeats=ctx.options.graphtape_allow_repeats, rules=rules_for(tape_ignore),
-                            expiry=expiry_for())
-        return cls(session, shared, replayer, tape_ignore, Pseudonymizer.from_meta(loaded.meta),
-                   Scope.from_interactions(loaded.interactions))  # Graph, and the upload URLs it recorded
+                            expiry=expiry_for(), match_on=match_on_for(session.cassette, loaded.meta))
+        handler = cls(session, shared, replayer, tape_ignore, Pseudonymizer.from_meta(loaded.meta),
+                      Scope.from_interactions(loaded.interactions))  # Graph, and the upload URLs it recorded
+        handler.tape_meta = loaded.meta
+        return handler
 
     def retune(self, updated: set[str], opts: Any) -> None:
         """graphtape_ignore, _policy or _allow_repeats changed during a replay (e.g. in mitmweb's options);
@@ -64,9 +68,10 @@ class ReplayHandler(ModeHandler):
             return
         try:
             rules, expiry = rules_for(self.tape_ignore), expiry_for()
+            match_on = match_on_for(self.session.cassette, self.tape_meta)
         except (ValueError, ConfigError) as e:
             raise exceptions.OptionsError(str(e)) from e
-        self.replayer.retune(allow_repeats=opts.graphtape_allow_repeats, rules=rules)
+        self.replayer.retune(allow_repeats=opts.graphtape_allow_repeats, rules=rules, match_on=match_on)
         self.replayer.expiry = expiry
 
     def finish(self) -> None:
@@ -116,6 +121,12 @@ class ReplayHandler(ModeHandler):
 def rules_for(tape_ignore: object) -> IgnoreRules:
     """The deviations replay ignores: the volatile ones, the project's, the command line's and the cassette's."""
     return ignore_rules(load_project_config().ignore, ctx.options.graphtape_ignore, tape_ignore)
+
+
+def match_on_for(cassette: str, meta: dict[str, Any]) -> MatchOn:
+    """What a request must share with a recording: graphtape_match_on, else the cassette's, else the project's."""
+    return resolve_match_on(ctx.options.graphtape_match_on, meta.get("match_on"), load_project_config().raw,
+                            option_where="graphtape_match_on", cassette_where=f"{cassette}: meta.match_on")
 
 
 def expiry_for() -> Expiry | None:
