@@ -244,3 +244,15 @@ def test_two_conflicts_in_one_link_are_both_reported_each_with_its_note() -> Non
     ((index, devs),) = with_conflicts(diff_cassettes(old, new, remap=lambda i: remap(i, ids)), ids, lambda d: d)
     assert index == 2 and [(d.recorded, d.actual) for d in devs] == [(A1, B2), (s1, s3)]
     assert [explain(ids, 2, d) for d in devs] == [c.note() for c in ids.conflicts]
+
+
+def test_an_id_only_old_was_given_is_explained_when_a_later_request_differs_by_it() -> None:
+    refused = Interaction(req("POST", "/me/messages", {"subject": "Hello"}),
+                          resp(400, {"error": {"code": "ErrorInvalidRecipients", "message": "..."}}))
+    old, new = [created(A1), send(A1)], [refused, send(B1)]
+    ids = map_ids(old, new)
+    assert ids.mapped == 0 and ids.old_given[A1] == Place(0, "response.body.id")
+    found = diff_cassettes(old, new, remap=lambda i: remap(i, ids))
+    send_path = next(d for i, devs in found if i == 1 for d in devs)
+    assert explain(ids, 1, send_path) == (
+        f"OLD's server gave {A1!r} at interaction 1, response.body.id; no id NEW's server gave stands for it")

@@ -9,7 +9,8 @@ differ. ``graphtape diff`` (``core.diff_cassettes`` pairs interactions by positi
    paired with two NEW ids, or two OLD ids with one NEW id) is a ``Conflict``: a real difference, with both places;
 2. ``remap``: rewrites an OLD interaction with NEW's ids (URLs, header values, JSON bodies, base64 MIME bodies,
    a ``$batch``'s items), so what still differs is what the flow did differently;
-3. ``explain``: for a deviation still found, which server id was expected there and where the server gave it.
+3. ``explain``: for a deviation still found, which server id was expected there and where the server gave it
+   (or that only OLD's server gave the id it names).
 
 Which values are ids (``id_kind``, the one place that knows), in responses only:
 
@@ -35,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import graphtape.contract  # noqa: F401  # first: it imports diffing.body, which imports contract.shapes
 from graphtape.bodies.batch import is_batch, item_id, request_items, response_items
 from graphtape.diffing.body import json_path
 from graphtape.diffing.idtext import Replacer, json_or_none, substitute
@@ -183,8 +185,10 @@ class IdMap:
     backward: dict[str, str] = field(default_factory=dict)
     places: dict[str, Place] = field(default_factory=dict)  # by OLD id
     conflicts: list[Conflict] = field(default_factory=list)
+    old_given: dict[str, Place] = field(default_factory=dict)  # every whole id in OLD's responses, where first
     _replacer: Replacer | None = field(default=None, repr=False, compare=False)
     _new_ids: Replacer | None = field(default=None, repr=False, compare=False)
+    _unpaired: Replacer | None = field(default=None, repr=False, compare=False)
 
     @property
     def mapped(self) -> int:
@@ -201,7 +205,7 @@ class IdMap:
             self.conflicts.append(Conflict(place, old, new, self.places[known_old], known_old, "new"))
         else:
             self.forward[old], self.backward[new], self.places[old] = new, old, place
-            self._replacer = self._new_ids = None
+            self._replacer = self._new_ids = self._unpaired = None
 
     def replacer(self) -> Replacer:
         """OLD's ids that differ -> NEW's, as one ``Replacer`` (built once, when first asked for)."""
@@ -215,6 +219,12 @@ class IdMap:
             self._new_ids = Replacer({b: b for a, b in self.forward.items() if a != b})
         return self._new_ids
 
+    def unpaired(self) -> Replacer:
+        """OLD's server ids that no id of NEW's stands for, to find them in a text (once ``map_ids`` is done)."""
+        if self._unpaired is None:
+            self._unpaired = Replacer({a: a for a in self.old_given if a not in self.forward})
+        return self._unpaired
+
 
 def map_ids(old: Sequence[Interaction], new: Sequence[Interaction]) -> IdMap:
     """The bijection of server ids between two recordings aligned by position (``core.diff_cassettes``)."""
@@ -222,6 +232,9 @@ def map_ids(old: Sequence[Interaction], new: Sequence[Interaction]) -> IdMap:
     for i, (a, b) in enumerate(zip(old, new, strict=False)):
         for path, x, y in response_pairs(a, b):
             ids.add(Place(i, path), x, y)
+    for i, a in enumerate(old):
+        for path, x, _ in response_pairs(a, a):  # an answer against itself: its whole ids, each with itself
+            ids.old_given.setdefault(x, Place(i, path))
     return ids
 
 
@@ -255,6 +268,9 @@ def explain(ids: IdMap, index: int, d: Deviation) -> str:
     for y in finder.find(actual):
         if y not in recorded and y not in unquote(recorded):
             notes.append(f"{y!r} is the id NEW's server gave at {ids.places[ids.backward[y]]}")
+    for x in ids.unpaired().find(recorded) if ids.old_given else []:
+        if x not in actual and x not in unquote(actual):
+            notes.append(f"OLD's server gave {x!r} at {ids.old_given[x]}; no id NEW's server gave stands for it")
     return "; ".join(notes)
 
 
