@@ -256,3 +256,14 @@ def test_an_id_only_old_was_given_is_explained_when_a_later_request_differs_by_i
     send_path = next(d for i, devs in found if i == 1 for d in devs)
     assert explain(ids, 1, send_path) == (
         f"OLD's server gave {A1!r} at interaction 1, response.body.id; no id NEW's server gave stands for it")
+
+
+def test_hostile_runs_of_id_characters_take_linear_time() -> None:
+    import time
+
+    r = Replacer({"MSZZVlhQAC4x": "MSZZVlhQAC4y"})
+    texts = ["=" * 300_000, "=a" * 150_000, ("x=" * 100 + "/") * 1000, "%3D" * 100_000]
+    started = time.process_time()
+    assert [r.sub(t) for t in texts] == texts
+    assert r.sub("a=b=MSZZVlhQAC4x") == "a=b=MSZZVlhQAC4y"
+    assert time.process_time() - started < 5  # quadratic would take minutes

@@ -246,7 +246,12 @@ def remap(interaction: Interaction, ids: IdMap) -> Interaction:
 def _text(value: Any) -> str:
     if value is None:
         return ""
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (ValueError, RecursionError):  # nested beyond Python's stack: not searched for ids
+        return ""
 
 
 def explain(ids: IdMap, index: int, d: Deviation) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -66,6 +67,7 @@ def _emit(node: dict[str, Any]) -> str:
 
 _PLAIN_ID = re.compile(r"[A-Za-z0-9_+\-]+={0,2}")  # Graph's ids, change keys, guids, skip tokens
 _RUN = re.compile(r"[A-Za-z0-9_+\-=%]+")  # where a plain id stands in a text: ``=`` and percent-encoding included
+_VALUE_START = re.compile(r"=(?=[^=])")  # where a value may start in a run: after "name="
 _ANGLED = re.compile(r"<[^<>\s]+>")  # an internetMessageId, as MIME's In-Reply-To and References carry it
 
 
@@ -78,6 +80,7 @@ class Replacer:
     def __init__(self, mapping: dict[str, str]) -> None:
         self.mapping = mapping
         self.plain = {k for k in mapping if _PLAIN_ID.fullmatch(k)}
+        self.longest = 3 * max((len(k) for k in self.plain), default=0)  # percent-encoded: up to 3 characters each
         self.angled = {k for k in mapping if _ANGLED.fullmatch(k)}
         others = [k for k in mapping if k and k not in self.plain and k not in self.angled]
         self.others = re.compile(f"(?<![{_ID_CHARS}])(?:{_trie(others)})(?![{_ID_CHARS}])") if others else None
@@ -87,10 +90,12 @@ class Replacer:
         return not self.plain and not self.angled and self.others is None
 
     def _in_run(self, run: str) -> tuple[int, str] | None:
-        """Where a plain id starts in a run of id characters (the run itself, or what follows one of its
-        ``=``, as in ``$skiptoken=ID``), and which id."""
-        for start in (0, *(i + 1 for i, c in enumerate(run) if c == "=")):
+        """Where a plain id starts in a run of id characters, and which id: the run itself, or what follows one of
+        its first three ``=`` before a value (``$skiptoken=ID``). Linear in the run's length, whatever it holds."""
+        for start in (0, *(m.end() for m in itertools.islice(_VALUE_START.finditer(run), 3))):
             part = run[start:]
+            if len(part) > self.longest:  # a longer part is no id: not looked up
+                continue
             key = part if part in self.plain else unquote(part) if "%" in part else ""
             if part and key in self.plain:
                 return start, key
