@@ -267,3 +267,9 @@ def test_hostile_runs_of_id_characters_take_linear_time() -> None:
     assert [r.sub(t) for t in texts] == texts
     assert r.sub("a=b=MSZZVlhQAC4x") == "a=b=MSZZVlhQAC4y"
     assert time.process_time() - started < 5  # quadratic would take minutes
+
+
+def test_thousands_of_crafted_ids_nesting_a_trie_deeper_than_the_stack_do_not_crash() -> None:
+    crafted = {"a." * n + "b.x": "y" for n in range(3000)}  # each one branch deeper than the one before
+    r = Replacer({**crafted, "MSZZVlhQAC4x": "MSZZVlhQAC4y"})
+    assert r.sub("MSZZVlhQAC4x a.b.x") in ("MSZZVlhQAC4y a.b.x", "MSZZVlhQAC4y y")

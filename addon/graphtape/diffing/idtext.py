@@ -71,6 +71,17 @@ _VALUE_START = re.compile(r"=(?=[^=])")  # where a value may start in a run: aft
 _ANGLED = re.compile(r"<[^<>\s]+>")  # an internetMessageId, as MIME's In-Reply-To and References carry it
 
 
+def _others_regex(words: list[str]) -> re.Pattern[str] | None:
+    """The trie regex of ids of other shapes; None without any, or when they nest beyond Python's stack (a
+    hostile cassette's thousands of crafted ids): those are then not replaced."""
+    if not words:
+        return None
+    try:
+        return re.compile(f"(?<![{_ID_CHARS}])(?:{_trie(words)})(?![{_ID_CHARS}])")
+    except (RecursionError, re.error, OverflowError):
+        return None
+
+
 class Replacer:
     """Finds the keys of ``mapping`` in texts (as whole ids, percent-encoded or not) and replaces them.
 
@@ -83,7 +94,7 @@ class Replacer:
         self.longest = 3 * max((len(k) for k in self.plain), default=0)  # percent-encoded: up to 3 characters each
         self.angled = {k for k in mapping if _ANGLED.fullmatch(k)}
         others = [k for k in mapping if k and k not in self.plain and k not in self.angled]
-        self.others = re.compile(f"(?<![{_ID_CHARS}])(?:{_trie(others)})(?![{_ID_CHARS}])") if others else None
+        self.others = _others_regex(others)
 
     @property
     def empty(self) -> bool:
