@@ -140,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("old", help="the earlier recording")
     p.add_argument("new", help="the later recording (differences are numbered by its interactions)")
     p.add_argument("--ignore", action="append", default=[], metavar="PATH", help="a deviation path to ignore")
+    p.add_argument("--no-id-map", action="store_true",
+                   help="compare server ids as they are (do not map OLD's ids to the ones NEW's server gave)")
     har_commands.add(sub, _record_args)  # import, export (commands/har.py): each sets args.run
     helptext.add_epilogs(sub)
     return parser

@@ -10,20 +10,33 @@ from pathlib import Path
 from graphtape.cassette.format import CassetteError, load_cassette
 from graphtape.config import ignore_rules, load_project_config
 from graphtape.diffing.core import diff_cassettes
+from graphtape.diffing.ids import explain, map_ids, remap, with_conflicts
+from graphtape.diffing.ignore import DEFAULT_IGNORE, IgnoreRules
+from graphtape.privacy.output import scrub_deviations, scrub_text
 from graphtape.proxy.standalone import EXIT_USAGE
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    """Drift between two recordings; exit 1 when they differ beyond the ignore rules."""
+    """Drift between two recordings; exit 1 when they differ beyond the ignore rules. Server ids are mapped
+    between them first (``diffing.ids``) unless ``--no-id-map``."""
     old, new = load_cassette(args.old), load_cassette(args.new)
     rules = ignore_rules(load_project_config().ignore, args.ignore, old.meta.get("ignore"), new.meta.get("ignore"))
-    found = diff_cassettes(old.interactions, new.interactions, rules)
+    ids = None if args.no_id_map else map_ids(old.interactions, new.interactions)
+    found = diff_cassettes(old.interactions, new.interactions, rules,
+                           remap=(lambda item: remap(item, ids)) if ids is not None else None)
+    if ids is not None:  # conflicts: under the user's own ignore rules, not the volatile ones mapping replaces
+        own = IgnoreRules.parse(p for p in rules.patterns if p not in DEFAULT_IGNORE.patterns)
+        found = with_conflicts(found, ids, lambda devs: scrub_deviations(own.apply(devs)))
     for index, devs in found:
         for d in devs:
-            print(f"{args.new}:{index + 1}: {d.line()}")
+            note = explain(ids, index, d) if ids is not None else ""
+            print(f"{args.new}:{index + 1}: {d.line()}" + (f" ({scrub_text(note)})" if note else ""))
     total = sum(len(d) for _, d in found)
+    mapped = ("server ids not mapped (--no-id-map)" if ids is None else
+              f"{ids.mapped} server id(s) mapped between the recordings"
+              + (f", {len(ids.conflicts)} id conflict(s)" if ids.conflicts else ""))
     print(f"graphtape diff: {len(old.interactions)} vs {len(new.interactions)} interactions, "
-          f"{total} difference(s) in {len(found)} interaction(s)", file=sys.stderr)
+          f"{total} difference(s) in {len(found)} interaction(s); {mapped}", file=sys.stderr)
     return 1 if total else 0
 
 

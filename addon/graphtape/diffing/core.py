@@ -254,11 +254,13 @@ def describe(interaction: Interaction) -> str:
 
 
 def diff_cassettes(
-    old: Sequence[Interaction], new: Sequence[Interaction], ignore: IgnoreRules = DEFAULT_IGNORE
+    old: Sequence[Interaction], new: Sequence[Interaction], ignore: IgnoreRules = DEFAULT_IGNORE,
+    remap: Callable[[Interaction], Interaction] | None = None,
 ) -> list[tuple[int, list[Deviation]]]:
     """Drift between two recordings, interactions paired by position; only the indices that differ.
 
     An interaction only one side has is one deviation at ``interaction`` (``added`` or ``removed``).
+    ``remap`` rewrites each of OLD's interactions before it is compared (NEW's server ids: ``diffing.ids``).
     """
     out: list[tuple[int, list[Deviation]]] = []
     for i in range(max(len(old), len(new))):
@@ -267,7 +269,7 @@ def diff_cassettes(
         elif i >= len(old):
             found = _shown(ignore.apply([Deviation("interaction", "added", None, describe(new[i]))]))
         else:
-            found = diff_interactions(old[i], new[i], ignore)
+            found = diff_interactions(remap(old[i]) if remap else old[i], new[i], ignore)
         if found:
             out.append((i, found))
     return out

@@ -80,6 +80,9 @@ VOLATILE: tuple[tuple[str, str], ...] = (
     ("response.body.**.webLink", "embeds the item id"),
     ("response.body.uploadUrl", "upload session URL with a fresh token"),
     ("response.body.expirationDateTime", "upload session expiry"),
+    ("response.body.ExpirationDateTime", "upload session expiry, as a chunk's answer (Outlook's API) spells it"),
+    ("response.body.responses[*].headers.request-id", "a $batch item's answer: a uuid per request"),
+    ("response.body.responses[*].headers.client-request-id", "a $batch item's answer: echo of a uuid"),
     ("response.body.error.innerError", "request-id, client-request-id and date of the failed call"),
 )
 
