@@ -92,3 +92,28 @@ def test_the_wheel_declares_the_command_and_the_pytest_plugin(wheel: zipfile.Zip
     entry_points.read_string(wheel.read(name).decode())
     assert dict(entry_points["console_scripts"]) == {"graphtape": "graphtape.cli:main"}
     assert dict(entry_points["pytest11"]) == {"graphtape": "graphtape.pytest.plugin"}
+
+
+_EACH_FIRST = """
+import importlib, pkgutil, sys
+import graphtape
+names = [i.name for i in pkgutil.walk_packages(graphtape.__path__, "graphtape.")
+         if not i.name.startswith("graphtape.pytest")]
+failed = []
+for name in names:
+    for loaded in [m for m in sys.modules if m == "graphtape" or m.startswith("graphtape.")]:
+        del sys.modules[loaded]
+    try:
+        importlib.import_module(name)
+    except ImportError as e:
+        failed.append(f"{name}: {e}")
+print(len(names))
+print("\\n".join(failed))
+"""
+
+
+def test_every_module_imports_first_of_all() -> None:
+    # A circular import hides when another module happens to be imported first: each is imported in a fresh state.
+    done = subprocess.run([sys.executable, "-c", _EACH_FIRST], capture_output=True, text=True, timeout=600)
+    count, *failed = done.stdout.strip().splitlines()
+    assert done.returncode == 0 and int(count) > 100 and not failed, (failed, done.stderr[-3000:])

@@ -26,7 +26,7 @@ from graphtape.bodies.batch import (
     item_request,
     request_items,
 )
-from graphtape.diffing.body import json_path
+from graphtape.diffing.paths import json_path
 from graphtape.model import Finding, HttpRequest, header
 
 from .rules import finding, graph_text

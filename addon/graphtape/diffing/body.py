@@ -22,7 +22,6 @@ Paths (the prefix is ``body`` for requests, ``response.body`` for responses):
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -32,8 +31,9 @@ from deepdiff import DeepDiff
 from graphtape.bodies import kinds as bodies
 from graphtape.contract.shapes import Slot
 from graphtape.diffing.cosmetic import mark_json
-from graphtape.diffing.keyed import ItemKey, keyed_pair
+from graphtape.diffing.keyed import keyed_pair
 from graphtape.diffing.mime import MimeView, diff_mime, mime_view, read_mime
+from graphtape.diffing.paths import json_path
 from graphtape.diffing.text import diff_text, digest_bytes, digest_text, sha256_short
 from graphtape.model import Deviation, HttpRequest
 
@@ -41,7 +41,6 @@ BIG_STRING = 64 * 1024  # JSON strings above this many characters are compared b
 
 BodyKind = Literal["empty", "json", "mime", "text", "binary"]
 
-_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_$@-]+$")
 _ADDED = ("dictionary_item_added", "iterable_item_added", "attribute_added", "set_item_added")
 _REMOVED = ("dictionary_item_removed", "iterable_item_removed", "attribute_removed", "set_item_removed")
 
@@ -156,19 +155,6 @@ def shrink(value: Any) -> Any:
     if isinstance(value, list):
         return [shrink(v) for v in value]
     return value
-
-
-def json_path(prefix: str, keys: list[Any]) -> str:
-    """``["Message", "toRecipients", 1]`` -> ``body.Message.toRecipients[1]``; an ``ItemKey`` -> ``[address=a@b.c]``."""
-    out = [prefix]
-    for key in keys:
-        if isinstance(key, (int, ItemKey)):
-            out.append(f"[{key}]")
-        elif isinstance(key, str) and _PLAIN_KEY.match(key):
-            out.append(f".{key}")
-        else:
-            out.append("[" + json.dumps(str(key), ensure_ascii=False) + "]")
-    return "".join(out)
 
 
 def _sort_key(keys: list[Any]) -> tuple[tuple[int, Any], ...]:

@@ -36,10 +36,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-import graphtape.contract  # noqa: F401  # first: it imports diffing.body, which imports contract.shapes
 from graphtape.bodies.batch import is_batch, item_id, request_items, response_items
-from graphtape.diffing.body import json_path
 from graphtape.diffing.idtext import Replacer, json_or_none, substitute
+from graphtape.diffing.paths import json_path
 from graphtape.model import Deviation, HttpRequest, Interaction, header
 from graphtape.privacy.redaction import REDACTED
 

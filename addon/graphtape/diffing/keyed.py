@@ -26,6 +26,7 @@ from email.utils import getaddresses
 from typing import Any
 
 from graphtape.contract.shapes import Slot
+from graphtape.diffing.paths import ItemKey
 from graphtape.model import Deviation
 
 
@@ -44,12 +45,6 @@ KEYS: dict[str, KeyRule] = {
 }
 _UNSHOWABLE = frozenset("[]\n\r")
 _HEADERS = HeaderRegistry()  # the email package's header classes, by name
-
-
-class ItemKey(str):
-    """An item's key in a deviation's path: ``body.json_path`` writes it as ``[address=bob@contoso.com]``."""
-
-    __slots__ = ()
 
 
 def item_key(rule: KeyRule, value: str) -> ItemKey | None:
