@@ -24,7 +24,8 @@ _EXITS: dict[str, tuple[str, tuple[str, ...]]] = {
         "0  no contract error", "1  a contract error (each printed as FILE:N: rule: message)",
         "2  a cassette could not be read (the others are still checked)")),
     "diff": ("graphtape diff cassettes/old.yaml cassettes/new.yaml", (
-        "0  no difference beyond the ignore rules", "1  they differ (each difference printed as FILE:N: ...)",
+        "0  no difference beyond the ignore rules and the server ids mapped between them",
+        "1  they differ, or a server id maps two ways (each printed as FILE:N: ...)",
         "2  a cassette could not be read")),
 }
 
