@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import gc
+import logging
 import os
 import re
 import stat
@@ -24,9 +25,11 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from graphtape import __version__
 from graphtape.bodies.limits import megabytes_from_env
-from graphtape.cassette import cache
+from graphtape.cassette import cache, fastread, fastyaml
 from graphtape.cassette.nodes import CassetteError, Reader
 from graphtape.model import Interaction
+
+logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 VERSION_KEY = "graphtape_cassette"
@@ -135,8 +138,49 @@ def _compose(path: Path, text: str) -> tuple[Node | None, Any]:
         loader.dispose()
 
 
+@dataclass
+class ReadStats:
+    """How the cassettes this process parsed were read (for tests and the benchmark)."""
+
+    fast: int = 0
+    strict: int = 0
+
+
+read_stats = ReadStats()
+
+
 def parse_cassette(path: Path, text: str) -> Cassette:
-    """Parse cassette text; raises CassetteError with the line on anything malformed."""
+    """Parse cassette text; raises CassetteError with the line on anything malformed.
+
+    The fast reader (``fastyaml`` and ``fastread``: the YAML graphtape writes, straight to plain data) goes first;
+    on any doubt the strict one (PyYAML's node tree, ``nodes.Reader``) reads the file and decides. Both give the
+    same cassette for a file the fast one reads; only the strict one words errors."""
+    text = text[1:] if text.startswith(_BOM) else text
+    parsed = _parse_fast(text)
+    if parsed is None:
+        read_stats.strict += 1
+        return parse_strict(path, text)
+    read_stats.fast += 1
+    _check_complete(path, text, len(parsed[0]))
+    return Cassette(path=path, interactions=parsed[0], meta=parsed[1])
+
+
+def _parse_fast(text: str) -> tuple[list[Interaction], dict[str, Any]] | None:
+    """The interactions and meta by the fast reader, or None: it doubts, and the strict reader decides."""
+    try:
+        root = fastyaml.load(text)
+        version = root.get(VERSION_KEY)
+        if not root.keys() <= set(TOP_KEYS) or type(version) is not int or version != FORMAT_VERSION:
+            raise fastyaml.Doubt(0, "not a cassette of this format version")
+        return fastread.interactions(root.get("interactions")), fastread.meta(root.get("meta"))
+    except Exception as e:  # a Doubt, or anything a value the strict reader refuses raised: it decides
+        logger.debug("graphtape: the strict reader reads this cassette (%s: %s)", type(e).__name__, e)
+        return None
+
+
+def parse_strict(path: Path, text: str) -> Cassette:
+    """Parse cassette text through PyYAML's node tree, every error with its line (``parse_cassette`` without its
+    fast reader)."""
     text = text[1:] if text.startswith(_BOM) else text
     root, loader = _compose(path, text)
     reader = Reader(path, loader)
