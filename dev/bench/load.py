@@ -74,7 +74,8 @@ def table_rows(data: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     section = f"load {data['interactions']:,} interactions ({data['file_mb']:.1f} MB)"
     figures = (f"strict {r['strict']['load_s']:5.2f} s  fast {r['fast']['load_s']:5.2f} s  first (fast + cache fill) "
                f"{r['first']['load_s']:5.2f} s  from the cache {r['cached']['load_s']:5.2f} s")
+    cpu = "  ".join(f"{case} {r[case]['cpu_s']:5.2f} s" for case in CASES)
     memory = "  ".join(f"{case} {r[case]['peak_rss_mb']:4.0f} MB" for case in CASES)
     return [(section, f"first load, cold process, median of {data['rounds']}", figures,
              f"fast {data['fast_vs_strict']:.1f}x strict"),
-            (section, "peak RSS", memory, "")]
+            (section, "CPU time of the same loads", cpu, ""), (section, "peak RSS", memory, "")]

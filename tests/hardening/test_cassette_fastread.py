@@ -222,3 +222,12 @@ def test_mutated_seed_cassettes_read_fast_only_as_the_strict_reader_reads_them(s
             raise AssertionError(f"{name}: {e}\n{data!r}") from None
         counts["fast" if fast is not None else "left"] += 1
     assert counts["fast"] and counts["left"], counts
+
+
+@pytest.mark.parametrize("text", [
+    "", "\n\n", "a\nb", "a\r\nb\r\n\r\n  \n", "x" * 5000 + "\n\n", "a\n" + "y" * 5000, "a\n" * 3000 + "end  \n \n",
+    "a\n" * 2047 + "\r\n" + "b" * 4093 + "\n", "\n" * 5000, "z\rlast\r",
+])
+def test_the_end_line_is_found_from_the_end_of_the_text_as_in_all_its_lines(text):
+    lines = read._content_lines(text)
+    assert read._last_line(text) == (lines[-1].strip() if lines else "")

@@ -203,21 +203,23 @@ class Scalars:
             if width <= n:
                 raise Doubt(i, "an empty block scalar")
         prefix = self.indent(width)
-        out: list[str] = []
-        blank = 0
+        parts: list[str] = []  # a content line without its indentation, an empty line as "": joined by breaks
         while j < len(lines):
             line = lines[j]
             if len(line) > width and line.startswith(prefix):
-                out.append(("\n" if out else "") + "\n" * blank + line[width:] if out or blank else line[width:])
-                blank = 0
+                parts.append(line[width:])
             elif not line.strip(" "):
-                blank += 1
+                parts.append("")
             elif line.lstrip(" ")[0] == "\t":
                 raise Doubt(j, "a tab where a block scalar's indentation is")
             else:
                 break
             j += 1
-        if not out:
+        blank = 0
+        while parts and not parts[-1]:
+            parts.pop()
+            blank += 1
+        if not parts:
             raise Doubt(i, "an empty block scalar")
-        text = "".join(out)
+        text = "\n".join(parts)
         return (text if chomp == "-" else text + "\n" if not chomp else text + "\n" * (blank + 1)), j

@@ -215,20 +215,33 @@ def _check_complete(path: Path, text: str, count: int) -> None:
     """A file graphtape wrote ends with its end line; one cut short (a bad copy, a full disk) does not."""
     if not text.startswith(HEADER_COMMENT.splitlines()[0]):
         return  # written by hand: nothing to check against
-    lines = text.splitlines()  # LF, CRLF (git autocrlf) or CR alike
-    while lines and not lines[-1].strip():
-        lines.pop()
-    last = lines[-1].strip() if lines else ""
+    last = _last_line(text)
     found = _END_LINE.fullmatch(last)
     if found is None or last != end_marker(int(found.group(1))).strip():
         raise CassetteError(path, "the file ends early: no end-of-cassette line after the last interaction, "
-                            "so it was cut short", len(lines) + 1,
+                            "so it was cut short", len(_content_lines(text)) + 1,
                             "restore it from version control or re-record it; graphtape itself writes atomically")
     said = int(found.group(1))
     if said != count:
         raise CassetteError(path, f"the end line says {said} interaction{'s' * (said != 1)}, the file holds {count}"
-                            " — was one deleted or added by hand?", len(lines),
+                            " — was one deleted or added by hand?", len(_content_lines(text)),
                             "fix the number in the end line, or remove the end line")
+
+
+def _content_lines(text: str) -> list[str]:
+    """The text's lines (LF, CRLF as git's autocrlf leaves them, or CR alike), without the blank ones at the end."""
+    lines = text.splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
+
+
+def _last_line(text: str) -> str:
+    """The last line of ``_content_lines``, stripped, found at the end of the text (18 MB need not be split)."""
+    tail = _content_lines(text[-4096:])
+    if len(tail) < 2 and len(text) > 4096:  # the line may have started before the tail: split it all
+        tail = _content_lines(text)
+    return tail[-1].strip() if tail else ""
 
 
 def max_cassette_bytes() -> int:
