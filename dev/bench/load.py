@@ -55,6 +55,7 @@ def load_section(work: Any, n: int, rounds: int) -> dict[str, Any]:
     from dev.bench.inproc import _in_child
 
     path = workload.write_cassette(work.root / f"load-{n}.yaml", workload.interactions(n))
+    load_before = os.getloadavg()[0]  # the machine's 2 cores are shared: how busy they were is part of the figure
     figures: dict[str, list[dict[str, Any]]] = {case: [] for case in CASES}
     for k in range(rounds):
         cache_dir = work.root / f"load-cache-{k}"  # fresh: the first load of the round misses
@@ -66,7 +67,8 @@ def load_section(work: Any, n: int, rounds: int) -> dict[str, Any]:
     rows = {case: {key: statistics.median(r[key] for r in runs) for key in ("load_s", "cpu_s", "peak_rss_mb")}
             for case, runs in figures.items()}
     return {"interactions": n, "file_mb": Path(path).stat().st_size / 1e6, "rounds": rounds, "rows": rows,
-            "fast_vs_strict": ratio(rows["strict"]["load_s"], rows["fast"]["load_s"])}
+            "fast_vs_strict": ratio(rows["strict"]["load_s"], rows["fast"]["load_s"]),
+            "load_average": [load_before, os.getloadavg()[0]]}
 
 
 def table_rows(data: dict[str, Any]) -> list[tuple[str, str, str, str]]:
@@ -78,4 +80,6 @@ def table_rows(data: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     memory = "  ".join(f"{case} {r[case]['peak_rss_mb']:4.0f} MB" for case in CASES)
     return [(section, f"first load, cold process, median of {data['rounds']}", figures,
              f"fast {data['fast_vs_strict']:.1f}x strict"),
-            (section, "CPU time of the same loads", cpu, ""), (section, "peak RSS", memory, "")]
+            (section, "CPU time of the same loads", cpu,
+             "load average {:.1f} -> {:.1f}".format(*data["load_average"])),
+            (section, "peak RSS", memory, "")]
