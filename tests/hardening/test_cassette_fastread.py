@@ -130,7 +130,7 @@ def _strict_value(text: str) -> Any:
 
 def _fast_value(text: str) -> Any:
     try:
-        return fastyaml.load(text)
+        return fastyaml.plain_data(text)
     except fastyaml.Doubt:
         return _Left
 

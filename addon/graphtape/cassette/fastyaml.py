@@ -17,7 +17,7 @@ from typing import Any
 
 from graphtape.cassette.fastscalar import DOUBLE, MISS, SINGLE, Doubt, Scalars
 
-__all__ = ["Doubt", "load"]
+__all__ = ["Doubt", "plain_data"]
 
 # What YAML reads as something else than text here: a line break other than LF, a control, a BOM, a non-character.
 _OUTSIDE = re.compile("[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
@@ -27,6 +27,7 @@ _MARKER = re.compile(r"^(?:---|\.\.\.)", re.MULTILINE)
 _ALLOWED_BYTES = bytes([b for b in range(256) if b in (9, 10) or 0x20 <= b < 0x7F or b >= 0x80])
 _SPECIAL_BYTES = (b"\xe2\x80\xa8", b"\xe2\x80\xa9", b"\xef\xbb\xbf", b"\xef\xbf\xbe", b"\xef\xbf\xbf")
 _C1_OR_SURROGATE = ((b"\xc2", re.compile(b"\xc2[\x80-\x9f]")), (b"\xed", re.compile(b"\xed[\xa0-\xbf]")))
+_NOT_PLAIN = frozenset(" '\"|[{")  # what starts a value that is not a plain scalar (or one with spaces before it)
 _MAX_KEY = 1000  # libyaml refuses a key longer than 1024 characters
 
 
@@ -48,7 +49,11 @@ class _Reader(Scalars):
             if p > 0 and (key := keys.get(s[:p])) is not None:  # a key and a one-line value read before
                 rest = s[p + 2:]
                 value = values.get(rest, MISS)
-                if value is MISS or lines[i + 1].startswith(deeper):
+                if lines[i + 1].startswith(deeper):
+                    value = MISS  # the value goes on on the next line
+                elif value is MISS and rest and rest[0] not in _NOT_PLAIN:
+                    value = self.plain(rest.rstrip(" "), i)
+                if value is MISS:
                     value, i = self.value(rest.lstrip(" "), i, n)
                 else:
                     i += 1
@@ -108,9 +113,14 @@ class _Reader(Scalars):
                 raise Doubt(i, "a list entry without a value on its line")
             item = s[2:]
             p = item.find(": ")
-            if p > 0 and (key := keys.get(item[:p])) is not None and not lines[i + 1].startswith(deeper) and (
-                    value := values.get(item[p + 2:], MISS)) is not MISS:
-                out.append({key: value})  # a header: one key and a one-line value read before
+            value = MISS
+            if p > 0 and (key := keys.get(item[:p])) is not None and not lines[i + 1].startswith(deeper):
+                rest = item[p + 2:]  # a header: a key read before, and a value on this line only
+                value = values.get(rest, MISS)
+                if value is MISS and rest and rest[0] not in _NOT_PLAIN:
+                    value = self.plain(rest.rstrip(" "), i)
+            if value is not MISS:
+                out.append({key: value})
                 i += 1
             else:
                 out.append(self.item(item, i, n))
@@ -196,7 +206,7 @@ def _check_characters(text: str) -> None:
         raise Doubt(text.count("\n", 0, found.start()), "a character or line YAML reads specially")
 
 
-def load(text: str) -> Any:
+def plain_data(text: str) -> Any:
     """The plain data of a YAML document in the subset read here; raises Doubt for anything else."""
     if "\r" in text:
         if text.count("\r") != text.count("\r\n"):

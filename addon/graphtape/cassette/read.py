@@ -168,7 +168,7 @@ def parse_cassette(path: Path, text: str) -> Cassette:
 def _parse_fast(text: str) -> tuple[list[Interaction], dict[str, Any]] | None:
     """The interactions and meta by the fast reader, or None: it doubts, and the strict reader decides."""
     try:
-        root = fastyaml.load(text)
+        root = fastyaml.plain_data(text)
         version = root.get(VERSION_KEY)
         if not root.keys() <= set(TOP_KEYS) or type(version) is not int or version != FORMAT_VERSION:
             raise fastyaml.Doubt(0, "not a cassette of this format version")
