@@ -199,9 +199,12 @@ class Scalars:
         else:
             if j >= len(lines) or not lines[j].strip(" "):
                 raise Doubt(i, "a block scalar starting with an empty line, without an indentation indicator")
-            width = len(lines[j]) - len(lines[j].lstrip(" "))
+            first = lines[j].lstrip(" ")
+            width = len(lines[j]) - len(first)
             if width <= n:
                 raise Doubt(i, "an empty block scalar")
+            if first[0] == "\t":  # libyaml: "found a tab character where an indentation space is expected"
+                raise Doubt(j, "a block scalar's first line starting with a tab, without an indentation indicator")
         prefix = self.indent(width)
         parts: list[str] = []  # a content line without its indentation, an empty line as "": joined by breaks
         while j < len(lines):

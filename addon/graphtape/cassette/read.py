@@ -167,6 +167,8 @@ def parse_cassette(path: Path, text: str) -> Cassette:
 
 def _parse_fast(text: str) -> tuple[list[Interaction], dict[str, Any]] | None:
     """The interactions and meta by the fast reader, or None: it doubts, and the strict reader decides."""
+    if not yaml.__with_libyaml__:
+        return None  # the fast reader reads as libyaml does; PyYAML's own scanner differs in corners
     try:
         root = fastyaml.plain_data(text)
         version = root.get(VERSION_KEY)
