@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dev.bench import faults, inproc, procs, recordscale, scenarios, suite, table, uploads
+from dev.bench import faults, inproc, load, procs, recordscale, scenarios, suite, table, uploads
 from graphtape.cassette import cache
 
 
@@ -45,6 +45,8 @@ class Plan:
     suite_sizes: tuple[int, ...] = (20, 100)  # the suite section: tests per suite (the cost of one more: between)
     suite_workers: tuple[int, ...] = (1, 2)  # 1: no xdist; 2: -n 2
     suite_rounds: int = 3
+    load_size: int = 10000  # the load section: a cassette this big, loaded cold by each reader
+    load_rounds: int = 3
 
 
 FULL = Plan(requests=400, rounds=5, parallel=(4, 16), parallel_rounds=3, sizes=(100, 1000, 10000), sample=300,
@@ -55,12 +57,12 @@ QUICK = Plan(requests=30, rounds=1, parallel=(4,), parallel_rounds=1, sizes=(10,
              json_bytes=150_000, body_rounds=1, record_requests=12,
              record_latency_ms=5.0, record_latency_requests=6, startup_rounds=1, switch_large=30, upload_mb=20,
              upload_rounds=1, record_scale=(10, 40), record_scale_calls=6, record_scale_proxied=(10,),
-             suite_sizes=(2, 4), suite_workers=(1,), suite_rounds=1)
+             suite_sizes=(2, 4), suite_workers=(1,), suite_rounds=1, load_size=200, load_rounds=1)
 
 
 # replay includes concurrency
-SECTIONS = ("replay", "scale", "big_bodies", "record", "record_scale", "startup", "switch", "uploads", "faults",
-            "suite")
+SECTIONS = ("replay", "scale", "big_bodies", "record", "record_scale", "load", "startup", "switch", "uploads",
+            "faults", "suite")
 
 
 def run(plan: Plan, root: Path, sections: Sequence[str] = SECTIONS, partial: Path | None = None,
@@ -82,6 +84,7 @@ def run(plan: Plan, root: Path, sections: Sequence[str] = SECTIONS, partial: Pat
                                                         plan.record_latency_ms)},
         "record_scale": lambda: {"record_scale": recordscale.record_scale(
             work, plan.record_scale, plan.record_scale_calls, plan.record_scale_proxied)},
+        "load": lambda: {"load": load.load_section(work, plan.load_size, plan.load_rounds)},
         "startup": lambda: {"startup": scenarios.startup(work, plan.startup_rounds)},
         "switch": lambda: {"switch": inproc.switch(work, plan.switch_large, plan.startup_rounds)},
         "uploads": lambda: {"uploads": uploads.upload_row(work, plan.upload_mb, plan.upload_rounds)},

@@ -80,6 +80,10 @@ def rows(results: dict[str, Any]) -> list[Row]:
         from dev.bench.recordscale import table_rows
 
         out += table_rows(results["record_scale"])
+    if "load" in results:
+        from dev.bench.load import table_rows as load_rows
+
+        out += load_rows(results["load"])
     if "startup" in results:
         start = results["startup"]
         out.append(("startup", "mitmdump (to listening)", f"{start['rows']['mitmdump']['seconds']:.2f} s", ""))

@@ -14,8 +14,8 @@ from typing import Any
 
 from graphtape.cassette.cache import MIN_BYTES
 
-SECTIONS = ("replay", "concurrency", "scale", "big_bodies", "record", "record_scale", "startup", "switch", "uploads",
-            "faults", "suite")
+SECTIONS = ("replay", "concurrency", "scale", "big_bodies", "record", "record_scale", "load", "startup", "switch",
+            "uploads", "faults", "suite")
 REPLAY_NAMES = ("floor", "server_replay", "graphtape", "graphtape_logging")
 RATE_KEYS = ("rps", "p50_ms", "p99_ms", "requests")
 
@@ -92,6 +92,10 @@ def test_quick_bench_reports_every_section(tmp_path: Path) -> None:
             _positive(f"record_scale.{n}.{case}", row[case], ("per_call_ms", "close_ms", "file_mb"))
     assert any("proxy_fsync" in row and row["proxy_fsync"]["p50_ms"] > 0 for row in scale_rows.values())
 
+    load = results["load"]
+    assert set(load["rows"]) == {"strict", "fast", "first", "cached"}  # each case checked its reader in its process
+    for case, row in load["rows"].items():
+        _positive(f"load.{case}", row, ("load_s", "cpu_s", "peak_rss_mb"))
     for name in ("mitmdump", "graphtape_replay"):
         _positive(f"startup.{name}", results["startup"]["rows"][name], ("seconds",))
     for name in ("small", "large"):
@@ -111,7 +115,7 @@ def test_quick_bench_reports_every_section(tmp_path: Path) -> None:
     # The printed table: a header, a rule, then one line per row, every section's rows present.
     record_scale_rows = 2 * len(scale_rows) + 2 * sum("proxy_fsync" in r for r in scale_rows.values()) + 1
     expected_rows = (4 * (1 + len(results["concurrency"])) + 2 * len(scale) + len(bodies) + 2 + 2 + 2 + 2 + 4 + 2
-                     + record_scale_rows + suite_rows)
+                     + record_scale_rows + 3 + suite_rows)
     assert len(results["table"]) == expected_rows
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("section") and set(lines[1].replace(" ", "")) == {"-"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import gc
+import logging
 import os
 import re
 import stat
@@ -24,9 +25,11 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from graphtape import __version__
 from graphtape.bodies.limits import megabytes_from_env
-from graphtape.cassette import cache
+from graphtape.cassette import cache, fastread, fastyaml
 from graphtape.cassette.nodes import CassetteError, Reader
 from graphtape.model import Interaction
+
+logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 VERSION_KEY = "graphtape_cassette"
@@ -135,8 +138,51 @@ def _compose(path: Path, text: str) -> tuple[Node | None, Any]:
         loader.dispose()
 
 
+@dataclass
+class ReadStats:
+    """How the cassettes this process parsed were read (for tests and the benchmark)."""
+
+    fast: int = 0
+    strict: int = 0
+
+
+read_stats = ReadStats()
+
+
 def parse_cassette(path: Path, text: str) -> Cassette:
-    """Parse cassette text; raises CassetteError with the line on anything malformed."""
+    """Parse cassette text; raises CassetteError with the line on anything malformed.
+
+    The fast reader (``fastyaml`` and ``fastread``: the YAML graphtape writes, straight to plain data) goes first;
+    on any doubt the strict one (PyYAML's node tree, ``nodes.Reader``) reads the file and decides. Both give the
+    same cassette for a file the fast one reads; only the strict one words errors."""
+    text = text[1:] if text.startswith(_BOM) else text
+    parsed = _parse_fast(text)
+    if parsed is None:
+        read_stats.strict += 1
+        return parse_strict(path, text)
+    read_stats.fast += 1
+    _check_complete(path, text, len(parsed[0]))
+    return Cassette(path=path, interactions=parsed[0], meta=parsed[1])
+
+
+def _parse_fast(text: str) -> tuple[list[Interaction], dict[str, Any]] | None:
+    """The interactions and meta by the fast reader, or None: it doubts, and the strict reader decides."""
+    if not yaml.__with_libyaml__:
+        return None  # the fast reader reads as libyaml does; PyYAML's own scanner differs in corners
+    try:
+        root = fastyaml.plain_data(text)
+        version = root.get(VERSION_KEY)
+        if not root.keys() <= set(TOP_KEYS) or type(version) is not int or version != FORMAT_VERSION:
+            raise fastyaml.Doubt(0, "not a cassette of this format version")
+        return fastread.interactions(root.get("interactions")), fastread.meta(root.get("meta"))
+    except Exception as e:  # a Doubt, or anything a value the strict reader refuses raised: it decides
+        logger.debug("graphtape: the strict reader reads this cassette (%s: %s)", type(e).__name__, e)
+        return None
+
+
+def parse_strict(path: Path, text: str) -> Cassette:
+    """Parse cassette text through PyYAML's node tree, every error with its line (``parse_cassette`` without its
+    fast reader)."""
     text = text[1:] if text.startswith(_BOM) else text
     root, loader = _compose(path, text)
     reader = Reader(path, loader)
@@ -171,20 +217,33 @@ def _check_complete(path: Path, text: str, count: int) -> None:
     """A file graphtape wrote ends with its end line; one cut short (a bad copy, a full disk) does not."""
     if not text.startswith(HEADER_COMMENT.splitlines()[0]):
         return  # written by hand: nothing to check against
-    lines = text.splitlines()  # LF, CRLF (git autocrlf) or CR alike
-    while lines and not lines[-1].strip():
-        lines.pop()
-    last = lines[-1].strip() if lines else ""
+    last = _last_line(text)
     found = _END_LINE.fullmatch(last)
     if found is None or last != end_marker(int(found.group(1))).strip():
         raise CassetteError(path, "the file ends early: no end-of-cassette line after the last interaction, "
-                            "so it was cut short", len(lines) + 1,
+                            "so it was cut short", len(_content_lines(text)) + 1,
                             "restore it from version control or re-record it; graphtape itself writes atomically")
     said = int(found.group(1))
     if said != count:
         raise CassetteError(path, f"the end line says {said} interaction{'s' * (said != 1)}, the file holds {count}"
-                            " — was one deleted or added by hand?", len(lines),
+                            " — was one deleted or added by hand?", len(_content_lines(text)),
                             "fix the number in the end line, or remove the end line")
+
+
+def _content_lines(text: str) -> list[str]:
+    """The text's lines (LF, CRLF as git's autocrlf leaves them, or CR alike), without the blank ones at the end."""
+    lines = text.splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
+
+
+def _last_line(text: str) -> str:
+    """The last line of ``_content_lines``, stripped, found at the end of the text (18 MB need not be split)."""
+    tail = _content_lines(text[-4096:])
+    if len(tail) < 2 and len(text) > 4096:  # the line may have started before the tail: split it all
+        tail = _content_lines(text)
+    return tail[-1].strip() if tail else ""
 
 
 def max_cassette_bytes() -> int:
