@@ -12,7 +12,7 @@ import httpx
 import pytest
 import zstandard
 from dev.harness import ProxyProcess
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from mitmproxy.net import encoding
 
@@ -110,6 +110,8 @@ json_values = st.recursive(
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(min_size=16, max_size=16), json_values, mime_messages(), st.text(max_size=60))
+@example(bytes(16), None, b'From: [["@\r\n\r\n', "")  # an empty address item was written as ", " again each time
+@example(bytes(16), None, b"To: a@contoso.com, , b@contoso.com\r\n\r\n", "")
 def test_pseudonymizing_never_raises_is_stable_and_idempotent(salt, value, mime, path):
     import json
 

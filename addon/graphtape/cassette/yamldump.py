@@ -59,6 +59,8 @@ def dump_quoted(data: Any) -> str:
 def _str_style(data: str) -> str | None:
     if "\x85" in data:
         return '"'  # YAML reads a raw NEL as a line break (a space or \n): only the "\N" escape keeps it
+    if data.startswith("\t"):
+        return '"'  # a | block's first line sets its indentation: libyaml refuses a tab there (PyYAML reads it)
     return "|" if "\n" in data and len(data) > 40 else None
 
 

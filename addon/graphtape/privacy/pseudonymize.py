@@ -202,7 +202,8 @@ class Pseudonymizer:
         names: set[str] = set()
 
         def address_field(m: re.Match[str]) -> str:
-            pairs = email.utils.getaddresses([_decoded(re.sub(r"\r?\n[ \t]", " ", m.group(2)))])
+            pairs = [(n, a) for n, a in email.utils.getaddresses([_decoded(re.sub(r"\r?\n[ \t]", " ", m.group(2)))])
+                     if n or a]  # an empty item ('a@b.c, , d@e.f', or what is left of a broken one) is written as none
             if not any("@" in a for _, a in pairs):
                 return m.group(0)
             names.update(n for n, _ in pairs if n)
