@@ -7,6 +7,7 @@ figures from so few requests say nothing about speed, only that every part still
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -112,8 +113,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--suite-before", metavar="TREE", default="",
                         help="suite section: also run the plugin from this graphtape source tree (e.g. a worktree "
                              "of main), in the same rounds")
+    parser.add_argument("--suite-sizes", metavar="N,N,...", default="",
+                        help=f"suite section: tests per suite (default {','.join(map(str, FULL.suite_sizes))})")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
+    if args.suite_sizes:
+        plan = dataclasses.replace(plan, suite_sizes=tuple(sorted(int(n) for n in args.suite_sizes.split(","))))
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = sorted(set(sections) - set(SECTIONS))
     if unknown:

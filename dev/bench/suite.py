@@ -10,12 +10,21 @@ interleaved (every runner and size in turn, round after round); figures are medi
 is the difference between a large and a small suite, divided by the tests between them.
 
 ``before``: another graphtape source tree (its ``addon/`` first on ``PYTHONPATH``), measured in the same rounds.
+
+Bytecode is cached under the section's own folder (``PYTHONPYCACHEPREFIX``; the recording runs fill it), as an
+installed or already-run project has its ``__pycache__``: with ``PYTHONDONTWRITEBYTECODE`` every process would
+compile, and pytest assertion-rewrite, each source module anew (graphtape's ~390, a plugin's own package), a cost
+paid once per process and so once per xdist worker. Each run's CPU time (its process tree's, from
+``getrusage``) is kept beside its wall time: what ``-n 2`` adds is work done twice. ``capacity`` measures, once a
+round, what a second process gets done on this machine right then: 2.0 with two idle cores, 1.0 when the other
+load leaves this run the CPU share of one process, whatever it starts (``-n 2`` can then only cost).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -104,19 +113,27 @@ class Suites:
     sizes: tuple[int, ...]
     folders: dict[tuple[str, int], Path] = field(default_factory=dict)
 
+    @property
+    def pycache(self) -> str:
+        return str(self.root / "pycache")
+
 
 def module_text(marker: str, count: int) -> str:
     """The test module of a ``count``-test suite for ``marker`` (pure)."""
     return HEADER + "".join(TEST.format(marker=marker, n=n) for n in range(count))
 
 
-def clean_env(pythonpath: str = "") -> dict[str, str]:
-    """This process's environment without any proxy or CA variable; ``pythonpath`` first on PYTHONPATH."""
-    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARS}
+def clean_env(pythonpath: str = "", pycache: str = "") -> dict[str, str]:
+    """This process's environment without any proxy or CA variable; ``pythonpath`` first on PYTHONPATH; bytecode
+    cached under ``pycache`` (none written if "")."""
+    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARS and k != "PYTHONDONTWRITEBYTECODE"}
     repo = str(Path(__file__).resolve().parents[2])
     paths = [p for p in (pythonpath, env.get("PYTHONPATH", ""), repo) if p]
     env["PYTHONPATH"] = os.pathsep.join(paths)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if pycache:
+        env["PYTHONPYCACHEPREFIX"] = pycache
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 
@@ -137,15 +154,20 @@ def pytest_command(tool: str, workers: int, extra: Sequence[str] = ()) -> list[s
     return [*args, *extra]
 
 
-def run_suite(folder: Path, command: list[str], env: dict[str, str], count: int) -> float:
-    """Run one suite; its wall time. Raises unless every one of its ``count`` tests passed."""
-    t0 = time.perf_counter()
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def run_suite(folder: Path, command: list[str], env: dict[str, str], count: int) -> tuple[float, float]:
+    """Run one suite; (its wall time, the CPU time of its processes). Raises unless all ``count`` tests passed."""
+    cpu, t0 = _children_cpu(), time.perf_counter()
     proc = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=600)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, _children_cpu() - cpu
     if proc.returncode != 0 or not re.search(rf"\b{count} passed\b", proc.stdout):
         raise RuntimeError(f"graphtape bench: the suite in {folder} did not pass ({' '.join(command)}):\n"
                            f"{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
-    return seconds
+    return seconds, cpu
 
 
 def _cassettes(folder: Path) -> list[Path]:
@@ -162,12 +184,14 @@ def prepare(root: Path, confdir: Path, sizes: tuple[int, ...]) -> Suites:
         upstream = [f"--graphtape-upstream={graph.url}", f"--graphtape-upstream-ca={graph.cert}"]
         for n in sizes:
             folder = _write_suite(root / f"suite-graphtape-{n}", "graphtape", n)
-            run_suite(folder, pytest_command("graphtape", 1, ["--graphtape-mode=record", *upstream]), clean_env(), n)
+            run_suite(folder, pytest_command("graphtape", 1, ["--graphtape-mode=record", *upstream]),
+                      clean_env(pycache=suites.pycache), n)
             suites.folders["graphtape", n] = folder
         with ProxyUnderTest.graphtape("suite-inspect", confdir, "inspect", "--quiet", "--upstream", graph.url,
                                       "--upstream-ca", str(graph.cert)) as inspect:
             _, bundle = ca_bundle(str(confdir))
-            env = {**clean_env(), "HTTPS_PROXY": f"http://127.0.0.1:{inspect.port}", "SSL_CERT_FILE": str(bundle)}
+            env = {**clean_env(pycache=suites.pycache), "HTTPS_PROXY": f"http://127.0.0.1:{inspect.port}",
+                   "SSL_CERT_FILE": str(bundle)}
             for n in sizes:
                 folder = _write_suite(root / f"suite-vcr-{n}", "vcr", n)
                 run_suite(folder, pytest_command("vcr", 1, ["--record-mode=all"]), env, n)
@@ -197,42 +221,74 @@ def runners(workers: tuple[int, ...], before: str) -> list[Runner]:
     return out
 
 
-def measure(suites: Suites, chosen: list[Runner], rounds: int) -> dict[str, dict[int, list[float]]]:
-    """Every runner on every size, interleaved, ``rounds`` times: the wall times."""
-    times: dict[str, dict[int, list[float]]] = {r.key: {n: [] for n in suites.sizes} for r in chosen}
+SPIN = "x = 0\nfor i in range(4_000_000):\n    x += i\n"
+
+
+def _spin(processes: int) -> float:
+    """The wall time of ``processes`` CPU-bound Python processes started together (the same loop each)."""
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(processes)]
+    for p in procs:
+        p.wait(timeout=600)
+    return time.perf_counter() - t0
+
+
+def capacity() -> float:
+    """The work two processes at once get done per second, against one alone: 2.0 on two idle cores."""
+    one = _spin(1)
+    return 2 * one / _spin(2)
+
+
+Times = dict[str, dict[int, list[tuple[float, float]]]]  # runner -> size -> (wall s, CPU s) a round
+
+
+def measure(suites: Suites, chosen: list[Runner], rounds: int) -> tuple[Times, list[float]]:
+    """Every runner on every size, interleaved, ``rounds`` times: (wall, CPU) times; the capacity each round."""
+    times: Times = {r.key: {n: [] for n in suites.sizes} for r in chosen}
+    capacities: list[float] = []
     for _ in range(rounds):
+        capacities.append(capacity())
+        print(f"graphtape bench: suite, capacity of a second process: {capacities[-1]:.2f}x", file=sys.stderr)
         for r in chosen:
-            env = clean_env(r.pythonpath)
+            env = clean_env(r.pythonpath, suites.pycache)
             for n in suites.sizes:
                 command = pytest_command(r.tool, r.workers, ["--record-mode=none"] if r.tool == "vcr" else [])
-                seconds = run_suite(suites.folders[r.tool, n], command, env, n)
-                times[r.key][n].append(seconds)
-                print(f"graphtape bench: suite {r.key}, {n} tests: {seconds:.2f} s", file=sys.stderr, flush=True)
-    return times
+                seconds, cpu = run_suite(suites.folders[r.tool, n], command, env, n)
+                times[r.key][n].append((seconds, cpu))
+                print(f"graphtape bench: suite {r.key}, {n} tests: {seconds:.2f} s, CPU {cpu:.2f} s",
+                      file=sys.stderr, flush=True)
+    return times, capacities
 
 
-def figures(times: dict[int, list[float]]) -> dict[str, Any]:
-    """Median wall time per size, and the median (over rounds) of the cost of one more test (pure)."""
+def figures(times: dict[int, list[tuple[float, float]]]) -> dict[str, Any]:
+    """Median wall and CPU time per size, and the median (over rounds) of the cost of one more test (pure)."""
     sizes = sorted(times)
     small, large = sizes[0], sizes[-1]
-    marginal = [(b - a) / (large - small) * 1000 for a, b in zip(times[small], times[large], strict=True)]
-    return {"wall_s": {str(n): statistics.median(times[n]) for n in sizes},
+    marginal = [(b[0] - a[0]) / (large - small) * 1000 for a, b in zip(times[small], times[large], strict=True)]
+    return {"wall_s": {str(n): statistics.median(t[0] for t in times[n]) for n in sizes},
+            "cpu_s": {str(n): statistics.median(t[1] for t in times[n]) for n in sizes},
             "per_test_ms": statistics.median(marginal), "rounds": len(times[large])}
 
 
 def ratios_of(rows: dict[str, dict[str, Any]], large: str) -> dict[str, float]:
-    """Each graphtape runner against VCR.py with as many workers (wall, one more test), and -n N against 1."""
+    """Each graphtape runner against VCR.py with as many workers (wall, one more test), and -n N against 1 (wall
+    and CPU at every size, each tool its own)."""
     out: dict[str, float] = {}
     for key, row in rows.items():
         name, _, n = key.partition("_n")
-        if name == "vcr" or (n and not n.isdigit()):
+        if n and not n.isdigit():
             continue
         sfx = f"_n{n}" if n.isdigit() else ""
+        if sfx:
+            for size in row["wall_s"]:
+                tail = "" if size == large else f"_{size}"
+                out[f"{key}_wall_vs_1{tail}"] = row["wall_s"][size] / rows[name]["wall_s"][size]
+                out[f"{key}_cpu_vs_1{tail}"] = row["cpu_s"][size] / rows[name]["cpu_s"][size]
+        if name == "vcr":
+            continue
         v = rows["vcr" + sfx]
         out[f"{key}_wall_vs_vcr"] = row["wall_s"][large] / v["wall_s"][large]
         out[f"{key}_per_test_vs_vcr"] = row["per_test_ms"] / v["per_test_ms"] if v["per_test_ms"] > 0 else 0.0
-        if sfx:
-            out[f"{key}_wall_vs_1"] = row["wall_s"][large] / rows[name]["wall_s"][large]
     return out
 
 
@@ -244,8 +300,10 @@ def section(work: Any, sizes: tuple[int, ...], workers: tuple[int, ...], rounds:
         suites = prepare(base, work.confdir, sizes)
     except SuiteMissing as e:
         return {"skipped": str(e)}
-    rows = {key: figures(t) for key, t in measure(suites, runners(workers, before), rounds).items()}
+    times, capacities = measure(suites, runners(workers, before), rounds)
+    rows = {key: figures(t) for key, t in times.items()}
     shutil.rmtree(base, ignore_errors=True)
     return {"sizes": list(sizes), "workers": list(workers), "before": before, "rounds": rounds,
+            "capacity": statistics.median(capacities), "capacities": capacities,
             "test": "httpx, a client per test, create draft + send, one cassette per test", "rows": rows,
             "ratios": ratios_of(rows, str(sizes[-1]))}

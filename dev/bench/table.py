@@ -115,13 +115,20 @@ def _suite_rows(data: dict[str, Any]) -> list[Row]:
         name, _, workers = key.partition("_n")
         label = LABELS[name] + (f", -n {workers}" if workers else "")
         walls = "  ".join(f"{n} tests {r['wall_s'][n]:6.2f} s" for n in sizes)
-        ratio = ""
+        ratio = []
         if name != "vcr":
-            ratio = (f"{data['ratios'][f'{key}_wall_vs_vcr']:.2f}x VCR wall, "
-                     f"{data['ratios'][f'{key}_per_test_vs_vcr']:.2f}x per test")
-            if workers:
-                ratio += f", {data['ratios'][f'{key}_wall_vs_1']:.2f}x without -n"
-        out.append(("suite", label, f"{walls}  one more test {r['per_test_ms']:6.1f} ms", ratio))
+            ratio.append(f"{data['ratios'][f'{key}_wall_vs_vcr']:.2f}x VCR wall, "
+                         f"{data['ratios'][f'{key}_per_test_vs_vcr']:.2f}x per test")
+        if workers:  # against the same tool without -n, from the same rounds
+            got = data["ratios"]
+            walls_vs_1 = ", ".join(f"{n}: {got[f'{key}_wall_vs_1' + ('' if n == sizes[-1] else f'_{n}')]:.2f}x"
+                                   for n in sizes)
+            ratio.append(f"vs without -n: wall {walls_vs_1}; CPU {got[f'{key}_cpu_vs_1']:.2f}x")
+        cpu = f"  CPU {r['cpu_s'][sizes[-1]]:5.2f} s" if "cpu_s" in r else ""
+        out.append(("suite", label, f"{walls}  one more test {r['per_test_ms']:6.1f} ms{cpu}", "; ".join(ratio)))
+    if "capacity" in data:
+        out.append(("suite", "what a second process gets done here (2 CPU-bound vs 1, median of the rounds)",
+                    f"{data['capacity']:.2f}x", "2.0x on two idle cores; near 1.0x, -n 2 cannot gain"))
     return out
 
 

@@ -35,15 +35,18 @@ def _replay_section(where: str, data: dict[str, Any]) -> None:
 
 
 def _suite_section(suite: dict[str, Any]) -> int:
-    """The suite section's figures (its table rows: one a runner), or why it did not run (no pytest-recording)."""
+    """The suite section's figures (its table rows: one a runner, one the capacity), or why it did not run (no
+    pytest-recording)."""
     if importlib.util.find_spec("pytest_recording") is None:
         assert "bench" in suite["skipped"]
         return 1
     assert set(suite["rows"]) == {"vcr", "graphtape", "proxy_ca"}
     for name, row in suite["rows"].items():
         _positive(f"suite.{name}.wall_s", row["wall_s"], tuple(str(n) for n in suite["sizes"]))
+        _positive(f"suite.{name}.cpu_s", row["cpu_s"], tuple(str(n) for n in suite["sizes"]))
     assert {"graphtape_wall_vs_vcr", "proxy_ca_per_test_vs_vcr"} <= set(suite["ratios"])
-    return len(suite["rows"])
+    _positive("suite", suite, ("capacity",))  # what a second process gets done: its own row
+    return len(suite["rows"]) + 1
 
 
 def test_quick_bench_reports_every_section(tmp_path: Path) -> None:

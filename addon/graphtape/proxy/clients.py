@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
+from graphtape.cassette.atomicfile import atomic_write
 from graphtape.proxy.standalone import url_host
 
 # What the CA variables name for clients behind the proxy: "bundle", the usual public CAs plus mitmproxy's (a direct
@@ -32,8 +33,8 @@ def ca_bundle(confdir: str) -> tuple[Path, Path]:
     ca = folder / "mitmproxy-ca-cert.pem"
     bundle = folder / "graphtape-ca-bundle.pem"
     text = Path(certifi.where()).read_text() + "\n" + ca.read_text()
-    if not bundle.exists() or bundle.read_text() != text:
-        bundle.write_text(text)
+    if not bundle.exists() or bundle.read_text() != text:  # replaced whole: a client reading it never sees part
+        atomic_write(bundle, text, durable=False)
     return ca, bundle
 
 

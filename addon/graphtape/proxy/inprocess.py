@@ -26,6 +26,7 @@ from graphtape.cassette.atomicfile import atomic_write
 from graphtape.cassette.format import new_meta, render
 from graphtape.model import Mode
 from graphtape.proxy.clients import client_env, proxy_url
+from graphtape.proxy.confdir import ensure_ca
 from graphtape.proxy.runtime import TAPE_DEFAULTS, ProxyFailed, ProxyRuntime
 from graphtape.session.exchanges import Session
 
@@ -53,7 +54,14 @@ class ProxyThread(ProxyRuntime):
         return {**TAPE_DEFAULTS, "graphtape_mode": Mode.REPLAY.value, "graphtape_cassette": str(self.idle_cassette)}
 
     def start(self) -> ProxyThread:
-        """Start the proxy and wait until it listens; raises ProxyFailed (with mitmproxy's reason) if it cannot."""
+        """Start the proxy and wait until it listens; raises ProxyFailed (with mitmproxy's reason) if it cannot.
+
+        The CA is made first if the confdir has none, under its lock: processes sharing a confdir share one CA."""
+        try:
+            ensure_ca(self.confdir)
+        except OSError as e:
+            self._cleanup()
+            raise ProxyFailed(str(e)) from None
         try:
             super().start()
         except ProxyFailed:

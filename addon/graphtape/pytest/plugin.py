@@ -24,10 +24,11 @@ import pytest
 
 from graphtape.model import FailOn, Mode, PluginMode  # the vocabulary alone: loading the plugin stays cheap
 from graphtape.proxy.clients import CLIENT_CA
+from graphtape.pytest import workers
 from graphtape.pytest.expiry import EXPIRY_ARGS, marker_expiry
 from graphtape.pytest.matchon import MATCH_ON_ARGS, marker_match_on
 from graphtape.pytest.options import add_options
-from graphtape.pytest.session_proxy import SessionProxy, temp_folder, uses_graphtape
+from graphtape.pytest.session_proxy import SessionProxy, uses_graphtape
 from graphtape.pytest.simulate import SIMULATE_ARGS, open_simulated, simulated
 from graphtape.pytest.tape import Tape
 
@@ -44,7 +45,7 @@ class Settings:
     upstream: str
     upstream_ca: str
     strict: bool
-    confdir: str  # "" = a folder under pytest's temporary directory (per xdist worker)
+    confdir: str  # "" = a folder under pytest's temporary directory (one for all xdist workers: workers.py)
     client_ca: str = "bundle"  # what SSL_CERT_FILE and friends name (proxy/clients.py: CLIENT_CA)
 
 
@@ -111,6 +112,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SETTINGS] = settings_of(config)
     config.stash[SESSION] = SessionProxy(config, lambda: _new_proxy(config))
     config.pluginmanager.register(config.stash[SESSION], "graphtape-session")
+    workers.register(config, config.stash[SETTINGS].confdir)  # under xdist: one CA for all workers
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -128,8 +130,8 @@ def _new_proxy(config: pytest.Config) -> ProxyThread:
     from graphtape.proxy.inprocess import ProxyThread
 
     s = config.stash[SETTINGS]
-    confdir = Path(s.confdir) if s.confdir else temp_folder(config, "graphtape-mitmproxy")
-    return ProxyThread(confdir, upstream=s.upstream, upstream_ca=s.upstream_ca, client_ca=s.client_ca).start()
+    return ProxyThread(workers.confdir_for(config, s.confdir), upstream=s.upstream, upstream_ca=s.upstream_ca,
+                       client_ca=s.client_ca).start()
 
 
 @pytest.fixture(scope="session")
