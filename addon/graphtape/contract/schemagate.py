@@ -49,9 +49,19 @@ def _is_type(name: str) -> Check:
     raise Unsupported(f"type {name!r}")
 
 
+_PLAIN_TYPES: dict[str, type] = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
+
+
 def _type(types: Any) -> Check:
-    checks = [_is_type(t) for t in (types if isinstance(types, list) else [types])]
-    return checks[0] if len(checks) == 1 else (lambda x: any(c(x) for c in checks))
+    names = types if isinstance(types, list) else [types]
+    checks = [_is_type(t) for t in names]  # Unsupported for a name Draft 2020-12 does not know
+    if len(checks) == 1:
+        return checks[0]
+    plain = tuple(_PLAIN_TYPES[t] for t in names if t in _PLAIN_TYPES)  # isinstance decides these alone
+    numeric = [c for t, c in zip(names, checks, strict=True) if t not in _PLAIN_TYPES]
+    if not numeric:
+        return lambda x: isinstance(x, plain)
+    return lambda x: isinstance(x, plain) or any(c(x) for c in numeric)
 
 
 _OBJECT = ("properties", "patternProperties", "additionalProperties")  # compiled together: one pass over the keys
@@ -137,7 +147,15 @@ class _Compiler:
         if "prefixItems" in node:
             raise Unsupported("prefixItems")
         sub = self.schema(items)
-        return lambda x: not isinstance(x, list) or all(sub(i) for i in x)
+
+        def check(x: Any) -> bool:
+            if isinstance(x, list):
+                for item in x:  # a loop, not all(): see _all
+                    if not sub(item):
+                        return False
+            return True
+
+        return check
 
     def _if(self, node: Mapping[str, Any], value: Any) -> Check:
         cond = self.schema(value)
