@@ -7,6 +7,7 @@ figures from so few requests say nothing about speed, only that every part still
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -106,11 +107,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", metavar="LIST", default=",".join(SECTIONS),
                         help=f"comma-separated sections to run (default all: {','.join(SECTIONS)}); "
                              "the table then has only their rows")
+    parser.add_argument("--rounds", metavar="N", type=int, default=0,
+                        help="interleaved rounds of every comparison (sequential and parallel) instead of the plan's: "
+                             "more rounds, steadier medians on a loaded machine")
     parser.add_argument("--suite-before", metavar="TREE", default="",
                         help="suite section: also run the plugin from this graphtape source tree (e.g. a worktree "
                              "of main), in the same rounds")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
+    if args.rounds > 0:
+        plan = dataclasses.replace(plan, rounds=args.rounds, parallel_rounds=args.rounds)
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = sorted(set(sections) - set(SECTIONS))
     if unknown:

@@ -85,6 +85,15 @@ class ProxyUnderTest:
                                + self.log.read_text(errors="replace")[-2000:])
         return self
 
+    def cpu_seconds(self) -> float:
+        """CPU time the proxy process has used so far (user + system, /proc on Linux; 0.0 elsewhere)."""
+        try:
+            assert self.proc is not None
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, AssertionError, IndexError, ValueError):
+            return 0.0
+
     def stop(self) -> str:
         """Stop (SIGINT, as Ctrl-C) and return what the proxy printed."""
         if self.proc is not None and self.proc.poll() is None:

@@ -72,12 +72,22 @@ def _check_graphtape_log(name: str, log: str) -> None:
         raise RuntimeError(f"graphtape bench: {name} did not match every request:\n{log[-2000:]}")
 
 
-def _interleaved(names: list[str], rounds: int, measure: Callable[[str], dict[str, float]]) -> dict[str, Any]:
-    per: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+def _interleaved(names: list[str], rounds: int, measure: Callable[[str], dict[str, float]],
+                 per: dict[str, list[dict[str, float]]] | None = None) -> dict[str, Any]:
+    """Each name measured once a round, in turn; each figure's median over the rounds (``per``: every round's)."""
+    per = {name: [] for name in names} if per is None else per
     for _ in range(rounds):
         for name in names:
-            per[name].append(measure(name))
+            per.setdefault(name, []).append(measure(name))
     return {name: stats.median_of(r) for name, r in per.items()}
+
+
+def _with_cpu(proxy: ProxyUnderTest, requests: int, run: Callable[[], dict[str, float]]) -> dict[str, float]:
+    """``run``'s figures and ``cpu_ms``: the proxy process's CPU time per timed request while it ran (its client
+    connections' handshakes and warm-up requests included). On a shared machine this moves less than wall time."""
+    before = proxy.cpu_seconds()
+    figures = run()
+    return {**figures, "cpu_ms": (proxy.cpu_seconds() - before) * 1000 / requests}
 
 
 def _batches(requests: list[workload.WireRequest], k: int) -> list[list[workload.WireRequest]]:
@@ -102,8 +112,10 @@ def replay_and_concurrency(work: Workdir, n: int, rounds: int, parallel: tuple[i
             finally:
                 conn.close()
 
+        per: dict[str, list[dict[str, float]]] = {}
         replay = {"requests": n, "client": "http.client, 1 connection, keep-alive",
-                  "rows": _interleaved(names, rounds, one)}
+                  "rows": _interleaved(names, rounds, lambda name: _with_cpu(proxies[name], n, lambda: one(name)), per),
+                  "per_round": per}
         concurrency: dict[str, Any] = {}
         for k in parallel:
             def many(name: str, k: int = k) -> dict[str, float]:
@@ -112,20 +124,32 @@ def replay_and_concurrency(work: Workdir, n: int, rounds: int, parallel: tuple[i
                 return stats.summarize(clients.parallel(proxies[name].port, str(work.ca), batches,
                                                         CONNECTION_WARMUP))
 
-            concurrency[str(k)] = {"clients": k, "requests": n, "client": f"{k} client processes",
-                                   "rows": _interleaved(names, parallel_rounds, many)}
+            def timed(name: str, k: int = k) -> dict[str, float]:
+                return _with_cpu(proxies[name], n, lambda: many(name, k))
+
+            per_k: dict[str, list[dict[str, float]]] = {}
+            rows = _interleaved(names, parallel_rounds, timed, per_k)
+            concurrency[str(k)] = {"clients": k, "requests": n, "client": f"{k} client processes", "rows": rows,
+                                   "per_round": per_k}
     finally:
         logs = {name: p.stop() for name, p in proxies.items()}
     for name in ("graphtape", "graphtape_logging"):
         _check_graphtape_log(name, logs[name])
     for section in [replay, *concurrency.values()]:
-        section["ratios"] = _replay_ratios(section["rows"])
+        section["ratios"] = _replay_ratios(section["rows"], section["per_round"])
     return {"replay": replay, "concurrency": concurrency}
 
 
-def _replay_ratios(rows: dict[str, dict[str, float]]) -> dict[str, float]:
+def _replay_ratios(rows: dict[str, dict[str, float]], per_round: dict[str, list[dict[str, float]]]) -> dict[str, float]:
+    """Throughput ratios of the medians; ``_paired``: the median of each round's own ratio (the two measured seconds
+    apart, so load that comes and goes on a shared machine moves both); ``_cpu``: proxy CPU per request, inverted
+    (above 1: graphtape used less CPU a request than server-replay)."""
     g = rows["graphtape"]["rps"]
+    paired = [stats.ratio(a["rps"], b["rps"]) for a, b in zip(per_round["graphtape"], per_round["server_replay"],
+                                                              strict=True)]
     return {"graphtape_vs_server_replay": stats.ratio(g, rows["server_replay"]["rps"]),
+            "graphtape_vs_server_replay_paired": statistics.median(paired),
+            "graphtape_vs_server_replay_cpu": stats.ratio(rows["server_replay"]["cpu_ms"], rows["graphtape"]["cpu_ms"]),
             "graphtape_vs_floor": stats.ratio(g, rows["floor"]["rps"]),
             "logging_vs_quiet": stats.ratio(rows["graphtape_logging"]["rps"], g)}
 
