@@ -43,7 +43,11 @@ def _text(value: bytes) -> str:
 
 
 def headers_of(headers: http.Headers) -> Headers:
-    return [(_text(k), _text(v)) for k, v in headers.fields]
+    fields = headers.fields
+    try:  # the usual headers: all UTF-8, decoded in one go
+        return [(k.decode("utf-8"), v.decode("utf-8")) for k, v in fields]
+    except UnicodeDecodeError:
+        return [(_text(k), _text(v)) for k, v in fields]
 
 
 def _content(message: http.Message) -> tuple[bytes, bool]:
