@@ -28,6 +28,7 @@ REPLAY_ROWS = {
     "server_replay": "mitmproxy --server-replay (reuse)",
     "graphtape": "graphtape replay --quiet (validate + diff)",
     "graphtape_logging": "graphtape replay (per-request log lines)",
+    "graphtape_before": "graphtape replay --quiet, before (--replay-before)",  # only with --replay-before TREE
 }
 
 
@@ -38,7 +39,7 @@ class Workdir:
     ca: Path
 
 
-def replay_proxies(work: Workdir, n: int, connections: int) -> tuple[dict[str, ProxyUnderTest],
+def replay_proxies(work: Workdir, n: int, connections: int, before: str = "") -> tuple[dict[str, ProxyUnderTest],
                                                                     list[workload.WireRequest],
                                                                     list[workload.WireRequest]]:
     """The proxies, the timed requests, and a pool of warm-up requests (``CONNECTION_WARMUP`` per connection).
@@ -61,6 +62,9 @@ def replay_proxies(work: Workdir, n: int, connections: int) -> tuple[dict[str, P
         "graphtape_logging": ProxyUnderTest.graphtape("graphtape_logging", work.confdir, "replay",
                                                       str(cassette), "--allow-repeats"),
     }
+    if before:  # another tree's graphtape (e.g. main's), in the same rounds
+        proxies["graphtape_before"] = ProxyUnderTest.graphtape("graphtape_before", work.confdir, "replay",
+                                                               str(cassette), "--allow-repeats", "--quiet", tree=before)
     return proxies, workload.wire_requests(timed), workload.wire_requests(pool)
 
 
@@ -95,9 +99,10 @@ def _batches(requests: list[workload.WireRequest], k: int) -> list[list[workload
 
 
 def replay_and_concurrency(work: Workdir, n: int, rounds: int, parallel: tuple[int, ...],
-                           parallel_rounds: int) -> dict[str, Any]:
-    """Sections 1 and 2: one client on keep-alive, then ``parallel`` client processes, per proxy."""
-    proxies, requests, pool = replay_proxies(work, n, max((1, *parallel)))
+                           parallel_rounds: int, before: str = "") -> dict[str, Any]:
+    """Sections 1 and 2: one client on keep-alive, then ``parallel`` client processes, per proxy (``before``: also
+    another graphtape tree's replay)."""
+    proxies, requests, pool = replay_proxies(work, n, max((1, *parallel)), before)
     names = list(proxies)
     try:
         for p in proxies.values():
@@ -133,7 +138,7 @@ def replay_and_concurrency(work: Workdir, n: int, rounds: int, parallel: tuple[i
                                    "per_round": per_k}
     finally:
         logs = {name: p.stop() for name, p in proxies.items()}
-    for name in ("graphtape", "graphtape_logging"):
+    for name in ("graphtape", "graphtape_logging", *(["graphtape_before"] if before else [])):
         _check_graphtape_log(name, logs[name])
     for section in [replay, *concurrency.values()]:
         section["ratios"] = _replay_ratios(section["rows"], section["per_round"])
@@ -147,7 +152,12 @@ def _replay_ratios(rows: dict[str, dict[str, float]], per_round: dict[str, list[
     g = rows["graphtape"]["rps"]
     paired = [stats.ratio(a["rps"], b["rps"]) for a, b in zip(per_round["graphtape"], per_round["server_replay"],
                                                               strict=True)]
-    return {"graphtape_vs_server_replay": stats.ratio(g, rows["server_replay"]["rps"]),
+    before = {"before_vs_server_replay": stats.ratio(rows["graphtape_before"]["rps"], rows["server_replay"]["rps"]),
+              "before_vs_server_replay_cpu": stats.ratio(rows["server_replay"]["cpu_ms"],
+                                                         rows["graphtape_before"]["cpu_ms"]),
+              "graphtape_vs_before": stats.ratio(g, rows["graphtape_before"]["rps"])
+              } if "graphtape_before" in rows else {}
+    return {**before, "graphtape_vs_server_replay": stats.ratio(g, rows["server_replay"]["rps"]),
             "graphtape_vs_server_replay_paired": statistics.median(paired),
             "graphtape_vs_server_replay_cpu": stats.ratio(rows["server_replay"]["cpu_ms"], rows["graphtape"]["cpu_ms"]),
             "graphtape_vs_floor": stats.ratio(g, rows["floor"]["rps"]),

@@ -27,6 +27,11 @@ def _replay_rows(section: str, data: dict[str, Any]) -> list[Row]:
                      f"CPU {ratios['graphtape_vs_server_replay_cpu']:.2f}x), {ratios['graphtape_vs_floor']:.2f}x floor")
         elif name == "graphtape_logging":
             ratio = f"{ratios['logging_vs_quiet']:.2f}x quiet"
+        elif name == "graphtape_before":
+            if name not in rows:
+                continue
+            ratio = (f"{ratios['before_vs_server_replay']:.2f}x server-replay (CPU "
+                     f"{ratios['before_vs_server_replay_cpu']:.2f}x); quiet is {ratios['graphtape_vs_before']:.2f}x it")
         out.append((section, label, _rate(rows[name]), ratio))
     return out
 
