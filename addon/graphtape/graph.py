@@ -106,15 +106,26 @@ class GraphUrl:
         return f"{self.path}?{q}" if q else self.path
 
 
+_SEGMENT_SAFE = "!$&'()*+,;=:@-._~"
+# Characters that unquote and quote(safe=_SEGMENT_SAFE) both leave as they are (no "%": nothing to decode): a path
+# of only these (and "/") is normalised already, but for its repeated slashes.
+_PLAIN = re.compile(r"[A-Za-z0-9!$&'()*+,;=:@\-._~/]*")
+
+
+def _segment(seg: str) -> str:
+    return seg if _PLAIN.fullmatch(seg) else quote(unquote(seg), safe=_SEGMENT_SAFE)
+
+
 def normalise_path(path: str) -> str:
     """Collapse repeated slashes and normalise percent-encoding so equal paths compare equal."""
+    if "//" not in path and _PLAIN.fullmatch(path):  # the usual path: each segment would come out as it is
+        return path
     path = _SLASHES.sub("/", path)
-    segments = [quote(unquote(seg), safe="!$&'()*+,;=:@-._~") for seg in path.split("/")]
-    return "/".join(segments)
+    return "/".join(_segment(seg) for seg in path.split("/"))
 
 
 def parse_query(query: str) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(parse_qsl(query, keep_blank_values=True)))
+    return tuple(sorted(parse_qsl(query, keep_blank_values=True))) if query else ()
 
 
 def parse_graph_url(url: str) -> GraphUrl | None:

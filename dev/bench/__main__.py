@@ -67,7 +67,7 @@ SECTIONS = ("replay", "scale", "big_bodies", "record", "record_scale", "load", "
 
 
 def run(plan: Plan, root: Path, sections: Sequence[str] = SECTIONS, partial: Path | None = None,
-        log: Any = sys.stderr, before: str = "") -> dict[str, Any]:
+        log: Any = sys.stderr, before: str = "", replay_before: str = "") -> dict[str, Any]:
     confdir = root / "confdir"
     confdir.mkdir()
     # The parse cache of this run only (its child processes inherit it): the first loads are cold, never ~/.cache's.
@@ -76,7 +76,7 @@ def run(plan: Plan, root: Path, sections: Sequence[str] = SECTIONS, partial: Pat
     results: dict[str, Any] = {"environment": inproc.environment(), "plan": plan.__dict__}
     steps: dict[str, Any] = {
         "replay": lambda: scenarios.replay_and_concurrency(work, plan.requests, plan.rounds, plan.parallel,
-                                                           plan.parallel_rounds),
+                                                           plan.parallel_rounds, replay_before),
         "scale": lambda: {"scale": inproc.scale(work, plan.sizes, plan.sample, True)},
         "big_bodies": lambda: {"big_bodies": inproc.big_bodies(plan.body_rounds, plan.mime_bytes, plan.json_bytes)},
         "record": lambda: {
@@ -110,6 +110,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", metavar="LIST", default=",".join(SECTIONS),
                         help=f"comma-separated sections to run (default all: {','.join(SECTIONS)}); "
                              "the table then has only their rows")
+    parser.add_argument("--rounds", metavar="N", type=int, default=0,
+                        help="interleaved rounds of every comparison (sequential and parallel) instead of the plan's: "
+                             "more rounds, steadier medians on a loaded machine")
+    parser.add_argument("--replay-before", metavar="TREE", default="",
+                        help="replay section: also run graphtape replay from this source tree (e.g. an export of "
+                             "main), in the same rounds")
     parser.add_argument("--suite-before", metavar="TREE", default="",
                         help="suite section: also run the plugin from this graphtape source tree (e.g. a worktree "
                              "of main), in the same rounds")
@@ -119,13 +125,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = QUICK if args.quick else FULL
     if args.suite_sizes:
         plan = dataclasses.replace(plan, suite_sizes=tuple(sorted(int(n) for n in args.suite_sizes.split(","))))
+    if args.rounds > 0:
+        plan = dataclasses.replace(plan, rounds=args.rounds, parallel_rounds=args.rounds)
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = sorted(set(sections) - set(SECTIONS))
     if unknown:
         parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="graphtape-bench-") as tmp:
-        results = run(plan, Path(tmp), sections, Path(args.json) if args.json else None, before=args.suite_before)
+        results = run(plan, Path(tmp), sections, Path(args.json) if args.json else None, before=args.suite_before,
+                      replay_before=args.replay_before)
     rows = table.rows(results)
     if set(sections) != set(SECTIONS):
         print(table.render(rows))  # the rows of the sections run; --json has all their figures

@@ -34,6 +34,7 @@ class ProxyUnderTest:
         self._started = threading.Event()
         self._reader: threading.Thread | None = None
         self.proc: subprocess.Popen[bytes] | None = None
+        self.pythonpath = ""  # set: the process's PYTHONPATH instead of the bench's
 
     @classmethod
     def mitmdump(cls, name: str, confdir: Path, *args: str) -> ProxyUnderTest:
@@ -43,16 +44,20 @@ class ProxyUnderTest:
         return cls(name, command, confdir / f"{name}.log")
 
     @classmethod
-    def graphtape(cls, name: str, confdir: Path, *args: str) -> ProxyUnderTest:
+    def graphtape(cls, name: str, confdir: Path, *args: str, tree: str = "") -> ProxyUnderTest:
+        """``graphtape ARGS``; ``tree``: another graphtape source tree's (its addon/ first on PYTHONPATH)."""
         command = [sys.executable, "-m", "graphtape.cli", *args, "--port", "0", "--confdir", str(confdir)]
-        return cls(name, command, confdir / f"{name}.log")
+        proxy = cls(name, command, confdir / f"{name}.log")
+        if tree:
+            proxy.pythonpath = os.pathsep.join([str(Path(tree) / "addon"), os.environ.get("PYTHONPATH", "")])
+        return proxy
 
     def start(self) -> ProxyUnderTest:
         return self.launch().wait()
 
     def launch(self) -> ProxyUnderTest:
         """Spawn the process without waiting (start several at once, then ``wait`` for each)."""
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **({"PYTHONPATH": self.pythonpath} if self.pythonpath else {})}
         self._t0 = time.perf_counter()
         self.proc = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
                                      bufsize=0)  # unbuffered: nothing read ahead of the start line is held back
@@ -84,6 +89,15 @@ class ProxyUnderTest:
             raise RuntimeError(f"graphtape bench: {self.name} did not start: {' '.join(self.command)}\n"
                                + self.log.read_text(errors="replace")[-2000:])
         return self
+
+    def cpu_seconds(self) -> float:
+        """CPU time the proxy process has used so far (user + system, /proc on Linux; 0.0 elsewhere)."""
+        try:
+            assert self.proc is not None
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, AssertionError, IndexError, ValueError):
+            return 0.0
 
     def stop(self) -> str:
         """Stop (SIGINT, as Ctrl-C) and return what the proxy printed."""

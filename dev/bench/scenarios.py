@@ -28,6 +28,7 @@ REPLAY_ROWS = {
     "server_replay": "mitmproxy --server-replay (reuse)",
     "graphtape": "graphtape replay --quiet (validate + diff)",
     "graphtape_logging": "graphtape replay (per-request log lines)",
+    "graphtape_before": "graphtape replay --quiet, before (--replay-before)",  # only with --replay-before TREE
 }
 
 
@@ -38,7 +39,7 @@ class Workdir:
     ca: Path
 
 
-def replay_proxies(work: Workdir, n: int, connections: int) -> tuple[dict[str, ProxyUnderTest],
+def replay_proxies(work: Workdir, n: int, connections: int, before: str = "") -> tuple[dict[str, ProxyUnderTest],
                                                                     list[workload.WireRequest],
                                                                     list[workload.WireRequest]]:
     """The proxies, the timed requests, and a pool of warm-up requests (``CONNECTION_WARMUP`` per connection).
@@ -61,6 +62,9 @@ def replay_proxies(work: Workdir, n: int, connections: int) -> tuple[dict[str, P
         "graphtape_logging": ProxyUnderTest.graphtape("graphtape_logging", work.confdir, "replay",
                                                       str(cassette), "--allow-repeats"),
     }
+    if before:  # another tree's graphtape (e.g. main's), in the same rounds
+        proxies["graphtape_before"] = ProxyUnderTest.graphtape("graphtape_before", work.confdir, "replay",
+                                                               str(cassette), "--allow-repeats", "--quiet", tree=before)
     return proxies, workload.wire_requests(timed), workload.wire_requests(pool)
 
 
@@ -72,12 +76,22 @@ def _check_graphtape_log(name: str, log: str) -> None:
         raise RuntimeError(f"graphtape bench: {name} did not match every request:\n{log[-2000:]}")
 
 
-def _interleaved(names: list[str], rounds: int, measure: Callable[[str], dict[str, float]]) -> dict[str, Any]:
-    per: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+def _interleaved(names: list[str], rounds: int, measure: Callable[[str], dict[str, float]],
+                 per: dict[str, list[dict[str, float]]] | None = None) -> dict[str, Any]:
+    """Each name measured once a round, in turn; each figure's median over the rounds (``per``: every round's)."""
+    per = {name: [] for name in names} if per is None else per
     for _ in range(rounds):
         for name in names:
-            per[name].append(measure(name))
+            per.setdefault(name, []).append(measure(name))
     return {name: stats.median_of(r) for name, r in per.items()}
+
+
+def _with_cpu(proxy: ProxyUnderTest, requests: int, run: Callable[[], dict[str, float]]) -> dict[str, float]:
+    """``run``'s figures and ``cpu_ms``: the proxy process's CPU time per timed request while it ran (its client
+    connections' handshakes and warm-up requests included). On a shared machine this moves less than wall time."""
+    before = proxy.cpu_seconds()
+    figures = run()
+    return {**figures, "cpu_ms": (proxy.cpu_seconds() - before) * 1000 / requests}
 
 
 def _batches(requests: list[workload.WireRequest], k: int) -> list[list[workload.WireRequest]]:
@@ -85,9 +99,10 @@ def _batches(requests: list[workload.WireRequest], k: int) -> list[list[workload
 
 
 def replay_and_concurrency(work: Workdir, n: int, rounds: int, parallel: tuple[int, ...],
-                           parallel_rounds: int) -> dict[str, Any]:
-    """Sections 1 and 2: one client on keep-alive, then ``parallel`` client processes, per proxy."""
-    proxies, requests, pool = replay_proxies(work, n, max((1, *parallel)))
+                           parallel_rounds: int, before: str = "") -> dict[str, Any]:
+    """Sections 1 and 2: one client on keep-alive, then ``parallel`` client processes, per proxy (``before``: also
+    another graphtape tree's replay)."""
+    proxies, requests, pool = replay_proxies(work, n, max((1, *parallel)), before)
     names = list(proxies)
     try:
         for p in proxies.values():
@@ -102,8 +117,10 @@ def replay_and_concurrency(work: Workdir, n: int, rounds: int, parallel: tuple[i
             finally:
                 conn.close()
 
+        per: dict[str, list[dict[str, float]]] = {}
         replay = {"requests": n, "client": "http.client, 1 connection, keep-alive",
-                  "rows": _interleaved(names, rounds, one)}
+                  "rows": _interleaved(names, rounds, lambda name: _with_cpu(proxies[name], n, lambda: one(name)), per),
+                  "per_round": per}
         concurrency: dict[str, Any] = {}
         for k in parallel:
             def many(name: str, k: int = k) -> dict[str, float]:
@@ -112,20 +129,37 @@ def replay_and_concurrency(work: Workdir, n: int, rounds: int, parallel: tuple[i
                 return stats.summarize(clients.parallel(proxies[name].port, str(work.ca), batches,
                                                         CONNECTION_WARMUP))
 
-            concurrency[str(k)] = {"clients": k, "requests": n, "client": f"{k} client processes",
-                                   "rows": _interleaved(names, parallel_rounds, many)}
+            def timed(name: str, k: int = k) -> dict[str, float]:
+                return _with_cpu(proxies[name], n, lambda: many(name, k))
+
+            per_k: dict[str, list[dict[str, float]]] = {}
+            rows = _interleaved(names, parallel_rounds, timed, per_k)
+            concurrency[str(k)] = {"clients": k, "requests": n, "client": f"{k} client processes", "rows": rows,
+                                   "per_round": per_k}
     finally:
         logs = {name: p.stop() for name, p in proxies.items()}
-    for name in ("graphtape", "graphtape_logging"):
+    for name in ("graphtape", "graphtape_logging", *(["graphtape_before"] if before else [])):
         _check_graphtape_log(name, logs[name])
     for section in [replay, *concurrency.values()]:
-        section["ratios"] = _replay_ratios(section["rows"])
+        section["ratios"] = _replay_ratios(section["rows"], section["per_round"])
     return {"replay": replay, "concurrency": concurrency}
 
 
-def _replay_ratios(rows: dict[str, dict[str, float]]) -> dict[str, float]:
+def _replay_ratios(rows: dict[str, dict[str, float]], per_round: dict[str, list[dict[str, float]]]) -> dict[str, float]:
+    """Throughput ratios of the medians; ``_paired``: the median of each round's own ratio (the two measured seconds
+    apart, so load that comes and goes on a shared machine moves both); ``_cpu``: proxy CPU per request, inverted
+    (above 1: graphtape used less CPU a request than server-replay)."""
     g = rows["graphtape"]["rps"]
-    return {"graphtape_vs_server_replay": stats.ratio(g, rows["server_replay"]["rps"]),
+    paired = [stats.ratio(a["rps"], b["rps"]) for a, b in zip(per_round["graphtape"], per_round["server_replay"],
+                                                              strict=True)]
+    before = {"before_vs_server_replay": stats.ratio(rows["graphtape_before"]["rps"], rows["server_replay"]["rps"]),
+              "before_vs_server_replay_cpu": stats.ratio(rows["server_replay"]["cpu_ms"],
+                                                         rows["graphtape_before"]["cpu_ms"]),
+              "graphtape_vs_before": stats.ratio(g, rows["graphtape_before"]["rps"])
+              } if "graphtape_before" in rows else {}
+    return {**before, "graphtape_vs_server_replay": stats.ratio(g, rows["server_replay"]["rps"]),
+            "graphtape_vs_server_replay_paired": statistics.median(paired),
+            "graphtape_vs_server_replay_cpu": stats.ratio(rows["server_replay"]["cpu_ms"], rows["graphtape"]["cpu_ms"]),
             "graphtape_vs_floor": stats.ratio(g, rows["floor"]["rps"]),
             "logging_vs_quiet": stats.ratio(rows["graphtape_logging"]["rps"], g)}
 

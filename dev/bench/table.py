@@ -11,7 +11,8 @@ HEADER: Row = ("section", "case", "figures (medians)", "ratio")
 
 
 def _rate(r: dict[str, Any]) -> str:
-    return f"{r['rps']:7.0f} req/s  p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms"
+    cpu = f"  CPU {r['cpu_ms']:5.2f} ms" if "cpu_ms" in r else ""  # the proxy process's, per request (replay)
+    return f"{r['rps']:7.0f} req/s  p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms{cpu}"
 
 
 def _replay_rows(section: str, data: dict[str, Any]) -> list[Row]:
@@ -21,10 +22,16 @@ def _replay_rows(section: str, data: dict[str, Any]) -> list[Row]:
     for name, label in REPLAY_ROWS.items():
         ratio = ""
         if name == "graphtape":
-            ratio = (f"{ratios['graphtape_vs_server_replay']:.2f}x server-replay, "
-                     f"{ratios['graphtape_vs_floor']:.2f}x floor")
+            ratio = (f"{ratios['graphtape_vs_server_replay']:.2f}x server-replay "
+                     f"(paired rounds {ratios['graphtape_vs_server_replay_paired']:.2f}x, "
+                     f"CPU {ratios['graphtape_vs_server_replay_cpu']:.2f}x), {ratios['graphtape_vs_floor']:.2f}x floor")
         elif name == "graphtape_logging":
             ratio = f"{ratios['logging_vs_quiet']:.2f}x quiet"
+        elif name == "graphtape_before":
+            if name not in rows:
+                continue
+            ratio = (f"{ratios['before_vs_server_replay']:.2f}x server-replay (CPU "
+                     f"{ratios['before_vs_server_replay_cpu']:.2f}x); quiet is {ratios['graphtape_vs_before']:.2f}x it")
         out.append((section, label, _rate(rows[name]), ratio))
     return out
 

@@ -30,8 +30,11 @@ def _replay_section(where: str, data: dict[str, Any]) -> None:
     assert set(data["rows"]) == set(REPLAY_NAMES), where
     for name in REPLAY_NAMES:
         _positive(f"{where}.{name}", data["rows"][name], RATE_KEYS)
-    _positive(f"{where}.ratios", data["ratios"], ("graphtape_vs_server_replay", "graphtape_vs_floor",
-                                                  "logging_vs_quiet"))
+    _positive(f"{where}.ratios", data["ratios"], ("graphtape_vs_server_replay", "graphtape_vs_server_replay_paired",
+                                                  "graphtape_vs_floor", "logging_vs_quiet"))
+    for name in REPLAY_NAMES:  # the proxy's CPU a request (0 where /proc cannot tell)
+        assert data["rows"][name]["cpu_ms"] >= 0, where
+    assert len(data["per_round"]["graphtape"]) == data["rows"]["graphtape"]["rounds"], where
 
 
 def _suite_section(suite: dict[str, Any]) -> int:

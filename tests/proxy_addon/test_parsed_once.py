@@ -1,8 +1,8 @@
 """Each request is parsed once (issue 12): a replayed request's JSON body is parsed once and its base64 MIME body
 decoded once and read once (each header block parsed by email once), though validation, matching and diffing all
 read them; a recorded request once per interaction, however many requests it answers. Counted at the standard
-library (json.loads, binascii.a2b_base64, email's FeedParser.close), so a parse that goes around the request's
-view counts too."""
+library (json.loads, binascii.a2b_base64, email's FeedParser.close or graphtape's plain_block in its place), so a
+parse that goes around the request's view counts too."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from graphtape import graph
+from graphtape.bodies import mime
 from graphtape.cassette.format import load_cassette
 from graphtape.contract import validate_request
 from graphtape.diffing.ignore import DEFAULT_IGNORE
@@ -91,8 +92,16 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
         counts["mime"] += 1
         return close(self)
 
+    plain = mime.plain_block
+
+    def counted_plain(block: bytes, policy: Any) -> Any:  # email's parse of a plain block, made without FeedParser
+        made = plain(block, policy)
+        counts["mime"] += made is not None
+        return made
+
     validate_request(json_request("warm-up"))  # the contract's own files load once, on first use: not counted
     monkeypatch.setattr(email.feedparser.FeedParser, "close", counted_close)
+    monkeypatch.setattr(mime, "plain_block", counted_plain)
     monkeypatch.setattr(json, "loads", counted_loads)
     monkeypatch.setattr(graph, "urlsplit", counted_split)
     monkeypatch.setattr(binascii, "a2b_base64", counted_a2b)

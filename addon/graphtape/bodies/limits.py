@@ -27,9 +27,20 @@ class BodyTooLarge(Exception):
     """A body over the limit (on the wire or once decoded); the message says which and what to do."""
 
 
+_READ: dict[tuple[str, str, float], int] = {}  # (name, value, default) -> bytes: the parse of a value seen before
+
+
 def megabytes_from_env(name: str, default_mb: float) -> int:
-    """A size limit in bytes from the environment variable ``name`` (in MB), else ``default_mb``."""
-    raw = os.environ.get(name, "").strip()
+    """A size limit in bytes from the environment variable ``name`` (in MB), else ``default_mb``; read each call
+    (a test may change it), parsed once per value."""
+    key = (name, os.environ.get(name, ""), default_mb)
+    known = _READ.get(key)
+    if known is None:
+        known = _READ[key] = _megabytes(name, key[1].strip(), default_mb)
+    return known
+
+
+def _megabytes(name: str, raw: str, default_mb: float) -> int:
     try:
         mb = float(raw) if raw else default_mb
     except ValueError:

@@ -27,6 +27,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from graphtape.bodies import mimesplit
+from graphtape.bodies.mimeheaders import HeaderBlock, plain_block
 
 RECIPIENT_HEADERS: tuple[str, ...] = ("To", "Cc", "Bcc")
 
@@ -92,8 +93,11 @@ _EMAIL_DECODES = ("quoted-printable", "x-uuencode", "uuencode", "uue", "x-uue") 
 
 
 def parse_headers(block: bytes, default_type: str = "text/plain") -> EmailMessage:
-    """One header block parsed by ``email`` (never raises; problems land in ``defects``)."""
-    msg = email.parser.BytesParser(policy=POLICY).parsebytes(block, headersonly=True)  # no body: no body defects
+    """One header block parsed by ``email`` (never raises; problems land in ``defects``); a plain block without
+    the feed parser (``mimeheaders.plain_block``: the same message, faster)."""
+    msg: EmailMessage | None = plain_block(block, POLICY)
+    if msg is None:
+        msg = email.parser.BytesParser(HeaderBlock, policy=POLICY).parsebytes(block, headersonly=True)  # no body
     assert isinstance(msg, EmailMessage)
     if default_type != "text/plain":
         msg.set_default_type(default_type)

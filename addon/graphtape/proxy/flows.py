@@ -43,7 +43,11 @@ def _text(value: bytes) -> str:
 
 
 def headers_of(headers: http.Headers) -> Headers:
-    return [(_text(k), _text(v)) for k, v in headers.fields]
+    fields = headers.fields
+    try:  # the usual headers: all UTF-8, decoded in one go
+        return [(k.decode("utf-8"), v.decode("utf-8")) for k, v in fields]
+    except UnicodeDecodeError:
+        return [(_text(k), _text(v)) for k, v in fields]
 
 
 def _content(message: http.Message) -> tuple[bytes, bool]:
@@ -86,6 +90,16 @@ def reason_bytes(reason: str) -> bytes:
         return reason.encode("utf-8")
 
 
+def _wire_fields(resp: HttpResponse) -> tuple[tuple[bytes, bytes], ...]:
+    """The headers to send (hop-by-hop ones left out), encoded; kept in the response's view, as a recorded answer
+    is served again and again (an immutable tuple: every flow's ``http.Headers`` is its own)."""
+    fields: tuple[tuple[bytes, bytes], ...] | None = resp.__dict__.get("_wire_fields")
+    if fields is None:
+        fields = tuple((k.encode("utf-8"), v.encode("utf-8")) for k, v in resp.headers if k.lower() not in HOP_BY_HOP)
+        resp.__dict__["_wire_fields"] = fields
+    return fields
+
+
 def to_mitmproxy_response(resp: HttpResponse) -> http.Response:
     """A response to send: headers as recorded (order and repeats kept), framing recomputed.
 
@@ -94,9 +108,7 @@ def to_mitmproxy_response(resp: HttpResponse) -> http.Response:
     response, and the fields here are built with their types. A body to compress again
     (Content-Encoding) takes mitmproxy's own path.
     """
-    fields = tuple(
-        (k.encode("utf-8"), v.encode("utf-8")) for k, v in resp.headers if k.lower() not in HOP_BY_HOP
-    )
+    fields = _wire_fields(resp)
     if resp.body and not resp.body_as_sent and any(k.lower() == b"content-encoding" for k, _ in fields):
         out = http.Response.make(resp.status, b"", http.Headers(fields))
         out.data.reason = reason_bytes(resp.reason) if resp.reason else out.data.reason

@@ -50,6 +50,8 @@ def take_settings(shared: Shared, opts: Any, updated: set[str], running: ModeHan
         if "graphtape_upstream" in updated or "graphtape_upstream_signin" in updated:
             shared.upstream = (Upstream(opts.graphtape_upstream, signin=opts.graphtape_upstream_signin)
                                if opts.graphtape_upstream else None)
+        if "graphtape_policy" in updated:
+            shared.policy = opts.graphtape_policy
         if "graphtape_fail_on" in updated:
             shared.fail_on = parse_fail_on(opts.graphtape_fail_on)
         if updated & FAULT_OPTIONS:

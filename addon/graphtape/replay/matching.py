@@ -64,6 +64,18 @@ def body_fingerprint(req: HttpRequest) -> str:
     return hashlib.sha1(data, usedforsecurity=False).hexdigest()
 
 
+def _as_sent(key: str, req: HttpRequest) -> tuple[str, str, str, bytes] | None:
+    """What ``body_fingerprint`` reads of a request with key ``key`` (its whole key, method and URL, whatever
+    ``match_on`` leaves out), as sent (None: a digest body).
+
+    Two requests with the same key and the same of these have the same fingerprint: it is a function of the
+    body, the Content-Type, the Content-Range and whether the request is a ``$batch`` (its method and path, which
+    the key holds). So a body sent as recorded is looked up by its bytes, without being canonicalised again."""
+    if req.body_digest is not None:
+        return None
+    return key, req.content_type, header(req.headers, "content-range") or "", req.body
+
+
 @dataclass(frozen=True)
 class Match:
     kind: MatchKind
@@ -85,12 +97,16 @@ class Matcher:
         self._by_key_body: dict[tuple[str, str], list[int]] = defaultdict(list)
         self._batches: dict[str, list[int]] = defaultdict(list)  # a $batch's items' methods and paths
         self._next: dict[str, int] = defaultdict(int)  # position in _by_key[key] of the next unused
-        fingerprints = []
+        fingerprints: list[str] = []
+        self._fingerprints: dict[tuple[str, str, str, bytes], str] = {}  # a recorded body as sent -> its fingerprint
         for i, interaction in enumerate(interactions):
             key = match_on.slot(interaction.request.key)
             by_key[key].append(i)
             fingerprints.append(body_fingerprint(interaction.request))
             self._by_key_body[(key, fingerprints[-1])].append(i)
+            sent = _as_sent(interaction.request.key, interaction.request)  # the whole key: see _as_sent
+            if sent is not None:
+                self._fingerprints.setdefault(sent, fingerprints[-1])
             if is_batch(interaction.request):
                 self._batches[batch_shape(interaction.request)].append(i)
         self._by_key: dict[str, tuple[int, ...]] = {key: tuple(indices) for key, indices in by_key.items()}
@@ -142,7 +158,10 @@ class Matcher:
         candidates = self._by_key.get(key)
         if not candidates:
             return Match(MatchKind.UNMATCHED)
-        fingerprint = body_fingerprint(req)
+        sent = _as_sent(req.key, req)
+        fingerprint = self._fingerprints.get(sent) if sent is not None else None
+        if fingerprint is None:  # a body no recording has byte for byte
+            fingerprint = body_fingerprint(req)
         same_body = self._by_key_body.get((key, fingerprint), [])
         if self.criteria is not None:
             return self._find_meeting(req, key, candidates, same_body, self.criteria.checker(req, fingerprint))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from mitmproxy import ctx, http
+from mitmproxy import http
 from mitmproxy.proxy import server_hooks
 
 from graphtape.bodies.limits import BodyTooLarge
@@ -46,6 +46,7 @@ class Shared:
     fail_on: frozenset[FailOn] = DEFAULT_FAIL_ON
     simulation: Any = None  # simulate: (its settings' key, the Simulator) last opened, for graphtape_simulate_fresh
     faults: Injector | None = None  # graphtape_faults: the fault stage's state (faults/stage.py); None: no stage
+    policy: str = "auto"  # graphtape_policy, as configure last took it (read on every request: no option lookup)
 
 
 class ModeHandler:
@@ -75,7 +76,7 @@ class ModeHandler:
     @property
     def enforcing(self) -> bool:
         """Contract errors are answered as Graph documents them, not sent, recorded or replayed."""
-        policy = ctx.options.graphtape_policy
+        policy = self.shared.policy
         return policy == "enforce" or (policy == "auto" and self.enforces)
 
     def retune(self, updated: set[str], opts: Any) -> None:
