@@ -252,6 +252,21 @@ def test_the_end_line_is_found_from_the_end_of_the_text_as_in_all_its_lines(text
     assert read._last_line(text) == (lines[-1].strip() if lines else "")
 
 
+@pytest.mark.parametrize("value", ["\n  - method\n  - url\n  - headers:Prefer", "method,url,body"])
+def test_a_cassettes_match_on_is_read_by_the_fast_reader_as_by_the_strict_one(value):
+    text = _render(workload.interactions(1), {"created": "2026-01-01T00:00:00Z"})
+    fast = _fast_or_none(text.replace("meta:\n", f"meta:\n  match_on: {value}\n", 1))  # checks it equals strict
+    assert fast is not None and fast[1]["match_on"]
+
+
+def test_a_match_on_typo_is_left_to_the_strict_reader_which_names_its_line():
+    text = _render(workload.interactions(1), {"created": "2026-01-01T00:00:00Z"})
+    edited = text.replace("meta:\n", "meta:\n  match_on:\n  - method\n  - bdy\n", 1)
+    assert read._parse_fast(edited) is None
+    error = _strict(edited)
+    assert isinstance(error, CassetteError) and "did you mean 'body'" in str(error)
+
+
 def test_a_key_the_strict_reader_knows_and_the_fast_one_does_not_is_left_to_the_strict_reader():
     """The fast reader knows a subset of nodes.py's keys, each read as nodes.Reader reads it; a cassette with any
     other (one nodes.py learned since, with a meaning of its own) is read by the strict reader."""

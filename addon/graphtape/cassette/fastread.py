@@ -14,6 +14,7 @@ from typing import Any
 from graphtape.bodies.digest import DIGEST_KEYS, BodyDigest
 from graphtape.cassette.bodycodec import BODY_FORMS, decode_body
 from graphtape.cassette.fastyaml import Doubt
+from graphtape.cassette.matchon import parse_match_on
 from graphtape.cassette.nodes import _TOKEN, _UNSENDABLE, AS_SENT, url_problem
 from graphtape.model import Headers, HttpRequest, HttpResponse, Interaction
 
@@ -24,7 +25,7 @@ INTERACTION_KEYS = frozenset({"request", "response", "recorded_at", "duration_ms
 REQUEST_KEYS = frozenset({"method", "url", "headers", "body"})
 RESPONSE_KEYS = frozenset({"status", "reason", "headers", "body"})
 META_TEXT = frozenset({"created", "graphtape_version", "mitmproxy_version", "appended"})  # Reader.text of each
-META_KEYS = META_TEXT | {"ignore", "pseudonymized"}
+META_KEYS = META_TEXT | {"ignore", "pseudonymized", "match_on"}
 _DIGEST_KEYS = frozenset(DIGEST_KEYS)
 # A body form's keys, as ``Reader.body`` allows them: the form's own, and ``as_sent`` in a response.
 _FORM_KEYS = {form: (frozenset(keys), frozenset((*keys, AS_SENT))) for form, keys in BODY_FORMS.items()}
@@ -49,6 +50,18 @@ def _empty(value: Any) -> bool:
     return value is None or (type(value) is str and not value)
 
 
+def _match_on(value: Any) -> Any:
+    """``Reader._match_on``: a list of strings or one string that ``parse_match_on`` takes (anything else, a typo
+    included, is left to the strict reader, which words the error with its line)."""
+    if type(value) is not str and (type(value) is not list or not all(type(v) is str for v in value)):
+        raise _doubt("meta.match_on")
+    try:
+        parse_match_on(value, "meta.match_on")
+    except ValueError:
+        raise _doubt("meta.match_on") from None
+    return value if type(value) is str else list(value)
+
+
 def meta(value: Any) -> dict[str, Any]:
     if _empty(value):
         return {}
@@ -67,6 +80,8 @@ def meta(value: Any) -> dict[str, Any]:
             if not _HEX.fullmatch(fields.get("salt", "")):
                 raise _doubt("meta.pseudonymized.salt")
             out[key] = fields
+        elif key == "match_on":
+            out[key] = _match_on(item)
         elif key in META_TEXT:
             out[key] = text(item)
         else:
