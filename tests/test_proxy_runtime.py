@@ -199,3 +199,35 @@ def test_a_cassette_switch_sets_the_options_it_names_and_a_refused_one_changes_n
             assert [c.post(SEND).status_code for _ in range(2)] == [202, 410]  # repeats back to the default
     finally:
         proxy.stop()
+
+
+def test_an_addon_added_to_the_running_proxy_sees_the_next_calls_and_one_removed_sees_none(confdir, seed):
+    """The runtime's addon manager finds each event's handlers in a table (dispatch.py): a change to the chain while
+    traffic flows must reach the next request, through the real proxy, as with mitmproxy's own manager."""
+    from graphtape.proxy.dispatch import HookTable
+
+    class Spy:
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+
+        def request(self, flow: Any) -> None:
+            self.seen.append(flow.request.path)
+
+        def response(self, flow: Any) -> None:
+            flow.response.headers["x-spy"] = "1"
+
+    runtime = ProxyRuntime(options(confdir, seed("send-draft"), graphtape_allow_repeats=True)).start()
+    try:
+        assert runtime.master is not None and isinstance(runtime.master.addons, HookTable)
+        spy = Spy()
+        with client(runtime, confdir) as c:
+            first = c.post(SEND)  # the table is built for request and response here
+            runtime.call(lambda: runtime.master.addons.add(spy))  # type: ignore[union-attr]
+            second = c.post(SEND)
+            runtime.call(lambda: runtime.master.addons.remove(spy))  # type: ignore[union-attr]
+            third = c.post(SEND)
+    finally:
+        runtime.stop()
+    assert [r.status_code for r in (first, second, third)] == [202, 202, 202]
+    assert "x-spy" not in first.headers and second.headers["x-spy"] == "1" and "x-spy" not in third.headers
+    assert spy.seen == ["/beta/me/messages/AAMkAGRWAAAFSmKXAAA=/send"]

@@ -36,7 +36,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from graphtape.model import Mode
-from graphtape.proxy import tapeswitch
+from graphtape.proxy import dispatch, tapeswitch
 from graphtape.proxy.inflight import stop_wait_seconds
 from graphtape.proxy.startfail import HideInUse, start_failure
 from graphtape.session.exchanges import Session
@@ -163,6 +163,7 @@ class ProxyRuntime:
         from graphtape.proxy.addon import GraphTape
 
         master = DumpMaster(opts, with_termlog=False, with_dumper=False)
+        dispatch.install(master)  # the same events to the same handlers, found in a table
         if self.log:
             logging.getLogger("graphtape").setLevel(logging.INFO)
             master._termlog_addon = termlog.TermLog(out=sys.stderr)  # uninstalled by the master when done
