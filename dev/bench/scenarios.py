@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 from dev.bench import clients, stats, workload
 from dev.bench.procs import HERE, ProxyUnderTest
+from dev.bench.table_addon import INSTALLED
 from graphtape.testing.fakegraph import FakeGraph
 from graphtape.testing.fakeseed import docs_draft
 
@@ -26,6 +27,7 @@ CONNECTION_WARMUP = 2  # replay: per client connection, drawn from the warm-up p
 REPLAY_ROWS = {
     "floor": "bare mitmproxy addon, fixed response (floor)",
     "server_replay": "mitmproxy --server-replay (reuse)",
+    "server_replay_table": "mitmproxy --server-replay, graphtape's dispatch table",
     "graphtape": "graphtape replay --quiet (validate + diff)",
     "graphtape_logging": "graphtape replay (per-request log lines)",
     "graphtape_before": "graphtape replay --quiet, before (--replay-before)",  # only with --replay-before TREE
@@ -56,6 +58,9 @@ def replay_proxies(work: Workdir, n: int, connections: int, before: str = "") ->
         "floor": ProxyUnderTest.mitmdump("floor", work.confdir, "-s", str(HERE / "floor_addon.py")),
         "server_replay": ProxyUnderTest.mitmdump(
             "server_replay", work.confdir, "--server-replay", str(flows),
+            "--set", "server_replay_reuse=true", "--set", "server_replay_extra=404"),
+        "server_replay_table": ProxyUnderTest.mitmdump(
+            "server_replay_table", work.confdir, "-s", str(HERE / "table_addon.py"), "--server-replay", str(flows),
             "--set", "server_replay_reuse=true", "--set", "server_replay_extra=404"),
         "graphtape": ProxyUnderTest.graphtape("graphtape", work.confdir, "replay", str(cassette),
                                               "--allow-repeats", "--quiet"),
@@ -140,6 +145,9 @@ def replay_and_concurrency(work: Workdir, n: int, rounds: int, parallel: tuple[i
         logs = {name: p.stop() for name, p in proxies.items()}
     for name in ("graphtape", "graphtape_logging", *(["graphtape_before"] if before else [])):
         _check_graphtape_log(name, logs[name])
+    if INSTALLED not in logs["server_replay_table"]:
+        raise RuntimeError("graphtape bench: server_replay_table ran without the table:\n"
+                           + logs["server_replay_table"][-2000:])
     for section in [replay, *concurrency.values()]:
         section["ratios"] = _replay_ratios(section["rows"], section["per_round"])
     return {"replay": replay, "concurrency": concurrency}
@@ -158,6 +166,9 @@ def _replay_ratios(rows: dict[str, dict[str, float]], per_round: dict[str, list[
               "graphtape_vs_before": stats.ratio(g, rows["graphtape_before"]["rps"])
               } if "graphtape_before" in rows else {}
     return {**before, "graphtape_vs_server_replay": stats.ratio(g, rows["server_replay"]["rps"]),
+            "graphtape_vs_server_replay_table": stats.ratio(g, rows["server_replay_table"]["rps"]),
+            "graphtape_vs_server_replay_table_cpu": stats.ratio(rows["server_replay_table"]["cpu_ms"],
+                                                                rows["graphtape"]["cpu_ms"]),
             "graphtape_vs_server_replay_paired": statistics.median(paired),
             "graphtape_vs_server_replay_cpu": stats.ratio(rows["server_replay"]["cpu_ms"], rows["graphtape"]["cpu_ms"]),
             "graphtape_vs_floor": stats.ratio(g, rows["floor"]["rps"]),

@@ -24,7 +24,10 @@ def _replay_rows(section: str, data: dict[str, Any]) -> list[Row]:
         if name == "graphtape":
             ratio = (f"{ratios['graphtape_vs_server_replay']:.2f}x server-replay "
                      f"(paired rounds {ratios['graphtape_vs_server_replay_paired']:.2f}x, "
-                     f"CPU {ratios['graphtape_vs_server_replay_cpu']:.2f}x), {ratios['graphtape_vs_floor']:.2f}x floor")
+                     f"CPU {ratios['graphtape_vs_server_replay_cpu']:.2f}x), "
+                     f"{ratios['graphtape_vs_floor']:.2f}x floor, "
+                     f"{ratios['graphtape_vs_server_replay_table']:.2f}x server-replay with the table "
+                     f"(CPU {ratios['graphtape_vs_server_replay_table_cpu']:.2f}x)")
         elif name == "graphtape_logging":
             ratio = f"{ratios['logging_vs_quiet']:.2f}x quiet"
         elif name == "graphtape_before":

@@ -16,7 +16,7 @@ from graphtape.cassette.cache import MIN_BYTES
 
 SECTIONS = ("replay", "concurrency", "scale", "big_bodies", "record", "record_scale", "load", "startup", "switch",
             "uploads", "faults", "suite")
-REPLAY_NAMES = ("floor", "server_replay", "graphtape", "graphtape_logging")
+REPLAY_NAMES = ("floor", "server_replay", "server_replay_table", "graphtape", "graphtape_logging")
 RATE_KEYS = ("rps", "p50_ms", "p99_ms", "requests")
 
 
@@ -31,7 +31,8 @@ def _replay_section(where: str, data: dict[str, Any]) -> None:
     for name in REPLAY_NAMES:
         _positive(f"{where}.{name}", data["rows"][name], RATE_KEYS)
     _positive(f"{where}.ratios", data["ratios"], ("graphtape_vs_server_replay", "graphtape_vs_server_replay_paired",
-                                                  "graphtape_vs_floor", "logging_vs_quiet"))
+                                                  "graphtape_vs_server_replay_table", "graphtape_vs_floor",
+                                                  "logging_vs_quiet"))
     for name in REPLAY_NAMES:  # the proxy's CPU a request (0 where /proc cannot tell)
         assert data["rows"][name]["cpu_ms"] >= 0, where
     assert len(data["per_round"]["graphtape"]) == data["rows"]["graphtape"]["rounds"], where
