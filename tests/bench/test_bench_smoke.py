@@ -121,7 +121,8 @@ def test_quick_bench_reports_every_section(tmp_path: Path) -> None:
 
     # The printed table: a header, a rule, then one line per row, every section's rows present.
     record_scale_rows = 2 * len(scale_rows) + 2 * sum("proxy_fsync" in r for r in scale_rows.values()) + 1
-    expected_rows = (len(REPLAY_NAMES) * (1 + len(results["concurrency"])) + 2 * len(scale) + len(bodies) + 2 + 2 + 2 + 2 + 4 + 2
+    replay_rows = len(REPLAY_NAMES) * (1 + len(results["concurrency"]))
+    expected_rows = (replay_rows + 2 * len(scale) + len(bodies) + 2 + 2 + 2 + 2 + 4 + 2
                      + record_scale_rows + 3 + suite_rows)
     assert len(results["table"]) == expected_rows
     lines = proc.stdout.splitlines()

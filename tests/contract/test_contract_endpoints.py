@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from importlib import resources
 
 import pytest
+import yaml
 
 from graphtape.contract import ENDPOINTS, RULES, Endpoint, find_endpoint
 from graphtape.contract.build import document
-from graphtape.contract.data import contract
+from graphtape.contract.data import SAFE_LOADER, contract, load_yaml
 from graphtape.contract.jsonrules import JSON_RULES
 
 G = "https://graph.microsoft.com"
@@ -129,3 +131,11 @@ def test_every_doc_inconsistency_has_a_decision() -> None:
     decisions = contract()["decisions"]
     for key in ("sendmail-status", "createreply-status", "content-length-zero", "parameter-casing"):
         assert len(decisions[key]) > 80
+
+
+@pytest.mark.parametrize("name", ["mail-contract.yaml", "overlay.yaml"])
+def test_the_contract_files_read_through_libyaml_are_what_pyyamls_own_safe_loader_reads(name):
+    """data.load_yaml reads the contract with libyaml (every proxy start reads it): the same data as safe_load."""
+    text = resources.files("graphtape.contract").joinpath(name).read_text(encoding="utf-8")
+    assert SAFE_LOADER is (yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader)
+    assert load_yaml(text) == yaml.safe_load(text) != {}

@@ -24,7 +24,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
+from .data import load_yaml
 
 NAMESPACE = "microsoft.graph"
 # any key holding "@" is an OData annotation ("@odata.type", "subject@odata.type")
@@ -43,7 +43,7 @@ def _text(name: str) -> str:
 
 @cache
 def overlay() -> Mapping[str, Any]:
-    data = yaml.safe_load(_text("overlay.yaml"))
+    data = load_yaml(_text("overlay.yaml"))
     if not isinstance(data, dict) or data.get("format") != 1:
         raise ValueError("graphtape: contract/overlay.yaml is not a format 1 overlay")
     return data

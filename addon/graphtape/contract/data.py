@@ -9,11 +9,19 @@ from typing import Any
 import yaml
 
 CONTRACT_FILE = "mail-contract.yaml"
+# libyaml's scanner and parser where PyYAML has them: the same data as yaml.safe_load (the resolver and constructor
+# are the same Python classes), read ~8x faster; every proxy reads the contract as it starts (~70 ms saved).
+SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load(text)``, through libyaml when it is there."""
+    return yaml.load(text, Loader=SAFE_LOADER)  # a safe loader: plain data only
 
 
 def _load(name: str) -> dict[str, Any]:
     text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = load_yaml(text)
     if not isinstance(data, dict):
         raise ValueError(f"graphtape: {name} is not a mapping")
     return data
