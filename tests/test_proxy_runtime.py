@@ -231,3 +231,19 @@ def test_an_addon_added_to_the_running_proxy_sees_the_next_calls_and_one_removed
     assert [r.status_code for r in (first, second, third)] == [202, 202, 202]
     assert "x-spy" not in first.headers and second.headers["x-spy"] == "1" and "x-spy" not in third.headers
     assert spy.seen == ["/beta/me/messages/AAMkAGRWAAAFSmKXAAA=/send"]
+
+
+def test_a_started_proxy_leaves_the_collector_on_with_what_its_start_made_frozen(confdir, seed):
+    import gc
+
+    gc.unfreeze()
+    try:
+        runtime = ProxyRuntime(options(confdir, seed("send-draft"))).start()
+        try:
+            assert gc.isenabled() and gc.get_freeze_count() > 10_000  # mitmproxy's and graphtape's modules, at least
+            with client(runtime, confdir) as c:
+                assert c.post(SEND).status_code == 202
+        finally:
+            runtime.stop()
+    finally:
+        gc.unfreeze()

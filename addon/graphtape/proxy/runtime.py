@@ -35,6 +35,7 @@ import warnings
 from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from graphtape import collector
 from graphtape.model import Mode
 from graphtape.proxy import dispatch, tapeswitch
 from graphtape.proxy.inflight import stop_wait_seconds
@@ -101,7 +102,8 @@ class ProxyRuntime:
 
     async def open(self) -> tuple[str, int]:
         """Build the proxy on the running loop, start it, and return its address once it listens."""
-        self._build()  # before any await: a signal handler calling stop_soon finds the master
+        with collector.starting():  # mitmproxy's master, its addons and the cassette live as long as the proxy
+            self._build()  # before any await: a signal handler calling stop_soon finds the master
         assert self._listening is not None
         self._task = asyncio.create_task(self._run())
         listening = asyncio.create_task(self._listening.wait())
@@ -212,7 +214,7 @@ class ProxyRuntime:
 
     def start(self) -> ProxyRuntime:
         """Run the proxy on a daemon thread with its own loop; return once it listens (ProxyFailed if it cannot)."""
-        with warnings.catch_warnings():  # mitmproxy's imports warn about pyparsing's renames: not the caller's
+        with warnings.catch_warnings(), collector.starting():  # mitmproxy's imports warn about pyparsing's renames
             warnings.simplefilter("ignore", DeprecationWarning)
             import mitmproxy.tools.dump  # noqa: F401
 
