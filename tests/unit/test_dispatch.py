@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import types
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -25,11 +26,22 @@ from graphtape.proxy.dispatch import HookTable, install
 Log = list[str]
 
 
+@dataclass
+class CoroHook(hooks.Hook):
+    """An event whose handlers are ``async def`` (Plain.coro)."""
+
+    flow: HTTPFlow
+    name: ClassVar[str] = "coro"
+
+
 class Plain:
     """Answers ``request`` (and ``response``), and does what its behaviour says."""
 
     def __init__(self, name: str, log: Log, behaviour: str = "ok"):
         self.name, self.log, self.behaviour = name, log, behaviour
+
+    def __repr__(self) -> str:  # in mitmproxy's messages: the same for both managers' copies
+        return f"Plain({self.name})"
 
     def request(self, flow: HTTPFlow) -> Any:
         self.log.append(f"{self.name}.request")
@@ -40,6 +52,9 @@ class Plain:
         if self.behaviour == "async":
             return self._later()
         return None
+
+    async def coro(self, flow: HTTPFlow) -> None:  # an async handler: awaited by trigger_event, refused by trigger
+        self.log.append(f"{self.name}.coro")
 
     async def _later(self) -> None:
         await asyncio.sleep(0)
@@ -114,9 +129,12 @@ def _op(manager: addonmanager.AddonManager, log: Log, op: tuple[Any, ...], made:
                 manager.remove(sub)
                 made.pop(sub.name, None)
             holder.children = []
-    elif kind == "event":
+    elif kind in ("event", "sync"):
         flow = tflow.tflow(resp=True)
-        hook = HttpRequestHook(flow) if op[1] == "request" else HttpResponseHook(flow)
+        hook: hooks.Hook = {"request": HttpRequestHook, "response": HttpResponseHook, "coro": CoroHook}[op[1]](flow)
+        if kind == "sync":  # mitmproxy's synchronous delivery (configure, log events)
+            manager.trigger(hook)
+            return None
         return manager.handle_lifecycle(hook)
     return None
 
@@ -167,7 +185,7 @@ OPS = st.lists(st.one_of(
     st.tuples(st.just("child"), NAMES, st.sampled_from(["x", "y", "z"]),
               st.sampled_from(["ok", "raise", "halt", "async"])),
     st.tuples(st.just("unload"), NAMES),
-    st.tuples(st.just("event"), st.sampled_from(["request", "response"])),
+    st.tuples(st.sampled_from(["event", "sync"]), st.sampled_from(["request", "response", "coro"])),
 ), max_size=25)
 
 
@@ -212,7 +230,8 @@ def test_the_table_lists_the_handlers_mitmproxys_walk_finds_for_every_event_of_t
         install(m)
         table = m.addons
         assert isinstance(table, HookTable)
-        found = {name: [f for a, fs in table._entries(name) for f in (walk(table, a, name) if fs is None else fs)]
+        found = {name: [f for a, fs in table._entries(name)
+                        for f in (walk(table, a, name) if fs is None else [func for _, func in fs])]
                  for name in hooks.all_hooks}
         _done(m)
         return {name: (stock[name], found[name]) for name in hooks.all_hooks if stock[name] != found[name]}

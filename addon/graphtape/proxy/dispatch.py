@@ -2,15 +2,17 @@
 
 mitmproxy delivers every event by walking its whole addon chain (~45 addons in a DumpMaster): for each addon a
 coroutine, a ``safecall`` context manager and a generator over its sub-addons look the hook up by name, and a flow
-event is delivered twice (the event, then ``update``). Measured with py-spy on ``make bench``'s replay, that walk is
-a quarter of the proxy's CPU, for ~3 addons that have anything to do with a given event.
+event is delivered twice (the event, then ``update``); each log line is an ``add_log`` event walked the same way.
+Measured with py-spy on ``make bench``'s replay, that walk is a quarter of the proxy's CPU, for ~3 addons that have
+anything to do with a given event.
 
-``HookTable`` calls the same handlers in the same order, with the same error handling: an addon's exception is logged
-by mitmproxy's ``safecall`` and ends only that addon's handlers (its sub-addons' included), ``AddonHalt`` ends the
-event, an awaitable result is awaited. It finds them in a table, per event name, built on first use and built again
-whenever the chain changes (``add``, ``remove``, ``register``, ``clear``, or ``chain`` replaced). An addon that holds
-sub-addons (mitmproxy's script loader, ``addons`` attribute) is walked on every event as mitmproxy walks it, since
-those change as scripts load: only addons without sub-addons are looked up once.
+``HookTable`` (``trigger_event``, and ``trigger``, the synchronous one) calls the same handlers in the same order,
+with the same error handling: an addon's exception is logged by mitmproxy's ``safecall`` and ends only that addon's
+handlers (its sub-addons' included), ``AddonHalt`` ends the event, an awaitable result is awaited (``trigger``
+refuses an async handler, as mitmproxy does). It finds them in a table, per event name, built on first use and
+built again whenever the chain changes (``add``, ``remove``, ``register``, ``clear``, or ``chain`` replaced). An
+addon that holds sub-addons (mitmproxy's script loader, ``addons`` attribute) is walked on every event as mitmproxy
+walks it, since those change as scripts load: only addons without sub-addons are looked up once.
 
 ``install(master)`` switches a master's manager to this class in place (the same object, so what mitmproxy connected
 to it, such as the options' ``changed`` signal, stays connected).
@@ -24,7 +26,7 @@ from typing import Any
 
 from mitmproxy import addonmanager, exceptions, hooks
 
-Handler = Callable[..., Any]
+Handler = tuple[Any, Callable[..., Any]]  # the (sub-)addon and its handler
 # One entry per top-level addon with something to do: its handlers, or None to walk it (sub-addons) on each event.
 Entry = tuple[Any, tuple[Handler, ...] | None]
 
@@ -38,7 +40,7 @@ def _handlers(addon: Any, name: str) -> Iterator[Handler]:
             continue
         if not callable(func):
             raise exceptions.AddonManagerError(f"Addon handler {name} ({a}) not callable")
-        yield func
+        yield a, func
 
 
 class HookTable(addonmanager.AddonManager):
@@ -79,10 +81,25 @@ class HookTable(addonmanager.AddonManager):
         for addon, handlers in self._entries(event.name):
             try:
                 with addonmanager.safecall():
-                    for func in (handlers if handlers is not None else _handlers(addon, event.name)):
+                    for _, func in (handlers if handlers is not None else _handlers(addon, event.name)):
                         res = func(*args)
                         if res is not None and inspect.isawaitable(res):
                             await res
+            except exceptions.AddonHalt:
+                return
+
+    def trigger(self, event: hooks.Hook) -> None:
+        """The synchronous delivery (options' ``configure``, mitmproxy's log events): an async handler is refused,
+        and that logged, as mitmproxy's ``invoke_addon_sync`` does."""
+        args = event.args()
+        for addon, handlers in self._entries(event.name):
+            try:
+                with addonmanager.safecall():
+                    for a, func in (handlers if handlers is not None else _handlers(addon, event.name)):
+                        if inspect.iscoroutinefunction(func):
+                            raise exceptions.AddonManagerError(
+                                f"Async handler {event.name} ({a}) cannot be called from sync context")
+                        func(*args)
             except exceptions.AddonHalt:
                 return
 
