@@ -65,7 +65,7 @@ PARSER_PACKAGES = ("graphtape.cassette", "graphtape.bodies")
 
 def _modules_of(packages: tuple[str, ...]) -> tuple[str, ...]:
     top = Path(__file__).resolve().parent.parent
-    names = ["graphtape", "graphtape.model"]
+    names = ["graphtape", "graphtape.model", "graphtape.collector"]  # the reader pauses the collector
     for package in packages:
         folder = top.joinpath(*package.split(".")[1:])
         names += [package, *sorted(f"{package}.{p.stem}" for p in folder.glob("*.py") if p.stem != "__init__")]

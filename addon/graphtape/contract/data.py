@@ -15,8 +15,12 @@ SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_yaml(text: str) -> Any:
-    """``yaml.safe_load(text)``, through libyaml when it is there."""
-    return yaml.load(text, Loader=SAFE_LOADER)  # a safe loader: plain data only
+    """``yaml.safe_load(text)``, through libyaml when it is there (what safe_load does, with the other class)."""
+    loader = SAFE_LOADER(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 def _load(name: str) -> dict[str, Any]:
