@@ -22,6 +22,7 @@ from mitmproxy.proxy.layers.http import HttpRequestHook, HttpResponseHook
 from mitmproxy.test import tflow
 
 from graphtape.proxy.dispatch import HookTable, install
+from graphtape.proxy.runtime import _Errors  # collects what mitmproxy logs at ERROR
 
 Log = list[str]
 
@@ -137,15 +138,6 @@ def _op(manager: addonmanager.AddonManager, log: Log, op: tuple[Any, ...], made:
             return None
         return manager.handle_lifecycle(hook)
     return None
-
-
-class _Errors(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
 
 
 async def _run(table: bool, ops: list[tuple[Any, ...]]) -> tuple[Log, list[str]]:
