@@ -44,8 +44,8 @@ def _handlers(addon: Any, name: str) -> Iterator[Handler]:
 
 
 class HookTable(addonmanager.AddonManager):
-    """``AddonManager`` whose ``trigger_event`` reads a table (module docstring). No state of its own in
-    ``__init__``: ``install`` gives an existing manager this class."""
+    """``AddonManager`` whose ``trigger_event`` and ``trigger`` read a table (module docstring). No state of its own
+    in ``__init__``: ``install`` gives an existing manager this class."""
 
     _table: dict[str, tuple[Entry, ...]]
     _built_for: object = None  # the chain list the table was built for
