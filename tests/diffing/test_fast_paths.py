@@ -2,7 +2,7 @@
 
 - ``diff_json`` skips deepdiff when both values have the same canonical JSON text;
 - ``_split_items`` splits on every comma when nothing is nested in parentheses;
-- ``_header_values`` reads the headers in one pass instead of one pass per compared header.
+- ``header_values`` reads the headers in one pass instead of one pass per compared header.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from graphtape.diffing import body as diffing_body
 from graphtape.diffing import core as diffing
 from graphtape.diffing.body import _deepdiff, diff_json, shrink
-from graphtape.diffing.core import COMPARED_REQUEST_HEADERS, COMPARED_RESPONSE_HEADERS, _header_values, _split_items
+from graphtape.diffing.core import COMPARED_REQUEST_HEADERS, COMPARED_RESPONSE_HEADERS, _split_items, header_values
 from graphtape.model import Headers
 
 scalars = (
@@ -135,4 +135,4 @@ header_lists = st.lists(
 @given(headers=header_lists)
 def test_header_values_in_one_pass_equal_one_pass_per_name(headers: Headers) -> None:
     for names in (COMPARED_REQUEST_HEADERS, COMPARED_RESPONSE_HEADERS):
-        assert _header_values(headers, names) == _header_values_per_name(headers, names)
+        assert header_values(headers, names) == _header_values_per_name(headers, names)

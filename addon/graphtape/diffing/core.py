@@ -141,7 +141,7 @@ def _lower_names(names: tuple[str, ...]) -> frozenset[str]:
     return frozenset(n.lower() for n in names)
 
 
-def _header_values(headers: Headers, names: Sequence[str]) -> dict[str, Any]:
+def header_values(headers: Headers, names: Sequence[str]) -> dict[str, Any]:
     """The compared headers present, under their canonical names, normalised."""
     wanted = _lower_names(tuple(names))
     found: dict[str, list[str]] = {}
@@ -166,11 +166,11 @@ def _header_values(headers: Headers, names: Sequence[str]) -> dict[str, Any]:
 
 
 def _compared_headers(req: HttpRequest) -> dict[str, Any]:
-    """``_header_values`` of a request's compared headers, kept in its view: a recording is diffed against every
+    """``header_values`` of a request's compared headers, kept in its view: a recording is diffed against every
     request it serves (never modified: ``_compare_maps`` only reads it)."""
     found: dict[str, Any] | None = req.__dict__.get("_compared_headers")
     if found is None:
-        found = req.__dict__["_compared_headers"] = _header_values(req.headers, COMPARED_REQUEST_HEADERS)
+        found = req.__dict__["_compared_headers"] = header_values(req.headers, COMPARED_REQUEST_HEADERS)
     return found
 
 
@@ -239,8 +239,8 @@ def _raw_diff_responses(recorded: HttpResponse, actual: HttpResponse) -> list[De
         *_compare("response.status", recorded.status, actual.status),
         *_compare_maps(
             "response.header",
-            _header_values(recorded.headers, COMPARED_RESPONSE_HEADERS),
-            _header_values(actual.headers, COMPARED_RESPONSE_HEADERS),
+            header_values(recorded.headers, COMPARED_RESPONSE_HEADERS),
+            header_values(actual.headers, COMPARED_RESPONSE_HEADERS),
         ),
         *_diff_body_of("response.body", recorded, actual, request=False),
     ]

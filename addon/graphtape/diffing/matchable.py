@@ -3,7 +3,7 @@ the one place that knows how a body or a header is read, so matching asks it rat
 
 from __future__ import annotations
 
-from graphtape.diffing.core import _header_values, diff_requests
+from graphtape.diffing.core import diff_requests, header_values
 from graphtape.diffing.ignore import DEFAULT_IGNORE, IgnoreRules
 from graphtape.model import Deviation, Headers, HttpRequest
 
@@ -27,5 +27,5 @@ def body_deviations(recorded: HttpRequest, actual: HttpRequest,
 def header_value(headers: Headers, name: str) -> str | None:
     """The header ``name`` (any case) as the diff compares it: repeats joined, ``Accept`` and ``Prefer`` as sets of
     items, ``Content-Type`` with its parameters sorted (no boundary); None when absent."""
-    value = _header_values(headers, (name,)).get(name)
+    value = header_values(headers, (name,)).get(name)
     return None if value is None else str(value)
